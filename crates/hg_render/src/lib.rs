@@ -1,0 +1,1 @@
+//! Scales, axes, layouts, rasterization and hit-testing of every huntglass chart.

@@ -1,0 +1,1 @@
+//! Browser bindings of huntglass: the only crate that talks to JavaScript through wasm-bindgen.
