@@ -1,0 +1,28 @@
+"""huntglass: investigation widgets for notebooks, rendered by Rust compiled to WebAssembly.
+
+``import huntglass as hg`` registers the ``hg`` accessor on pandas DataFrames (and on polars
+DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_values(...)``,
+``df.hg.timeline_duration(...)``.
+"""
+
+from . import demo
+from ._accessors import register_accessors
+from ._html import save_html
+from ._widget import AssetsMissingError, HgWidget
+from .timeline import Timeline, timeline, timeline_duration, timeline_values
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AssetsMissingError",
+    "HgWidget",
+    "Timeline",
+    "__version__",
+    "demo",
+    "save_html",
+    "timeline",
+    "timeline_duration",
+    "timeline_values",
+]
+
+register_accessors()

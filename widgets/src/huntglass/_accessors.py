@@ -1,0 +1,58 @@
+"""The ``hg`` accessor on pandas DataFrames and the ``hg`` namespace on polars DataFrames."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from .timeline import Timeline, timeline, timeline_duration, timeline_values
+
+
+class HgFrameMethods:
+    """Widgets of one DataFrame: ``df.hg.timeline(...)`` and friends."""
+
+    def __init__(self, frame: Any) -> None:
+        self._frame = frame
+
+    def timeline(self, **kwargs: Any) -> Timeline:
+        """Event timeline of this frame (see :class:`huntglass.Timeline` for the keywords)."""
+        return timeline(self._frame, **kwargs)
+
+    def timeline_values(self, value_column: str | None = None, **kwargs: Any) -> Timeline:
+        """Values of ``value_column`` over time (aliases ``y``, ``value_col``)."""
+        return timeline_values(self._frame, value_column, **kwargs)
+
+    def timeline_duration(
+        self,
+        group_by: Any = None,
+        time_column: str = "TimeGenerated",
+        end_time_column: str | None = None,
+        **kwargs: Any,
+    ) -> Timeline:
+        """One bar per group from its first to its last event (or per row to its end time)."""
+        return timeline_duration(self._frame, group_by, time_column, end_time_column, **kwargs)
+
+
+_registered = False
+
+
+def register_accessors() -> None:
+    """Register ``df.hg`` for pandas (and polars when it is installed); safe to call again."""
+    global _registered
+    if _registered:
+        return
+    with warnings.catch_warnings():
+        # pandas warns when a name is registered again (a module reload): that is fine here.
+        warnings.simplefilter("ignore", UserWarning)
+        pd.api.extensions.register_dataframe_accessor("hg")(HgFrameMethods)
+    try:
+        import polars as pl
+    except ImportError:
+        pass
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pl.api.register_dataframe_namespace("hg")(HgFrameMethods)
+    _registered = True
