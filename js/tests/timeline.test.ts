@@ -175,6 +175,24 @@ describe("Timeline widget in Chromium (fake chart)", { timeout: 120_000 }, () =>
     await page.close();
   });
 
+  it("shows a hostile title and data set names as text only", async () => {
+    const page = await mount({
+      spec: {
+        mode: "events",
+        title: HOSTILE,
+        datasets: [
+          { name: "Processes", time_column: "TimeGenerated" },
+          { name: "Alerts", time_column: "TimeGenerated" },
+        ],
+      },
+    });
+    await waitRendered(page);
+    assert.equal(await page.locator('[data-hg-role="title"]').textContent(), HOSTILE);
+    assert.equal(await page.locator("#host img").count(), 0);
+    assert.equal(await page.evaluate(() => (window as any).__alerts), 0);
+    await page.close();
+  });
+
   it("pans by dragging, zooms with the wheel at the cursor and resets", async () => {
     const page = await mount();
     await waitRendered(page);
