@@ -62,6 +62,15 @@ describe("standalone host model", () => {
     );
   });
 
+  it("sends an empty data set as one empty chunk, as Python does", async () => {
+    const model = createHostModel(
+      { _wasm_hash: "h1", _datasets: [{ name: "E", chunks: 1, bytes: 0, rows: 0 }] },
+      { wasm: async () => emptyWasm(), datasets: { E: async () => new Uint8Array(0) } },
+    );
+    const data = await requestData(model);
+    assert.equal(data.get("E")?.byteLength, 0);
+  });
+
   it("sends no wasm when not asked", async () => {
     const model = createHostModel(
       { _wasm_hash: "h1", _datasets: [{ name: "S", chunks: 1, bytes: 1, rows: 1 }] },
@@ -173,7 +182,7 @@ describe("bytes inputs of mountStandalone", () => {
   });
 
   it("counts chunks as Python does", () => {
-    assert.equal(chunkCount(0), 0);
+    assert.equal(chunkCount(0), 1, "an empty stream still goes as one (empty) chunk");
     assert.equal(chunkCount(1), 1);
     assert.equal(chunkCount(HG_CHUNK_BYTES), 1);
     assert.equal(chunkCount(HG_CHUNK_BYTES + 1), 2);

@@ -54,9 +54,9 @@ function sameValue(a: unknown, b: unknown): boolean {
   }
 }
 
-/** Number of `hg:data` chunks the host (and Python) cuts `byteLength` bytes into. */
+/** Number of `hg:data` chunks the host (and Python's split_chunks) cuts `byteLength` bytes into: at least one. */
 export function chunkCount(byteLength: number): number {
-  return Math.ceil(byteLength / HG_CHUNK_BYTES);
+  return Math.max(1, Math.ceil(byteLength / HG_CHUNK_BYTES));
 }
 
 /** A model with anywidget's API over `state`, answering `hg:hello` from `source`. */
