@@ -150,6 +150,17 @@ describe("Timeline widget in Chromium (fake chart)", { timeout: 120_000 }, () =>
     await page.close();
   });
 
+  it("follows the container's width", async () => {
+    const page = await mount();
+    await waitRendered(page);
+    await page.evaluate(() => ((document.getElementById("host") as HTMLElement).style.width = "600px"));
+    await page.waitForFunction(() => {
+      const c = document.querySelector('[data-hg-role="timeline-canvas"]') as HTMLCanvasElement;
+      return c.width === Math.round(c.clientWidth * devicePixelRatio) && c.clientWidth < 600;
+    });
+    await page.close();
+  });
+
   it("shows chunk progress while a multi-chunk data set arrives", async () => {
     const page = await mount({ padBytes: 17 * 1024 * 1024 });
     await waitRendered(page);

@@ -574,7 +574,11 @@ class TimelineView {
     const signal = this.abort.signal;
     const view = this.doc.defaultView;
     if (typeof ResizeObserver !== "undefined") {
-      const observer = new ResizeObserver(() => this.scheduleRender());
+      // Only width comes from the container (height is the spec's or automatic), so a height
+      // change caused by our own paint does not trigger another one.
+      const observer = new ResizeObserver(() => {
+        if (Math.floor(this.plot.clientWidth) !== this.sized.width) this.scheduleRender();
+      });
       observer.observe(this.plot);
       this.stops.push(() => observer.disconnect());
     }
