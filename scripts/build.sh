@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds everything without starting anything (docs/CONTRACT.md "Build outputs"): the native
+# `huntglass` binary, the browser wasm and its JS bindings (js/pkg), the JS bundle (widget.js) and
+# the Python package's assets (the wasm and its VERSION hash in widgets/src/huntglass/static).
+# Honours CARGO_TARGET_DIR (default: target/ in the checkout).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+STATIC_DIR="widgets/src/huntglass/static"
+say() { printf 'build: %s\n' "$*"; }
+
+say "native: cargo build --release -p hg_cli (target dir $CARGO_TARGET_DIR)"
+cargo build --release -p hg_cli
+
+say "browser wasm: cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_wasm"
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_wasm
+say "wasm-bindgen --target web -> js/pkg"
+wasm-bindgen --target web --remove-name-section --remove-producers-section \
+  --out-dir js/pkg "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/hg_wasm.wasm"
+
+say "JS bundle: node js/build.mjs"
+node js/build.mjs
+
+say "Python assets -> $STATIC_DIR"
+mkdir -p "$STATIC_DIR"
+cp js/pkg/hg_wasm_bg.wasm "$STATIC_DIR/hg_wasm_bg.wasm"
+wasm_hash="$(sha256sum "$STATIC_DIR/hg_wasm_bg.wasm" | cut -c1-16)"
+printf '%s\n' "$wasm_hash" >"$STATIC_DIR/VERSION"
+
+say "done: $CARGO_TARGET_DIR/release/huntglass, $STATIC_DIR/widget.js, $STATIC_DIR/hg_wasm_bg.wasm (wasm hash $wasm_hash)"
