@@ -436,3 +436,31 @@ def test_empty_table_is_one_small_chunk():
 def test_ipc_stream_round_trip():
     table = pa.table({"a": [1, 2, 3]})
     assert read_stream(to_ipc_stream(table)).equals(table)
+
+
+def test_long_repeating_text_is_dictionary_encoded_and_unique_text_is_not():
+    rows = 5000
+    hosts = [f"host-{i % 7}" if i % 11 else None for i in range(rows)]
+    unique = [f"cmd {i}" for i in range(rows)]
+    table = pa.Table.from_batches(
+        pa.table({"host": pa.array(hosts, pa.large_string()), "cmd": unique}).to_batches(
+            max_chunksize=1500
+        )
+    )
+    data = prepare(table, {"host": "display", "cmd": "display"}, name="d")
+    host_type = data.table.schema.field("host").type
+    assert pa.types.is_dictionary(host_type)
+    assert host_type.value_type == pa.string()
+    assert data.table.schema.field("cmd").type == pa.string()
+    back = read_stream(data.stream)
+    assert back.column("host").to_pylist() == hosts
+    assert back.column("cmd").to_pylist() == unique
+    # One dictionary for the whole column, whatever the input's chunks.
+    chunks = back.column("host").chunks
+    assert all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks)
+    assert len(chunks[0].dictionary) == 7
+
+
+def test_short_text_stays_plain():
+    data = prepare(pa.table({"s": ["a"] * 100}), {"s": "display"}, name="d")
+    assert data.table.schema.field("s").type == pa.string()

@@ -29,6 +29,12 @@ import pyarrow.compute as pc
 #: Largest byte size of one message buffer (the widget channel fails near 10 MiB).
 HG_CHUNK_BYTES = 8 * 1024 * 1024
 
+#: Text columns at least this long are dictionary-encoded when their values repeat.
+DICTIONARY_MIN_ROWS = 1024
+
+#: Rows of the leading sample that decides whether a text column repeats enough to encode.
+DICTIONARY_SAMPLE_ROWS = 8192
+
 #: The type every time column is sent as.
 UTC_NS = pa.timestamp("ns", tz="UTC")
 
@@ -161,13 +167,15 @@ def prepare(
             table = full.select(columns)
     available = column_names(original)
     arrays = [
-        normalize_column(
-            table.column(column),
-            roles[column],
-            column=column,
-            what=what,
-            use=uses.get(column, ""),
-            available=available,
+        compact_text(
+            normalize_column(
+                table.column(column),
+                roles[column],
+                column=column,
+                what=what,
+                use=uses.get(column, ""),
+                available=available,
+            )
         )
         for column in columns
     ]
@@ -385,6 +393,22 @@ def normalize_column(
         ],
         pa.string(),
     )
+
+
+def compact_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Dictionary-encode a long text column whose values repeat (host names, accounts, paths).
+
+    Log columns such as Computer or Account hold a few distinct values over millions of rows;
+    sending each value once and a small key per row shrinks the stream several times. Whether a
+    column repeats is judged on a leading sample so unique columns (command lines) cost no
+    hashing of the whole column.
+    """
+    if not pa.types.is_string(values.type) or len(values) < DICTIONARY_MIN_ROWS:
+        return values
+    sample = values.slice(0, DICTIONARY_SAMPLE_ROWS)
+    if pc.count_distinct(sample, mode="all").as_py() * 2 > len(sample):
+        return values
+    return values.dictionary_encode()
 
 
 def _as_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
