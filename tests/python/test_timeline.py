@@ -417,3 +417,10 @@ def test_public_api():
     ):
         assert hasattr(hg, name), name
     assert isinstance(hg.__version__, str)
+
+
+def test_signature_shows_every_keyword_and_the_error_lists_them():
+    import inspect
+
+    parameters = set(inspect.signature(hg.Timeline.__init__).parameters) - {"self", "aliases"}
+    assert parameters | {"y", "value_col", "end_time_column"} == set(VALID_KEYWORDS) | {"data"}

@@ -529,22 +529,25 @@ _BUILD_KEYWORDS = (
 VALID_KEYWORDS = tuple(sorted((*_BUILD_KEYWORDS, "theme", *_ALIASES)))
 
 
-def _resolve_keywords(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Map aliases to their names and refuse unknown keywords, listing the valid ones."""
-    unknown = sorted(k for k in kwargs if k not in VALID_KEYWORDS)
+def _resolve_aliases(aliases: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Map the reference's aliases (y, value_col, end_time_column) to their names.
+
+    Any other keyword is refused with a ``TypeError`` listing the valid ones.
+    """
+    unknown = sorted(k for k in aliases if k not in _ALIASES)
     if unknown:
         raise TypeError(
             f"unknown keyword argument(s) {', '.join(unknown)}; the valid ones are: "
             + ", ".join(VALID_KEYWORDS)
         )
-    resolved = dict(kwargs)
-    for alias, target in _ALIASES.items():
-        if alias in resolved:
-            value = resolved.pop(alias)
-            if resolved.get(target) is not None and value is not None:
-                raise TypeError(f"give {target} or its alias {alias}, not both")
-            if value is not None:
-                resolved[target] = value
+    resolved: dict[str, Any] = {}
+    for alias, value in aliases.items():
+        target = _ALIASES[alias]
+        if value is None:
+            continue
+        if given.get(target) is not None or resolved.get(target) is not None:
+            raise TypeError(f"give {target} or one alias of it ({alias}), not both")
+        resolved[target] = value
     return resolved
 
 
@@ -579,10 +582,63 @@ class Timeline(HgWidget):
         data: Any,
         time_column: str = "TimeGenerated",
         source_columns: Any = None,
-        **kwargs: Any,
+        *,
+        group_by: Any = None,
+        color_by: str | None = None,
+        title: str | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        ref_time: Any = None,
+        ref_label: str = "Ref time",
+        ref_event: Any = None,
+        ref_times: Any = None,
+        ref_events: Any = None,
+        ref_col: str | None = None,
+        ref_time_col: str | None = None,
+        alert: Any = None,
+        value_column: str | None = None,
+        kind: Any = None,
+        start_column: str | None = None,
+        end_column: str | None = None,
+        mode: str | None = None,
+        range_tool: bool = True,
+        theme: str = "auto",
+        color: str | None = None,
+        size: float | None = None,
+        name: str | None = None,
+        overlay_data: Any = None,
+        overlay_columns: Any = None,
+        overlay_color: str | None = None,
+        **aliases: Any,
     ) -> None:
-        options = _resolve_keywords(kwargs)
-        theme = options.pop("theme", "auto")
+        options = {
+            "group_by": group_by,
+            "color_by": color_by,
+            "title": title,
+            "height": height,
+            "width": width,
+            "ref_time": ref_time,
+            "ref_label": ref_label,
+            "ref_event": ref_event,
+            "ref_times": ref_times,
+            "ref_events": ref_events,
+            "ref_col": ref_col,
+            "ref_time_col": ref_time_col,
+            "alert": alert,
+            "value_column": value_column,
+            "kind": kind,
+            "start_column": start_column,
+            "end_column": end_column,
+            "mode": mode,
+            "range_tool": range_tool,
+            "color": color,
+            "size": size,
+            "name": name,
+            "overlay_data": overlay_data,
+            "overlay_columns": overlay_columns,
+            "overlay_color": overlay_color,
+        }
+        options.update(_resolve_aliases(aliases, options))
         if theme not in ("auto", "light", "dark"):
             raise ValueError(f"theme must be 'auto', 'light' or 'dark', got {theme!r}")
         datasets, spec = build_timeline(data, time_column, source_columns, **options)
