@@ -464,3 +464,20 @@ def test_long_repeating_text_is_dictionary_encoded_and_unique_text_is_not():
 def test_short_text_stays_plain():
     data = prepare(pa.table({"s": ["a"] * 100}), {"s": "display"}, name="d")
     assert data.table.schema.field("s").type == pa.string()
+
+
+def test_deeply_nested_and_circular_values_are_shown_without_crashing():
+    deep: list = []
+    cursor = deep
+    for _ in range(100_000):
+        cursor.append([])
+        cursor = cursor[0]
+    circular: dict = {}
+    circular["self"] = circular
+    frame = pd.DataFrame({"v": pd.Series([deep, circular, "ok"], dtype=object)})
+    table = prepare(frame, {"v": "display"}, name="n").table
+    assert table.column("v").to_pylist() == [
+        "(list nested too deeply to display)",
+        "(dict nested too deeply to display)",
+        "ok",
+    ]

@@ -40,6 +40,25 @@ UTC_NS = pa.timestamp("ns", tz="UTC")
 
 Role = Literal["time", "number", "display"]
 
+#: pandas' inferred kinds of object columns that pyarrow converts as flat scalars.
+_SCALAR_OBJECT_KINDS = frozenset(
+    {
+        "empty",
+        "string",
+        "bytes",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+        "boolean",
+        "datetime",
+        "datetime64",
+        "date",
+        "timedelta",
+        "time",
+    }
+)
+
 _ROLE_WORDS = {
     "time": "a timestamp (or date / datetime strings)",
     "number": "numeric",
@@ -245,9 +264,18 @@ def _pandas_to_table(
 def _series_to_arrow(series: pd.Series, role: Role, column: str, what: str) -> pa.ChunkedArray:
     if role == "time" and (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return pa.chunked_array([pa.array(_parse_times(series, column, what), type=UTC_NS)])
-    try:
-        converted = pa.array(series, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+    as_text = False
+    if series.dtype == object:
+        # Nested values (lists, dicts) are shown as JSON text and never handed to pyarrow's
+        # type inference, which recurses without a depth limit and crashes on hostile nesting.
+        as_text = pd.api.types.infer_dtype(series, skipna=True) not in _SCALAR_OBJECT_KINDS
+    converted = None
+    if not as_text:
+        try:
+            converted = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            converted = None
+    if converted is None:
         # Mixed object columns (log fields often are): send their display text.
         converted = pa.array(
             [_display_text(v) for v in series.tolist()], type=pa.string(), from_pandas=True
@@ -285,7 +313,11 @@ def _display_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, default=str, ensure_ascii=False)
+        try:
+            return json.dumps(value, default=str, ensure_ascii=False)
+        except (RecursionError, ValueError):
+            # Nested deeper than Python's recursion limit, or circular: say so instead.
+            return f"({type(value).__name__} nested too deeply to display)"
     try:
         if pd.isna(value):
             return None
