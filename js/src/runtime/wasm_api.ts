@@ -51,6 +51,8 @@ export interface PrepareInfo {
   legend: { label: string; color: string }[];
   value_min: number | null;
   value_max: number | null;
+  /** Suggested chart height in CSS px (the spec's, else automatic plus title and axis); hg_render adds it. */
+  height?: number;
 }
 
 /** One text of a frame, drawn with `fillText`. */

@@ -78,6 +78,14 @@ export function overviewHeight(height: number): number {
   return Math.max(80, Math.round(height * 0.2));
 }
 
+/** True when `label` is among the frame's texts, whole or cut short with an ellipsis. */
+function drawnInFrame(label: string, texts: Frame["texts"]): boolean {
+  return texts.some((t) => {
+    const text = String(t.text);
+    return text === label || (text.endsWith("…") && text.length > 1 && label.startsWith(text.slice(0, -1)));
+  });
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
@@ -342,6 +350,7 @@ class TimelineView {
     const title = typeof spec.title === "string" ? spec.title : "Events";
     setText(this.titleEl, title);
     this.titleEl.style.display = title === "" ? "none" : "block";
+    this.canvas.setAttribute("aria-label", title === "" ? "Timeline chart" : `Timeline chart: ${title}`);
     const width = spec.width;
     this.root.style.width = typeof width === "number" && width > 0 ? `${width}px` : "100%";
   }
@@ -388,9 +397,9 @@ class TimelineView {
     this.root.setAttribute("data-hg-selected-count", "0");
     this.status.removeAttribute("data-hg-error");
     this.status.setAttribute("data-hg-role", "status");
-    if (this.info.n_events === 0) setText(this.status, "No data to plot.");
-    else setText(this.status, "");
-    this.status.style.display = this.info.n_events === 0 ? "block" : "none";
+    // "No data to plot." comes drawn by wasm, like every other text of the chart.
+    setText(this.status, "");
+    this.status.style.display = "none";
     this.buildLegend();
     const rangeTool = spec.range_tool !== false;
     this.overview.style.display = rangeTool ? "block" : "none";
@@ -420,7 +429,7 @@ class TimelineView {
       style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
       const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
       style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "2px", background: String(entry.color) });
-      const label = el("span", {}, String(entry.label), this.doc);
+      const label = el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc);
       item.append(swatch, label);
       this.legend.appendChild(item);
     }
@@ -486,7 +495,9 @@ class TimelineView {
     const spec = this.spec();
     const lanes = this.info?.lanes.length ?? 1;
     const width = Math.max(1, Math.floor(this.plot.clientWidth || numberOr(spec.width, 900)));
-    const height = Math.floor(numberOr(spec.height, autoHeight(lanes)));
+    // prepare() suggests a height (the spec's, else automatic plus title and axis); older
+    // builds without it get the reference's automatic height.
+    const height = Math.floor(numberOr(this.info?.height, numberOr(spec.height, autoHeight(lanes))));
     const dpr = numberOr(this.doc.defaultView?.devicePixelRatio, 1);
     return { width, height, overviewHeight: overviewHeight(height), dpr };
   }
@@ -507,6 +518,7 @@ class TimelineView {
       const ctx = blit(this.canvas, wasm.memory, chart.pixels_ptr(), chart.pixels_len(), chart.pixel_width(), chart.pixel_height());
       drawTexts(ctx, frame.texts, size.dpr);
       this.frame = frame;
+      this.hideWhatTheFrameDrew(frame);
       if (this.overview.style.display !== "none" && (this.overviewDirty || size.overviewHeight !== this.sized.overviewHeight)) {
         const overviewFrame = chart.render_overview(size.width, size.overviewHeight, size.dpr);
         const octx = blit(
@@ -539,6 +551,20 @@ class TimelineView {
       this.model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
       this.model.save_changes();
     }
+  }
+
+  /**
+   * The chart may draw the title and the legend itself (into the pixels and texts, so a saved PNG
+   * has them). The DOM title and legend then stay hidden rather than show everything twice; the
+   * DOM legend stays when the canvas had to cut its legend short ("… N more").
+   */
+  private hideWhatTheFrameDrew(frame: Frame): void {
+    const texts = Array.isArray(frame.texts) ? frame.texts : [];
+    const title = this.titleEl.textContent ?? "";
+    this.titleEl.style.display = title === "" || drawnInFrame(title, texts) ? "none" : "block";
+    const labels = Array.from(this.legend.querySelectorAll('[data-hg-role="legend-label"]'), (node) => node.textContent ?? "");
+    const canvasHasAll = labels.every((label) => drawnInFrame(label, texts)) && !texts.some((t) => /^… \d+ more$/.test(String(t.text)));
+    this.legend.style.display = labels.length > 0 && !canvasHasAll ? "flex" : "none";
   }
 
   private currentView(): [number, number] | null {
