@@ -237,7 +237,7 @@ async function runHuntglass(browser, base, run) {
   return result;
 }
 
-/** Polls (in the page) every canvas, also inside shadow roots, for coloured pixels. */
+/** Polls (in the page) every canvas, also inside shadow roots, until one shows over 5,000 coloured pixels (the lanes of marks; legend swatches alone stay far below). */
 async function runReference(browser, base, run) {
   const url = serveFile(run.html_path);
   const context = await browser.newContext({ viewport: { width: 1300, height: 900 } });
@@ -269,7 +269,7 @@ async function runReference(browser, base, run) {
             const lo = Math.min(data[i], data[i + 1], data[i + 2]);
             if (hi - lo > 60) coloured += 1;
           }
-          if (coloured > 100) return performance.now();
+          if (coloured > 5000) return performance.now();
         }
         return null;
       },
