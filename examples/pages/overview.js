@@ -1,0 +1,125 @@
+// The overview page of the built-in scenario: one section per investigation step, each mounting a
+// huntglass widget over Arrow data served at /data/. Plain ES module, no build step. Data never
+// becomes markup here: widgets draw log fields on a canvas or set them as textContent.
+
+import { mountStandalone } from "/static/widget.js";
+
+const WASM_URL = "/static/hg_wasm_bg.wasm";
+const THEMES = ["auto", "light", "dark"];
+const THEME_KEY = "huntglass-demo-theme";
+
+/**
+ * Times of the scenario's main alerts (SecurityAlert.TimeGenerated, fixed by hg_demo's story; the
+ * hg_cli tests check that each one is an alert of the data).
+ */
+const ALERT_MARKERS = [
+  { time: "2026-11-03T23:16:00.000Z", label: "Password spray" },
+  { time: "2026-11-04T09:41:35.812Z", label: "Encoded PowerShell from Word" },
+  { time: "2026-11-04T10:12:10.000Z", label: "C2 beaconing" },
+  { time: "2026-11-05T02:25:10.000Z", label: "Mailbox takeover" },
+];
+
+/** Mounted widgets by section id: {model, cleanup}. */
+const mounted = new Map();
+
+function currentTheme() {
+  try {
+    const saved = localStorage.getItem(THEME_KEY);
+    if (THEMES.includes(saved)) return saved;
+  } catch {
+    // Storage may be disabled; the default applies.
+  }
+  return "auto";
+}
+
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  const button = document.getElementById("theme-toggle");
+  if (button) button.textContent = `Theme: ${theme}`;
+  for (const { model } of mounted.values()) {
+    model.set("theme", theme);
+    model.save_changes();
+  }
+  try {
+    localStorage.setItem(THEME_KEY, theme);
+  } catch {
+    // Not persisted; the toggle still works for this page.
+  }
+}
+
+function setupThemeToggle() {
+  const button = document.getElementById("theme-toggle");
+  applyTheme(currentTheme());
+  button?.addEventListener("click", () => {
+    const next = THEMES[(THEMES.indexOf(document.documentElement.dataset.theme) + 1) % THEMES.length];
+    applyTheme(next);
+  });
+}
+
+/** Mounts one section's widget; a failure is shown in that section as text and logged. */
+async function mountSection(id, options) {
+  const el = document.getElementById(`${id}-widget`);
+  if (!el) return;
+  try {
+    const handle = await mountStandalone(el, {
+      wasm: WASM_URL,
+      ...options,
+      state: { theme: document.documentElement.dataset.theme ?? "auto", ...options.state },
+    });
+    mounted.set(id, handle);
+  } catch (error) {
+    console.error(`huntglass demo: the ${id} section failed`, error);
+    if (!el.querySelector('[data-hg-role="error"]')) {
+      const message = document.createElement("p");
+      message.className = "widget-error";
+      message.setAttribute("data-hg-role", "error");
+      message.textContent = error instanceof Error ? error.message : String(error);
+      el.replaceChildren(message);
+    }
+  }
+}
+
+function timelineSection() {
+  return mountSection("timeline", {
+    datasets: { Processes: "/data/SecurityEvent.arrow", Alerts: "/data/SecurityAlert.arrow" },
+    state: {
+      _kind: "timeline",
+      spec: {
+        mode: "events",
+        datasets: [
+          {
+            name: "Processes",
+            time_column: "TimeGenerated",
+            source_columns: ["Account", "NewProcessName", "CommandLine"],
+            color: null,
+            group_by: "Computer",
+          },
+          {
+            name: "Alerts",
+            time_column: "TimeGenerated",
+            source_columns: ["AlertName", "AlertSeverity", "CompromisedEntity", "Description"],
+            color: "#d62728",
+            group_by: "CompromisedEntity",
+          },
+        ],
+        group_by: null,
+        color_by: null,
+        value_column: null,
+        value_kind: "line",
+        start_column: null,
+        end_column: null,
+        ref_markers: ALERT_MARKERS.map((m) => ({ time_ms: Date.parse(m.time), label: m.label })),
+        title: "Process creation by host, with alerts",
+        height: null,
+        width: null,
+        range_tool: true,
+        marker_size: 8,
+      },
+    },
+  });
+}
+
+setupThemeToggle();
+// Sections mount one after another so the first paints as early as possible.
+await timelineSection();
+globalThis.__huntglassDemo = { mounted };
