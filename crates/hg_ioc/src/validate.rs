@@ -1,0 +1,219 @@
+//! Validators: what a candidate found by the patterns must satisfy to be reported.
+
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+use psl::Type;
+
+/// Longest domain name in presentation form (RFC 1035 limits 255 octets on the wire).
+const MAX_DOMAIN_LEN: usize = 253;
+/// Longest label (RFC 1035).
+const MAX_LABEL_LEN: usize = 63;
+
+/// Common file-name extensions. A bare two-label name (`name.ext`, not inside a URL or an
+/// e-mail address and not written defanged) whose last label is one of these is a file name, not
+/// a domain, even when the extension is also a public suffix (`.zip`, `.mov`, `.sh`, `.py`, ...).
+/// Three or more labels (`cdn.evil.zip`), a URL host (`http://evil.zip/`), an e-mail domain or a
+/// defanged form (`evil[.]zip`) are read as domains.
+pub(crate) const FILE_EXTENSIONS: &[&str] = &[
+    "7z", "apk", "app", "asp", "aspx", "avi", "bak", "bat", "bin", "bmp", "bz2", "c", "cab", "cfg",
+    "class", "cmd", "conf", "cpl", "cpp", "cs", "css", "csv", "dat", "db", "deb", "dll", "dmg",
+    "doc", "docm", "docx", "drv", "elf", "eml", "exe", "gif", "go", "gz", "h", "hta", "htm",
+    "html", "ico", "img", "ini", "iso", "jar", "java", "jpeg", "jpg", "js", "jse", "json", "jsp",
+    "ko", "lnk", "log", "md", "mov", "mp3", "mp4", "msc", "msg", "msi", "msp", "ocx", "one", "out",
+    "pdb", "pdf", "php", "pif", "pl", "png", "ppt", "pptm", "pptx", "ps", "ps1", "psd1", "psm1",
+    "py", "pyc", "rar", "rb", "reg", "rpm", "rs", "rtf", "run", "scr", "sh", "so", "sql", "svg",
+    "sys", "tar", "tgz", "tmp", "ts", "txt", "vbe", "vbs", "vhd", "vhdx", "wav", "wsf", "xls",
+    "xlsm", "xlsx", "xml", "xz", "yaml", "yml", "zip",
+];
+
+/// Whether `ext` (lower-case) is in [`FILE_EXTENSIONS`].
+pub(crate) fn is_file_extension(ext: &str) -> bool {
+    FILE_EXTENSIONS.binary_search(&ext).is_ok()
+}
+
+/// The outcome of checking a dotted name made only of digits and dots.
+pub(crate) fn ipv4_from_dotted(canonical_dotted: &str, out: &mut String) -> bool {
+    // Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
+    // version number or an OID, not an address. Leading zeros are read as decimal and dropped
+    // from the canonical form.
+    out.clear();
+    let mut parts = 0;
+    for part in canonical_dotted.split('.') {
+        parts += 1;
+        if parts > 4
+            || part.is_empty()
+            || part.len() > 3
+            || !part.bytes().all(|b| b.is_ascii_digit())
+        {
+            return false;
+        }
+        let value: u16 = part
+            .bytes()
+            .fold(0, |acc, b| acc * 10 + u16::from(b - b'0'));
+        if value > 255 {
+            return false;
+        }
+        if parts > 1 {
+            out.push('.');
+        }
+        push_decimal(out, value);
+    }
+    parts == 4
+}
+
+fn push_decimal(out: &mut String, value: u16) {
+    if value >= 100 {
+        out.push(char::from(b'0' + (value / 100) as u8));
+    }
+    if value >= 10 {
+        out.push(char::from(b'0' + (value / 10 % 10) as u8));
+    }
+    out.push(char::from(b'0' + (value % 10) as u8));
+}
+
+/// Parses an IPv6 address (any RFC 4291 text form, including `::` and an embedded dotted IPv4
+/// tail) and writes its RFC 5952 form (lower case, longest zero run compressed).
+pub(crate) fn ipv6_canonical(text: &str, out: &mut String) -> bool {
+    use std::fmt::Write;
+    out.clear();
+    if text.len() > 45 || text == "::" {
+        return false;
+    }
+    match Ipv6Addr::from_str(text) {
+        Ok(addr) => write!(out, "{addr}").is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Where a domain candidate was found: this decides whether the file-extension rule applies.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DomainContext {
+    /// A bare name in the text.
+    Bare,
+    /// The host of a URL, the domain of an e-mail address or the server of a UNC path.
+    Host,
+}
+
+/// Checks a refanged, lower-case dotted name as a domain.
+///
+/// Syntax: 2+ labels (a URL host with `ignore_tlds` may have one), each 1-63 of `a-z 0-9 - _`
+/// without a leading or trailing hyphen, at most 253 characters, last label alphabetic (or an
+/// IDN `xn--` label). Then, unless `ignore_tlds`, the public suffix list must know the suffix and
+/// a label must stand before an ICANN suffix (`co.uk` alone is not a domain; a private suffix
+/// such as `github.io` is). Then the file-extension rule for bare names (see
+/// [`FILE_EXTENSIONS`]).
+pub(crate) fn is_domain(
+    name: &str,
+    context: DomainContext,
+    defanged: bool,
+    ignore_tlds: bool,
+) -> bool {
+    if name.is_empty() || name.len() > MAX_DOMAIN_LEN {
+        return false;
+    }
+    let mut labels = 0usize;
+    let mut last = "";
+    for label in name.split('.') {
+        labels += 1;
+        if label.is_empty()
+            || label.len() > MAX_LABEL_LEN
+            || label.starts_with('-')
+            || label.ends_with('-')
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return false;
+        }
+        last = label;
+    }
+    let tld_ok = last.bytes().all(|b| b.is_ascii_lowercase())
+        || (last.starts_with("xn--") && last.len() > 4 && !last.contains('_'));
+    if !tld_ok || last.contains('_') {
+        return false;
+    }
+    if labels < 2 && !(ignore_tlds && context == DomainContext::Host) {
+        return false;
+    }
+    if !ignore_tlds {
+        let Some(suffix) = psl::suffix(name.as_bytes()) else {
+            return false;
+        };
+        match suffix.typ() {
+            None => return false,
+            Some(Type::Icann) if suffix.as_bytes().len() == name.len() => return false,
+            Some(_) => {}
+        }
+    }
+    if context == DomainContext::Bare && !defanged && labels == 2 && is_file_extension(last) {
+        return false;
+    }
+    true
+}
+
+/// The hash type for a run of hex digits of this length.
+pub(crate) fn hash_type_for_len(len: usize) -> Option<crate::IocType> {
+    match len {
+        32 => Some(crate::IocType::Md5Hash),
+        40 => Some(crate::IocType::Sha1Hash),
+        64 => Some(crate::IocType::Sha256Hash),
+        128 => Some(crate::IocType::Sha512Hash),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_extensions_sorted_for_binary_search() {
+        let mut sorted = FILE_EXTENSIONS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, FILE_EXTENSIONS);
+    }
+
+    #[test]
+    fn ipv4_rules() {
+        let mut out = String::new();
+        assert!(ipv4_from_dotted("10.0.0.1", &mut out));
+        assert_eq!(out, "10.0.0.1");
+        assert!(ipv4_from_dotted("010.001.000.255", &mut out));
+        assert_eq!(out, "10.1.0.255");
+        assert!(!ipv4_from_dotted("256.1.1.1", &mut out));
+        assert!(!ipv4_from_dotted("1.2.3", &mut out));
+        assert!(!ipv4_from_dotted("1.2.3.4.5", &mut out));
+        assert!(!ipv4_from_dotted("1.2.3.1234", &mut out));
+    }
+
+    #[test]
+    fn ipv6_rules() {
+        let mut out = String::new();
+        assert!(ipv6_canonical("2001:DB8:0:0:0:0:0:1", &mut out));
+        assert_eq!(out, "2001:db8::1");
+        assert!(ipv6_canonical("::ffff:192.0.2.128", &mut out));
+        assert!(!ipv6_canonical("12:30:45", &mut out));
+        assert!(!ipv6_canonical("::", &mut out));
+        assert!(!ipv6_canonical("1:2:3:4:5:6:7:8:9", &mut out));
+    }
+
+    #[test]
+    fn domain_rules() {
+        use DomainContext::*;
+        assert!(is_domain("www.bbc.co.uk", Bare, false, false));
+        assert!(!is_domain("co.uk", Bare, false, false));
+        assert!(is_domain("github.io", Bare, false, false));
+        assert!(!is_domain("host.local", Bare, false, false));
+        assert!(is_domain("host.local", Bare, false, true));
+        assert!(!is_domain("cmd.exe", Bare, false, true));
+        assert!(!is_domain("payload.zip", Bare, false, false));
+        assert!(is_domain("payload.zip", Bare, true, false));
+        assert!(is_domain("payload.zip", Host, false, false));
+        assert!(is_domain("cdn.payload.zip", Bare, false, false));
+        assert!(!is_domain("-bad.com", Bare, false, false));
+        assert!(!is_domain("intranet", Host, false, false));
+        assert!(is_domain("intranet", Host, false, true));
+    }
+}
