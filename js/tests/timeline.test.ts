@@ -322,6 +322,19 @@ describe("Timeline widget in Chromium (fake chart)", { timeout: 120_000 }, () =>
     await page.close();
   });
 
+  it("saves the chart as a PNG download", async () => {
+    const page = await mount();
+    await waitRendered(page);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator('[data-hg-tool="save"]').click()]);
+    assert.equal(download.suggestedFilename(), "timeline.png");
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const png = Buffer.concat(chunks);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG file");
+    await page.close();
+  });
+
   it("shows errors in the widget and on the error traitlet", async () => {
     const page = await mount({ spec: { mode: "events", datasets: [{ name: "Missing", time_column: "TimeGenerated" }] } });
     const error = page.locator('[data-hg-role="error"]');
