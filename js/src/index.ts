@@ -5,6 +5,7 @@
  * the model's `_kind`. `mountStandalone` mounts a widget on a page without a kernel.
  */
 
+import type { AnyWidget } from "@anywidget/types";
 import * as glue from "../pkg/hg_wasm.js";
 import { el } from "./runtime/dom.js";
 import { mountStandalone, registerStandaloneWidget } from "./runtime/host.js";
@@ -47,7 +48,8 @@ function render({ model, el: host }: { model: AnyModel; el: HTMLElement }): () =
   return renderer(model, host);
 }
 
-const widget = { initialize, render };
+// `satisfies` checks at compile time that anywidget's own model type fits our AnyModel.
+const widget = { initialize, render } satisfies AnyWidget;
 registerStandaloneWidget(widget);
 
 export default widget;
