@@ -107,6 +107,11 @@ window.__hg = (async () => {
     window.__hgMounted = warm.mounted;
     return warm.painted - warm.t0;
   };
+  window.__hgCompileMs = async () => {
+    const t0 = performance.now();
+    await WebAssembly.compile(wasm);
+    return performance.now() - t0;
+  };
   return { started, arrived, coldFirstPaintMs: cold.painted - arrived, dataToPaintMs: cold.painted };
 })().catch((error) => ({ error: String(error && error.message || error) }));
 </script></body></html>`;
@@ -178,21 +183,36 @@ async function interactions(page, count) {
     window.addEventListener("pointermove", () => (window.__hoverStart = performance.now()), { capture: true });
     window.addEventListener("pointermove", () => window.__hover.push(performance.now() - window.__hoverStart));
   });
-  await page.mouse.move(box.x + 5, box.y + 5);
-  await page.evaluate(() => (window.__hover = []));
+  // Hover points: coloured (mark) pixels spread over the canvas, so most hovers hit a mark.
+  const marks = await canvas.evaluate((node) => {
+    const { data, width, height } = node.getContext("2d").getImageData(0, 0, node.width, node.height);
+    const scale = node.width / node.clientWidth || 1;
+    const found = [];
+    for (let y = 0; y < height; y += 3) {
+      for (let x = 0; x < width; x += 7) {
+        const i = (y * width + x) * 4;
+        if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 60) found.push([x / scale, y / scale]);
+      }
+    }
+    return found;
+  });
+  await page.mouse.move(box.x + 2, box.y + 2);
   const hoverPoints = Math.max(count, 60);
-  let hits = 0;
+  const samples = [];
   for (let i = 0; i < hoverPoints; i += 1) {
-    const fx = 0.1 + 0.8 * ((i * 0.618) % 1);
-    const fy = 0.15 + 0.6 * ((i * 0.382) % 1);
-    await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
-    const shown = await page.evaluate(() => {
+    const [mx, my] = marks.length
+      ? marks[Math.floor(((i * 0.618034) % 1) * marks.length)]
+      : [box.width * (0.1 + 0.8 * ((i * 0.618) % 1)), box.height * 0.5];
+    await page.evaluate(() => (window.__hover = []));
+    await page.mouse.move(box.x + mx, box.y + my);
+    const sample = await page.evaluate(() => {
       const tip = document.querySelector('[data-hg-role="tooltip"]');
-      return Boolean(tip && tip.style.display !== "none" && tip.textContent);
+      return { ms: window.__hover[window.__hover.length - 1], shown: Boolean(tip && tip.style.display !== "none" && tip.textContent) };
     });
-    if (shown) hits += 1;
+    if (typeof sample.ms === "number") samples.push(sample);
   }
-  const hover = await page.evaluate(() => window.__hover);
+  const hover = samples.map((s) => s.ms);
+  const hits = samples.filter((s) => s.shown).map((s) => s.ms);
   return {
     zoomRenderMedianMs: median(zoom),
     zoomRenderMaxMs: Math.max(...zoom),
@@ -201,7 +221,8 @@ async function interactions(page, count) {
     hoverMedianMs: median(hover),
     hoverMaxMs: Math.max(...hover),
     hoverSamples: hover.length,
-    hoverTooltipsShown: hits,
+    hoverHitMedianMs: hits.length ? median(hits) : null,
+    hoverTooltipsShown: hits.length,
   };
 }
 
@@ -226,7 +247,13 @@ async function runHuntglass(browser, base, run) {
     result.inkPixels = ink.ink;
     result.canvasPixels = ink.total;
     if (run.interactions) Object.assign(result, await interactions(page, run.interactions));
-    if (run.warm) result.warmFirstPaintMs = await page.evaluate(() => window.__hgRemount());
+    if (run.warm) {
+      const warm = [];
+      for (let i = 0; i < 3; i += 1) warm.push(await page.evaluate(() => window.__hgRemount()));
+      result.warmFirstPaintRunsMs = warm;
+      result.warmFirstPaintMs = median(warm);
+      result.wasmCompileMs = await page.evaluate(() => window.__hgCompileMs());
+    }
     result.ok = ink.ink > ink.total * 0.01;
   } catch (error) {
     result.ok = false;
@@ -295,7 +322,18 @@ async function main() {
   try {
     for (const run of job.huntglass ?? []) {
       process.stderr.write(`driver: huntglass ${run.label}\n`);
-      output.huntglass.push(await runHuntglass(browser, base, run));
+      const result = await runHuntglass(browser, base, run);
+      // Extra fresh tabs for the cold first paint (the machine is shared: take the median).
+      const cold = [result.coldFirstPaintMs];
+      for (let i = 1; i < (run.cold_repeats ?? 1) && result.ok; i += 1) {
+        const again = await runHuntglass(browser, base, { ...run, label: `${run.label}-${i}`, interactions: 0, warm: false });
+        if (again.ok) cold.push(again.coldFirstPaintMs);
+      }
+      if (cold.length > 1) {
+        result.coldFirstPaintRunsMs = cold;
+        result.coldFirstPaintMs = median(cold);
+      }
+      output.huntglass.push(result);
     }
     for (const run of job.reference ?? []) {
       process.stderr.write(`driver: reference ${run.label}\n`);
