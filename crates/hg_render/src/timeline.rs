@@ -489,9 +489,14 @@ impl TimelineChart {
             }
         }
 
+        // Rows drawn: a time, and a value in values mode.
+        let keep = |d: usize, row: usize| -> bool {
+            times[d].is_valid(row) && (values.is_empty() || !values[d][row].is_nan())
+        };
+
         // Lanes.
         let grouped = spec.grouped();
-        let (lane_labels, lane_codes): (Vec<String>, Vec<LaneCodes>) = if grouped {
+        let (mut lane_labels, mut lane_codes): (Vec<String>, Vec<LaneCodes>) = if grouped {
             let mut cats = Vec::with_capacity(n_ds);
             for (d, (ds, table)) in spec.datasets.iter().zip(&tables).enumerate() {
                 cats.push(match spec.lane_column(ds) {
@@ -518,6 +523,31 @@ impl TimelineChart {
                 vec![None; n_ds],
             )
         };
+        if grouped {
+            // Drop groups without a drawable row (for example all their times are null).
+            let mut used = vec![false; lane_labels.len()];
+            for (d, table) in tables.iter().enumerate() {
+                if let Some((codes, map)) = &lane_codes[d] {
+                    for row in 0..table.num_rows() {
+                        if keep(d, row) {
+                            used[map[codes[row] as usize] as usize] = true;
+                        }
+                    }
+                }
+            }
+            let mut new_index = vec![u32::MAX; lane_labels.len()];
+            let mut kept = Vec::new();
+            for (i, label) in lane_labels.drain(..).enumerate() {
+                if used[i] {
+                    new_index[i] = kept.len() as u32;
+                    kept.push(label);
+                }
+            }
+            lane_labels = kept;
+            for (_, map) in lane_codes.iter_mut().flatten() {
+                map.iter_mut().for_each(|m| *m = new_index[*m as usize]);
+            }
+        }
         if lane_labels.len() > MAX_LANES {
             let column = spec.group_by.clone().unwrap_or_else(|| "group_by".into());
             return Err(RenderError::Limit(format!(
@@ -615,9 +645,6 @@ impl TimelineChart {
         }
 
         // Events: count per lane, then place each event in its lane slice, then sort each slice.
-        let keep = |d: usize, row: usize| -> bool {
-            times[d].is_valid(row) && (values.is_empty() || !values[d][row].is_nan())
-        };
         let lane_of = |d: usize, row: usize| -> usize {
             match &lane_codes[d] {
                 Some((codes, map)) => map[codes[row] as usize] as usize,

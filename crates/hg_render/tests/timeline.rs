@@ -555,3 +555,26 @@ fn dense_lanes_render_one_mark_per_pixel_column() {
         &[lane_color.r, lane_color.g, lane_color.b]
     );
 }
+
+#[test]
+fn groups_without_a_drawable_row_get_no_lane() {
+    let t = |s: i64| Some(T0 + s * SEC);
+    let bytes = ipc(vec![
+        Col::Time("TimeGenerated", vec![t(0), None, t(5), None]),
+        Col::Str(
+            "Computer",
+            vec![
+                Some("a".into()),
+                Some("ghost".into()),
+                Some("b".into()),
+                None,
+            ],
+        ),
+    ]);
+    let mut c = chart(r#", "group_by": "Computer""#, &bytes);
+    let p = c.prepare().unwrap();
+    let labels: Vec<&str> = p.lanes.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["a", "b"]);
+    c.select_box(0.0, 0.0, 800.0, 300.0, false).unwrap();
+    assert_eq!(c.selection()[0].1, [0, 2]);
+}
