@@ -228,7 +228,9 @@ fn looks_utf16le(bytes: &[u8]) -> bool {
 }
 
 /// Reads a layer's bytes as text following `mode`; `utf16_hint` is set after a PowerShell
-/// `-EncodedCommand` switch. Returns the form and whether UTF-16 was used.
+/// `-EncodedCommand` switch, where UTF-16LE that is not Latin text is still taken as UTF-16
+/// unless the bytes are valid UTF-8 (some tools pass UTF-8 base64 after `-enc`).
+/// Returns the form and whether UTF-16 was used.
 pub(crate) fn classify(bytes: &[u8], mode: Utf16Mode, utf16_hint: bool) -> (TextForm, bool) {
     let utf16 = match mode {
         Utf16Mode::Never => None,
@@ -236,7 +238,7 @@ pub(crate) fn classify(bytes: &[u8], mode: Utf16Mode, utf16_hint: bool) -> (Text
         Utf16Mode::Auto => {
             if let [0xff, 0xfe, rest @ ..] = bytes {
                 utf16_units(rest, false)
-            } else if utf16_hint || looks_utf16le(bytes) {
+            } else if looks_utf16le(bytes) || (utf16_hint && std::str::from_utf8(bytes).is_err()) {
                 utf16_units(bytes, false)
             } else {
                 None

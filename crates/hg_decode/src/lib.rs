@@ -23,7 +23,7 @@
 //! detector; rare triggers such as `%`, `\x`, `0x` and `[char` are found with `memchr`).
 //! Candidates are taken in text order; where two overlap, the earlier one wins and, at the same
 //! start, the more explicit one (char codes, `\x` escapes, `0x` lists, percent escapes, `0x`
-//! literals, plain hex, base64, URL-safe base64). A candidate that does not decode leaves its
+//! literals, plain hex, URL-safe base64 (kept only if it reads as text), base64). A candidate that does not decode leaves its
 //! span free for the others.
 //!
 //! Each decoded candidate becomes a *layer*: its bytes are sniffed and expanded: gzip, zlib and

@@ -2,7 +2,8 @@
 
 use memchr::memmem;
 
-/// Candidate kinds, in priority order at equal start (most explicit first).
+/// Candidate kinds, in priority order at equal start (most explicit first; URL-safe base64
+/// before standard because it must read as text to be kept).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub(crate) enum Kind {
     CharCodes,
@@ -11,8 +12,8 @@ pub(crate) enum Kind {
     Percent,
     HexLiteral,
     HexPlain,
-    Base64,
     Base64Url,
+    Base64,
 }
 
 #[derive(Debug)]
@@ -375,7 +376,9 @@ fn char_code_arrays(text: &[u8], out: &mut Vec<Candidate>) {
             continue;
         };
         let mut i = p + marker;
-        while matches!(text.get(i), Some(b' ' | b'\t' | b'@' | b'(')) {
+        let mut opened = false;
+        while let Some(b' ' | b'\t' | b'@' | b'(') = text.get(i) {
+            opened |= text[i] == b'(';
             i += 1;
         }
         let mut codes = Vec::new();
@@ -409,7 +412,7 @@ fn char_code_arrays(text: &[u8], out: &mut Vec<Candidate>) {
         while matches!(text.get(k), Some(b' ' | b'\t')) {
             k += 1;
         }
-        if text.get(k) == Some(&b')') {
+        if opened && text.get(k) == Some(&b')') {
             end = k + 1;
         }
         if codes.len() >= MIN_CHAR_CODES {
