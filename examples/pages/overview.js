@@ -15,7 +15,6 @@ const THEME_KEY = "huntglass-demo-theme";
 const ALERT_MARKERS = [
   { time: "2026-11-03T23:16:00.000Z", label: "Password spray" },
   { time: "2026-11-04T09:41:35.812Z", label: "Encoded PowerShell from Word" },
-  { time: "2026-11-04T10:12:10.000Z", label: "C2 beaconing" },
   { time: "2026-11-05T02:25:10.000Z", label: "Mailbox takeover" },
 ];
 
@@ -91,7 +90,7 @@ function timelineSection() {
             name: "Processes",
             time_column: "TimeGenerated",
             source_columns: ["Account", "NewProcessName", "CommandLine"],
-            color: null,
+            color: "#1f77b4",
             group_by: "Computer",
           },
           {

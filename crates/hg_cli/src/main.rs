@@ -30,7 +30,7 @@ enum Command {
         /// Output directory (created if missing).
         #[arg(long)]
         out: PathBuf,
-        /// Multiplies the background volume (1 = about 12,000 process events, 100 = about 1.2 million).
+        /// Multiplies the background volume (1 = about 13,500 process events, 100 = about 1.3 million).
         #[arg(long, default_value_t = 1)]
         scale: u32,
         /// Seed of the generator; the same seed and scale give identical files.
