@@ -14,9 +14,9 @@
 //! | Wed 09:41:29 | LRK-WS104 | WINWORD.EXE -> `powershell.exe -nop -w hidden -enc ...` (UTF-16LE base64 of [`story::stage1_script`]) |
 //! | Wed 09:41:35 | proxy | download of `http://files.docsign-verify.example.com/dl/upd.bin` (198.51.100.41) |
 //! | Wed 09:41:41 | LRK-WS104 | the payload `msupd.exe` starts; `reg.exe add ...\Run /v MsUpdate`; `schtasks.exe /create ... /sc onlogon` (Deflate + base64 task command) |
-//! | Wed 09:44-09:46 | LRK-WS104 | discovery from msupd.exe: `whoami /all`, `net group "Domain Admins" /domain`, `nltest /domain_trusts` |
-//! | Wed 09:46:12 | LRK-WS104 | a command line carrying `<img src=x onerror=alert(1)>` |
-//! | Wed 09:47:29 | LRK-WS104 | gzip + base64 collection script; Wed 09:48:12 base64-of-base64 second stage |
+//! | Wed 09:44:01-09:45:15 | LRK-WS104 | discovery from msupd.exe: `whoami /all`, `net group "Domain Admins" /domain`, `nltest /domain_trusts` |
+//! | Wed 09:46:03 | LRK-WS104 | a command line carrying `<img src=x onerror=alert(1)>` |
+//! | Wed 09:47:20 | LRK-WS104 | gzip + base64 collection script; Wed 09:48:03 base64-of-base64 second stage |
 //! | Wed 09:42:10 onwards | proxy, DNS | beacon to `telemetry-sync.example.net` (198.51.100.23) every 300 s (+/- 20 s) to the end of the week |
 //! | Thu 01:47-02:19 | OfficeActivity | session as `mbennett@larkspur-labs.com` from 203.0.113.77: New-InboxRule / Set-InboxRule forwarding to `m.bennett.archive@mailbox-relay.example.org`, Add-MailboxPermission and Add-MailboxFolderPermission on the CFO's mailbox, Add-RoleGroupMember (Organization Management), Set-Mailbox forwarding |
 //! | Thu 02:01 and Fri 03:04 | LRK-WS104, proxy, NetworkBytes | two 5 GiB uploads to the C2: the two NetworkBytes outliers |
