@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything without starting anything (docs/CONTRACT.md "Build outputs"): the native
 # `huntglass` binary, the browser wasm and its JS bindings (js/pkg), the JS bundle (widget.js) and
-# the Python package's assets (the wasm and its VERSION hash in widgets/src/huntglass/static).
+# the Python package's assets (the wasm and its VERSION hash in widgets/src/huntglass/static) and the
+# kernel-side module hg_kernel.wasm (run by the Python package through wasmtime).
 # Honours CARGO_TARGET_DIR (default: target/ in the checkout).
 set -euo pipefail
 
@@ -15,6 +16,11 @@ say() { printf 'build: %s\n' "$*"; }
 
 say "native: cargo build --release -p hg_cli (target dir $CARGO_TARGET_DIR)"
 cargo build --release -p hg_cli
+
+say "kernel wasm: cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel -> $STATIC_DIR/hg_kernel.wasm"
+cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel
+mkdir -p "$STATIC_DIR"
+cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/hg_kernel.wasm" "$STATIC_DIR/hg_kernel.wasm"
 
 say "browser wasm: cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_wasm"
 cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_wasm
