@@ -2,10 +2,11 @@
 
 ``import huntglass as hg`` registers the ``hg`` accessor on pandas DataFrames (and on polars
 DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_values(...)``,
-``df.hg.timeline_duration(...)``.
+``df.hg.timeline_duration(...)``, ``df.hg.ioc(columns=[...])``. ``hg.ioc`` extracts indicators
+in the kernel (``hg.ioc.extract``, ``hg.ioc.validate``, ``hg.ioc.type_of``).
 """
 
-from . import demo
+from . import demo, ioc
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
@@ -19,6 +20,7 @@ __all__ = [
     "Timeline",
     "__version__",
     "demo",
+    "ioc",
     "save_html",
     "timeline",
     "timeline_duration",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import ioc as _ioc
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
 
@@ -33,6 +34,10 @@ class HgFrameMethods:
     ) -> Timeline:
         """One bar per group from its first to its last event (or per row to its end time)."""
         return timeline_duration(self._frame, group_by, time_column, end_time_column, **kwargs)
+
+    def ioc(self, columns: str | list[str], **kwargs: Any) -> Any:
+        """IoCs in ``columns``, one row per occurrence (see :func:`huntglass.ioc.extract`)."""
+        return _ioc.extract(data=self._frame, columns=columns, **kwargs)
 
 
 _registered = False
