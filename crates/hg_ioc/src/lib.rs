@@ -27,7 +27,8 @@
 //! Priority when candidates overlap: an earlier start wins; at the same start the order is url,
 //! email, registry_key, windows_path, linux_path, cve, ipv6, hashes, then dotted names
 //! (ipv4/dns). A found IoC also yields its parts: a URL its host (dns, ipv4 or ipv6), an e-mail
-//! address its domain (dns), a UNC path its server (dns or ipv4), each with its own offsets.
+//! address its domain (dns), a UNC path its server (dns or ipv4), a Linux path the IPv4
+//! addresses among its segments (`/dev/tcp/10.0.0.1/4444`), each with its own offsets.
 //! URLs nested in a URL (plain, or percent-encoded as in `?u=http%3A%2F%2Fevil.com`) are found
 //! and reported with the offsets of their written form and their decoded canonical value.
 //!

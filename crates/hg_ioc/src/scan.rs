@@ -112,12 +112,24 @@ fn is_word_byte(b: u8) -> bool {
 /// match, never going below `min_end`. Bracket counts are taken once, so this is linear.
 fn trim_trailing(hay: &[u8], start: usize, mut end: usize, min_end: usize) -> usize {
     let span = &hay[start..end];
-    let count = |b: u8| span.iter().filter(|&&x| x == b).count();
-    let mut balance = [
-        count(b'(') as isize - count(b')') as isize,
-        count(b'[') as isize - count(b']') as isize,
-        count(b'{') as isize - count(b'}') as isize,
-    ];
+    // Brackets are counted only when the match ends in a closing one (rare), in one pass.
+    let mut balance = [0isize; 3];
+    if matches!(
+        span.last(),
+        Some(b')' | b']' | b'}') | Some(b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*')
+    ) {
+        for &b in span {
+            match b {
+                b'(' => balance[0] += 1,
+                b')' => balance[0] -= 1,
+                b'[' => balance[1] += 1,
+                b']' => balance[1] -= 1,
+                b'{' => balance[2] += 1,
+                b'}' => balance[2] -= 1,
+                _ => {}
+            }
+        }
+    }
     while end > min_end {
         let slot = match hay[end - 1] {
             b'.' | b',' | b';' | b':' | b'!' | b'?' | b'\'' | b'*' => None,
