@@ -1,20 +1,36 @@
 //! Reads one JSON string per line (stdin or the file named first) and prints one JSON object
 //! per decoded layer: `{"row": n, ...the record's columns..., "full_decoded_string": ...}`.
-//! `--reference-mode` turns off everything the reference does not do; `--utf16` tries UTF-16
-//! first as the reference's `utf16=True` does. Used by `bench/decode/parity.py`.
+//! `--reference-mode` turns off everything the reference does not do, `--disable ENCODING` one
+//! detector or expansion, `--no-powershell` the -EncodedCommand hints; `--utf16` tries UTF-16
+//! first as the reference's `utf16=True` does. `--time N` prints nothing per record but one JSON
+//! object with the best of N timed passes over all rows (`bench/decode/bench.py`). Used by
+//! `bench/decode/parity.py`.
 
 use std::io::{BufRead, BufWriter, Write};
 
 use anyhow::Context;
-use hg_decode::{DecodedRecord, Decoder, RowContext, Utf16Mode};
+use hg_decode::{DecodedRecord, Decoder, Encoding, RowContext, Utf16Mode};
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
     let mut builder = Decoder::builder();
     let mut path = None;
-    for arg in std::env::args().skip(1) {
+    let mut timed_passes = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--time" => {
+                let n = args.next().context("--time needs a pass count")?;
+                timed_passes = Some(n.parse::<u32>().context("--time: not a number")?.max(1));
+            }
             "--reference-mode" => builder = builder.reference_mode(),
+            "--disable" => {
+                let name = args.next().context("--disable needs an encoding name")?;
+                let e =
+                    Encoding::parse(&name).with_context(|| format!("unknown encoding {name}"))?;
+                builder = builder.encoding(e, false);
+            }
+            "--no-powershell" => builder = builder.powershell_switches(false),
             "--utf16" => builder = builder.utf16(Utf16Mode::Always),
             _ if arg.starts_with("--") => anyhow::bail!("unknown option {arg}"),
             _ => path = Some(arg),
@@ -33,6 +49,9 @@ fn main() -> anyhow::Result<()> {
         let text: String = serde_json::from_str(&line)
             .with_context(|| format!("line {}: not a JSON string", n + 1))?;
         rows.push(text);
+    }
+    if let Some(passes) = timed_passes {
+        return time_passes(&decoder, &rows, passes);
     }
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut failure = None;
@@ -69,5 +88,28 @@ fn main() -> anyhow::Result<()> {
         return Err(e).context("writing output");
     }
     out.flush().context("writing output")?;
+    Ok(())
+}
+
+/// Unpacks every row `passes` times and prints the best pass's time and throughput.
+fn time_passes(decoder: &Decoder, rows: &[String], passes: u32) -> anyhow::Result<()> {
+    let bytes: usize = rows.iter().map(String::len).sum();
+    let mut best = f64::INFINITY;
+    let mut records = 0;
+    for _ in 0..passes {
+        let start = std::time::Instant::now();
+        records = decoder.unpack_rows(
+            rows.iter().map(|r| Some(r.as_str())),
+            &mut |_: &RowContext<'_>, r: DecodedRecord| {
+                std::hint::black_box(r);
+            },
+        );
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "{}",
+        json!({"rows": rows.len(), "bytes": bytes, "records": records, "seconds": best,
+               "mb_per_s": bytes as f64 / best / 1e6})
+    );
     Ok(())
 }

@@ -19,8 +19,9 @@
 //!
 //! # Design
 //!
-//! The input text is scanned for *candidates* of every enabled encoding (one linear pass per
-//! detector; rare triggers such as `%`, `\x`, `0x` and `[char` are found with `memchr`).
+//! The input text is scanned for *candidates* of every enabled encoding: one pass over runs of
+//! word bytes finds base64, URL-safe base64 and hex runs (a short word costs one table look-up
+//! per byte), and rare triggers such as `%`, `\x`, `0x` and `[char` are found with `memchr`.
 //! Candidates are taken in text order; where two overlap, the earlier one wins and, at the same
 //! start, the more explicit one (char codes, `\x` escapes, `0x` lists, percent escapes, `0x`
 //! literals, plain hex, URL-safe base64 (kept only if it reads as text), base64). A candidate that does not decode leaves its
@@ -68,7 +69,7 @@
 //! the bytes produced up to the limit (its hashes cover that prefix) and it is not scanned
 //! further. Once the total output or the record budget of an input is spent, one row says so and
 //! the rest of that input is left as it is. Time is linear in the input plus the bytes produced:
-//! each layer's text is scanned once per detector and every decoder is a single pass.
+//! each layer's text is scanned a fixed number of times and every decoder is a single pass.
 //! `printable_bytes` covers at most `max_preview_bytes` (64 KiB) bytes. Malformed input (bad
 //! padding, truncated or corrupt archives and streams) never fails the call: the layer is
 //! reported as far as it decodes with [`DecodedRecord::error`] set, or not at all when nothing

@@ -1,6 +1,15 @@
 //! Candidate detection: one linear pass per detector over the text's bytes.
 
-use memchr::memmem;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+// Searchers are built once: building one per scanned text costs more than scanning a short
+// command line.
+static BACKSLASH_X: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\x"));
+static ZERO_X: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"0x"));
+static FROM_CHAR_CODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"fromCharCode("));
 
 /// Candidate kinds, in priority order at equal start (most explicit first; URL-safe base64
 /// before standard because it must read as text to be kept).
@@ -50,6 +59,7 @@ const STD: u8 = 1; // A-Z a-z 0-9 + / CR LF
 const URL: u8 = 2; // A-Z a-z 0-9 - _
 const HEX: u8 = 4; // 0-9 a-f A-F
 const WORD: u8 = 8; // A-Z a-z 0-9 + / = - _ (hex-run boundary)
+const ANY: u8 = STD | URL; // every byte a base64, URL-safe base64 or hex run can hold
 
 const fn class_table() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -86,14 +96,10 @@ fn is(b: u8, class: u8) -> bool {
 /// Every candidate in `text`, sorted by start then priority.
 pub(crate) fn find(text: &[u8], s: &ScanSettings) -> Vec<Candidate> {
     let mut out = Vec::new();
-    if s.base64 {
-        base64_runs(text, s, &mut out);
-    }
-    if s.base64url {
-        base64url_runs(text, s.min_base64_len, &mut out);
+    if s.base64 || s.base64url || s.hex {
+        word_runs(text, s, &mut out);
     }
     if s.hex {
-        hex_runs(text, &mut out);
         hex_escapes(text, &mut out);
         hex_lists(text, &mut out);
     }
@@ -118,12 +124,63 @@ fn push(out: &mut Vec<Candidate>, start: usize, end: usize, kind: Kind) {
     });
 }
 
-/// The reference's rule: 30+ of `A-Za-z0-9+/` and CR/LF, then up to two `=`; plus shorter
-/// runs that follow an `-EncodedCommand` switch.
-fn base64_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) {
+/// One pass over maximal runs of word bytes (every base64, URL-safe base64 and hex run lies
+/// inside one). Most runs in ordinary text are short words and cost one table look-up per
+/// byte; only runs long enough for some detector (or a short run right after a PowerShell
+/// `-EncodedCommand` switch) are looked at again by the detectors, within the run.
+fn word_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) {
+    let mut detail = usize::MAX;
+    if s.base64 || s.base64url {
+        detail = detail.min(s.min_base64_len);
+    }
+    if s.hex {
+        detail = detail.min(MIN_PLAIN_HEX.min(MIN_HEX_LITERAL + 2));
+    }
     let n = text.len();
     let mut i = 0;
+    // Whether the previous run starts like a switch (`-x`, `/x`, or after a dash character):
+    // a cheap test before looking for `-EncodedCommand` behind a short run.
+    let mut previous_switch_like = false;
     while i < n {
+        if !is(text[i], ANY) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && is(text[i], ANY) {
+            i += 1;
+        }
+        let len = i - start;
+        let after_switch = previous_switch_like;
+        previous_switch_like = matches!(text[start], b'-' | b'/')
+            || (start >= 3 && matches!(&text[start - 3..start], [0xe2, 0x80, 0x93..=0x95]));
+        if len >= detail {
+            if s.base64 {
+                base64_runs(text, start..i, s, out);
+            }
+            if s.base64url {
+                base64url_runs(text, start..i, s.min_base64_len, out);
+            }
+            if s.hex {
+                hex_runs(text, start..i, out);
+            }
+        } else if s.base64
+            && s.powershell
+            && after_switch
+            && len >= MIN_POWERSHELL_B64
+            && follows_encoded_switch(text, start)
+        {
+            base64_runs(text, start..i, s, out);
+        }
+    }
+}
+
+/// The reference's rule: 30+ of `A-Za-z0-9+/` and CR/LF, then up to two `=`; plus shorter
+/// runs that follow an `-EncodedCommand` switch. Looks at runs starting within `range`.
+fn base64_runs(text: &[u8], range: Range<usize>, s: &ScanSettings, out: &mut Vec<Candidate>) {
+    let n = text.len();
+    let mut i = range.start;
+    while i < range.end {
         if !is(text[i], STD) {
             i += 1;
             continue;
@@ -184,10 +241,10 @@ pub(crate) fn follows_encoded_switch(text: &[u8], start: usize) -> bool {
 }
 
 /// URL-safe base64: a run of `A-Za-z0-9-_` with at least one `-` or `_`, then up to two `=`.
-fn base64url_runs(text: &[u8], min_len: usize, out: &mut Vec<Candidate>) {
+fn base64url_runs(text: &[u8], range: Range<usize>, min_len: usize, out: &mut Vec<Candidate>) {
     let n = text.len();
-    let mut i = 0;
-    while i < n {
+    let mut i = range.start;
+    while i < range.end {
         if !is(text[i], URL) {
             i += 1;
             continue;
@@ -209,10 +266,10 @@ fn base64url_runs(text: &[u8], min_len: usize, out: &mut Vec<Candidate>) {
 }
 
 /// Plain hex runs (whole tokens of 16+ even digits) and `0x` literals (8+ even digits).
-fn hex_runs(text: &[u8], out: &mut Vec<Candidate>) {
+fn hex_runs(text: &[u8], range: Range<usize>, out: &mut Vec<Candidate>) {
     let n = text.len();
-    let mut i = 0;
-    while i < n {
+    let mut i = range.start;
+    while i < range.end {
         if !is(text[i], HEX) {
             i += 1;
             continue;
@@ -240,7 +297,7 @@ fn hex_runs(text: &[u8], out: &mut Vec<Candidate>) {
 /// Runs of 4+ `\xHH` escapes.
 fn hex_escapes(text: &[u8], out: &mut Vec<Candidate>) {
     let mut skip_to = 0;
-    for p in memmem::find_iter(text, b"\\x") {
+    for p in BACKSLASH_X.find_iter(text) {
         if p < skip_to {
             continue;
         }
@@ -264,7 +321,7 @@ fn hex_escapes(text: &[u8], out: &mut Vec<Candidate>) {
 /// Lists of 4+ `0xH` / `0xHH` items separated by commas or blanks (`0x48,0x65, 0x6c 0x6c`).
 fn hex_lists(text: &[u8], out: &mut Vec<Candidate>) {
     let mut skip_to = 0;
-    for p in memmem::find_iter(text, b"0x") {
+    for p in ZERO_X.find_iter(text) {
         if p < skip_to || (p > 0 && text[p - 1].is_ascii_alphanumeric()) {
             continue;
         }
@@ -431,7 +488,7 @@ fn char_code_arrays(text: &[u8], out: &mut Vec<Candidate>) {
 /// JavaScript's `String.fromCharCode(72,101,...)`.
 fn from_char_code(text: &[u8], out: &mut Vec<Candidate>) {
     const CALL: &[u8] = b"fromCharCode(";
-    for p in memmem::find_iter(text, CALL) {
+    for p in FROM_CHAR_CODE.find_iter(text) {
         let start = if p >= 7 && &text[p - 7..p] == b"String." {
             p - 7
         } else {
