@@ -1,0 +1,115 @@
+"""Speed: huntglass hg_ioc against msticpy 3.0.2 IoCExtract on the same 1 MB mixed corpus.
+
+Generates the corpus (gen_corpus.py --seed 11 --bytes 1000000), times huntglass (the release
+example `extract_jsonl --count`, record by record, fastest of several passes, all types and
+without paths) and the reference (ref_extract.py --time: `IoCExtract().extract(src=record)` per
+record, text mode, one pass, median of --ref-runs runs), and writes a Markdown table.
+
+Usage (from the repository root): python bench/ioc/bench.py [--out bench/ioc/results/speed.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ref-python", default=str(ROOT / ".venv-ref" / "bin" / "python"))
+    ap.add_argument("--ref-runs", type=int, default=3)
+    ap.add_argument("--passes", type=int, default=20)
+    ap.add_argument("--out", default=str(HERE / "results" / "speed.md"))
+    ap.add_argument("--no-build", action="store_true", help="use the example as already built")
+    args = ap.parse_args()
+    target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
+    if not args.no_build:
+        subprocess.run(
+            ["cargo", "build", "--release", "-q", "-p", "hg_ioc", "--example", "extract_jsonl"],
+            cwd=ROOT,
+            check=True,
+        )
+    exe = target / "release" / "examples" / "extract_jsonl"
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, text = Path(tmp) / "corpus.jsonl", Path(tmp) / "corpus.txt"
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_corpus.py"),
+                "--seed",
+                "11",
+                "--bytes",
+                "1000000",
+                "--out",
+                str(corpus),
+                "--text-out",
+                str(text),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        rows = []
+        for label, flags in [
+            ("huntglass, all 13 types", []),
+            ("huntglass, no paths", ["--no-paths"]),
+        ]:
+            out = subprocess.run(
+                [str(exe), "--count", "--repeat", str(args.passes), *flags],
+                stdin=text.open("rb"),
+                capture_output=True,
+                check=True,
+            )
+            r = json.loads(out.stdout)
+            rows.append((label, r["bytes"], r["seconds"], r["iocs"]))
+        ref_times = []
+        for _ in range(args.ref_runs):
+            out = subprocess.run(
+                [args.ref_python, str(HERE / "ref_extract.py"), str(corpus), "-", "--time"],
+                capture_output=True,
+                check=True,
+            )
+            ref_times.append(json.loads(out.stdout.decode().strip().splitlines()[-1]))
+        ref_bytes = ref_times[0]["bytes"]
+        ref_seconds = statistics.median(t["seconds"] for t in ref_times)
+    ref_mbs = ref_bytes / ref_seconds / 1e6
+    lines = [
+        "# IoC extraction speed: huntglass vs msticpy 3.0.2 (text mode)",
+        "",
+        f"Corpus: `gen_corpus.py --seed 11 --bytes 1000000` ({ref_bytes:,} "
+        f"bytes, mixed command lines and logs, "
+        "one record per line, extracted record by record). Machine: "
+        f"{platform.machine()}, {os.cpu_count()} cores shared with other "
+        f"work; numbers vary by about +-30% between runs. "
+        "Regenerate with `python bench/ioc/bench.py`; the criterion bench "
+        "is `cargo bench -p hg_ioc`.",
+        "",
+        "| extractor | MB/s | x reference | IoCs |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, size, seconds, iocs in rows:
+        mbs = size / seconds / 1e6
+        lines.append(
+            f"| {label} (fastest of {args.passes} passes) | {mbs:.1f} | {mbs / ref_mbs:.0f}x "
+            f"| {iocs} |"
+        )
+    lines.append(
+        f"| msticpy 3.0.2 `IoCExtract().extract(src=...)` (median of {args.ref_runs}) "
+        f"| {ref_mbs:.2f} | 1x | |"
+    )
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
