@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: installs what is missing, builds everything, then runs every benchmark under bench/
-# (each `bench/*_bench.py` with the project venv; the reference runs in .venv-ref). Each writes its
-# results table under bench/results/ (commit those after a run).
+# `make bench`: installs what is missing, builds everything, then runs every benchmark under bench/:
+# each `bench/*_bench.py` and each `bench/<area>/bench.py`, with the project venv, or with the
+# reference venv (.venv-ref) when the script's usage line says `.venv-ref/bin/python`. Each writes
+# its results table under bench/results/ or bench/<area>/results/ (commit those after a run).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,13 +13,24 @@ bash scripts/setup.sh
 bash scripts/build.sh
 
 shopt -s nullglob
-benches=(bench/*_bench.py)
+benches=(bench/*_bench.py bench/*/bench.py)
 if ((${#benches[@]} == 0)); then
-  echo "bench: no bench/*_bench.py found" >&2
+  echo "bench: no bench/*_bench.py or bench/*/bench.py found" >&2
   exit 1
 fi
+failed=()
 for bench in "${benches[@]}"; do
-  printf '\n==> %s\n' "$bench"
-  .venv/bin/python "$bench"
+  python=.venv/bin/python
+  if grep -q "\.venv-ref/bin/python $bench" "$bench"; then
+    python=.venv-ref/bin/python
+  fi
+  printf '\n==> %s (%s)\n' "$bench" "$python"
+  if ! "$python" "$bench"; then
+    failed+=("$bench")
+  fi
 done
-printf '\nbench: results in bench/results/\n'
+if ((${#failed[@]} > 0)); then
+  printf '\nbench: FAILED: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+printf '\nbench: all benchmarks ran; results under bench/results/ and bench/*/results/\n'
