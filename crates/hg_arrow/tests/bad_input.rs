@@ -74,16 +74,31 @@ fn flipped_bytes_never_panic() {
                 let at = (next() % bytes.len() as u64) as usize;
                 bytes[at] = next() as u8;
             }
-            if let Ok(table) = read_ipc_stream(&bytes) {
-                for column in table.column_names() {
-                    let _ = table.strings(&column);
-                    let _ = table.times_ns(&column);
-                    let _ = table.numbers_f64(&column);
-                    let _ = table.categorize(&column);
-                    for row in 0..table.num_rows() {
-                        let _ = table.display(&column, row);
-                    }
-                }
+            let outcome = std::panic::catch_unwind(|| exercise(&bytes));
+            if outcome.is_err() {
+                // Keep the input so the failure can be reproduced and added as a fixture.
+                let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                    .join(format!("hg_arrow_fuzz_{name}.arrow"));
+                std::fs::write(&path, &bytes).expect("writable target tmp dir");
+                panic!(
+                    "reading a corrupted {name} panicked; input saved to {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// Reads the bytes and every column through every accessor.
+fn exercise(bytes: &[u8]) {
+    if let Ok(table) = read_ipc_stream(bytes) {
+        for column in table.column_names() {
+            let _ = table.strings(&column);
+            let _ = table.times_ns(&column);
+            let _ = table.numbers_f64(&column);
+            let _ = table.categorize(&column);
+            for row in 0..table.num_rows() {
+                let _ = table.display(&column, row);
             }
         }
     }
@@ -133,4 +148,18 @@ fn limits_bound_rows_and_decoded_bytes() {
         read_ipc_stream_with_limits(&bytes, columns),
         Err(HgArrowError::TooLarge(_))
     ));
+}
+
+#[test]
+fn corruptions_that_panicked_arrow_rs_are_errors() {
+    // Found by `flipped_bytes_never_panic` with HG_ARROW_FUZZ_ROUNDS=30000: the strings fixture
+    // with a corrupted variadic buffer count of its Utf8View column (arrow-data panicked in
+    // `typed_data` while validating offsets read from the wrong buffer).
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/ipc-bad/strings_bad_variadic_count.arrow");
+    let bytes = std::fs::read(path).expect("fixture exists");
+    match read_ipc_stream(&bytes) {
+        Err(HgArrowError::Ipc(message)) => assert!(message.contains("buffers"), "{message}"),
+        other => panic!("expected an IPC error, got {other:?}"),
+    }
 }

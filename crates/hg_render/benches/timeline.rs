@@ -1,5 +1,6 @@
 //! Timeline at 1M events in 4 lanes: build (decode + sort), render at full view, render zoomed,
-//! hit-test. Run: `cargo bench -p hg_render --bench timeline`.
+//! hit-test, overview. Run: `cargo bench -p hg_render --bench timeline` (HG_BENCH_10M=1 adds
+//! 10M events). Results: `benches/RESULTS.md`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use hg_render::timeline::TimelineChart;
@@ -49,5 +50,22 @@ fn timeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, timeline);
+/// 10M events (set HG_BENCH_10M=1; needs about 2 GB of memory): build and full render.
+fn timeline_10m(c: &mut Criterion) {
+    if std::env::var("HG_BENCH_10M").is_err() {
+        return;
+    }
+    let bytes = common::events(10_000_000, 4, 7);
+    let mut group = c.benchmark_group("timeline_10m_4_lanes");
+    group.sample_size(10);
+    let mut full = chart(&bytes);
+    drop(bytes);
+    group.bench_function("render_full", |b| b.iter(|| full.render().expect("render")));
+    group.bench_function("hit_test", |b| {
+        b.iter(|| full.hit_test(600.0, 150.0).expect("hit"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, timeline, timeline_10m);
 criterion_main!(benches);

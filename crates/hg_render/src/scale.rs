@@ -51,8 +51,13 @@ impl TimeScale {
 
     /// The pixel position of a time.
     pub fn x(&self, t: i64) -> f64 {
-        // i128 keeps the difference exact for any pair of i64 instants.
-        self.x0 + (t as i128 - self.start as i128) as f64 * self.px_per_ns
+        // The i64 difference is exact when it does not overflow (always, for real data); i128
+        // keeps it exact for extreme pairs. The fast path matters: this runs once per event.
+        let delta = match t.checked_sub(self.start) {
+            Some(d) => d as f64,
+            None => (t as i128 - self.start as i128) as f64,
+        };
+        self.x0 + delta * self.px_per_ns
     }
 
     /// The time at a pixel position (saturating at the i64 limits).
