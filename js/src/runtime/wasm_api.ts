@@ -85,3 +85,29 @@ export interface TooltipInfo {
 
 /** Selected rows per data set. */
 export type Selection = Record<string, number[]>;
+
+/** A decoded Arrow IPC stream read a whole column at a time (hg_wasm `ArrowTable`). */
+export interface ArrowTableApi {
+  num_rows(): number;
+  column_names(): string[];
+  /** Any numeric column as f64 (nulls NaN). */
+  numbers(column: string): Float64Array;
+  /** A string column: `[sorted distinct labels, per-row codes, code of null rows or -1]`. */
+  categorize(column: string): unknown[];
+  /** One cell of a string column (`undefined` for null). */
+  text(column: string, row: number): string | undefined;
+  /** Cells `start..end` of a string column (clamped), nulls `undefined`. */
+  texts(column: string, start: number, end: number): unknown[];
+  free(): void;
+}
+
+/** The operation registry's browser front door (hg_wasm ops.rs). */
+export interface OpsApi {
+  /** Runs a registry operation: JSON options, Arrow IPC stream in and out; throws naming what was wrong. */
+  run_op(name: string, options_json: string, ipc: Uint8Array): Uint8Array;
+  /** JSON `{operations: [{name, description, input, output, options}]}`. */
+  ops_list(): string;
+  /** A one-column Utf8 Arrow IPC stream of `values`. */
+  strings_to_ipc(column: string, values: string[]): Uint8Array;
+  ArrowTable: new (ipc: Uint8Array) => ArrowTableApi;
+}

@@ -1,0 +1,163 @@
+//! The browser front door of the operation registry (`hg_ops`) and a columnar Arrow reader.
+//!
+//! [`run_op`] calls [`hg_ops::Registry::call`] on the standard registry, exactly as the kernel
+//! module (`hg_kernel`) and the `huntglass` command do, so every operation added to `hg_ops`
+//! is available in the browser at once and gives the same result there. [`ops_list`] is the
+//! registry's self-description as JSON.
+//!
+//! Operation results are Arrow IPC streams; [`ArrowTable`] reads one (or any data set a widget
+//! received) and hands JavaScript whole columns at a time (`Float64Array` numbers, string
+//! categories as labels plus `Uint32Array` codes) or single cells (`text`), so a widget pays one
+//! boundary crossing per column rather than per value, and long texts stay in wasm memory until a
+//! row is shown. [`strings_to_ipc`] makes a one-column table of JavaScript strings, for callers
+//! that hold text rather than Arrow data.
+//!
+//! Input limits: those of `hg_arrow::read_ipc_stream` (rows, columns, decoded bytes, pre-flight
+//! checks) for every IPC stream read here, and those of each operation in `hg_ops`;
+//! [`strings_to_ipc`] refuses more than [`MAX_STRINGS_BYTES`] of text.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use hg_arrow::{StringColumn, Table};
+use hg_ops::Registry;
+use wasm_bindgen::prelude::*;
+
+use crate::js_error;
+
+/// Largest total text [`strings_to_ipc`] accepts (Arrow's 32-bit string offsets: 2 GiB - 1).
+pub const MAX_STRINGS_BYTES: usize = i32::MAX as usize;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::standard)
+}
+
+/// Runs the operation `name` of the huntglass registry with `options_json` (a JSON object; ""
+/// means all defaults) on `ipc` (one Arrow IPC stream) and returns its output stream. Errors
+/// name what was wrong: an unknown operation (and the known ones), an unknown or bad option, a
+/// missing column (and the columns that exist), bytes that are not an IPC stream.
+#[wasm_bindgen]
+pub fn run_op(name: &str, options_json: &str, ipc: &[u8]) -> Result<Vec<u8>, JsError> {
+    registry()
+        .call(name, options_json.as_bytes(), ipc)
+        .map_err(js_error)
+}
+
+/// The registry's operations as JSON: `{"operations": [{name, description, input, output,
+/// options: [{name, type, required, default, description}]}]}`.
+#[wasm_bindgen]
+pub fn ops_list() -> String {
+    registry().list_json()
+}
+
+/// A one-column Arrow IPC stream (column `column`, Utf8) holding `values` in order.
+#[wasm_bindgen]
+pub fn strings_to_ipc(column: &str, values: Vec<String>) -> Result<Vec<u8>, JsError> {
+    let total: usize = values.iter().map(String::len).sum();
+    if total > MAX_STRINGS_BYTES {
+        return Err(JsError::new(&format!(
+            "strings_to_ipc: {total} bytes of text (at most {MAX_STRINGS_BYTES} in one table)"
+        )));
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, true)]));
+    let array: ArrayRef = Arc::new(StringArray::from(values));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array]).map_err(js_error)?;
+    hg_arrow::write_ipc_stream(&schema, &[batch]).map_err(js_error)
+}
+
+/// A decoded Arrow IPC stream whose columns JavaScript reads a whole column at a time.
+#[wasm_bindgen]
+pub struct ArrowTable {
+    table: Table,
+    /// String accessors made on first use (a dictionary column decodes its keys once).
+    strings: RefCell<HashMap<String, Rc<StringColumn>>>,
+}
+
+#[wasm_bindgen]
+impl ArrowTable {
+    /// Reads one Arrow IPC stream (with `hg_arrow`'s read limits).
+    #[wasm_bindgen(constructor)]
+    pub fn new(ipc: &[u8]) -> Result<ArrowTable, JsError> {
+        Ok(ArrowTable {
+            table: hg_arrow::read_ipc_stream(ipc).map_err(js_error)?,
+            strings: RefCell::new(HashMap::new()),
+        })
+    }
+
+    fn strings(&self, column: &str) -> Result<Rc<StringColumn>, JsError> {
+        if let Some(found) = self.strings.borrow().get(column) {
+            return Ok(Rc::clone(found));
+        }
+        let made = Rc::new(self.table.strings(column).map_err(js_error)?);
+        self.strings
+            .borrow_mut()
+            .insert(column.to_string(), Rc::clone(&made));
+        Ok(made)
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.table.num_rows()
+    }
+
+    /// The column names, in schema order.
+    pub fn column_names(&self) -> Vec<String> {
+        self.table.column_names()
+    }
+
+    /// A numeric column (any integer or float type) as `Float64Array`, nulls as NaN.
+    pub fn numbers(&self, column: &str) -> Result<Vec<f64>, JsError> {
+        self.table.numbers_f64(column).map_err(js_error)
+    }
+
+    /// A string column's sorted distinct values and each row's index into them:
+    /// `[labels: string[], codes: Uint32Array, missing: number]` where `missing` is the code of
+    /// null rows (-1 when no row is null; its label is `(missing)`).
+    pub fn categorize(&self, column: &str) -> Result<js_sys::Array, JsError> {
+        // Check the type first: categorize() also accepts numbers and times.
+        self.strings(column)?;
+        let categories = self.table.categorize(column).map_err(js_error)?;
+        let labels: js_sys::Array = categories
+            .labels
+            .iter()
+            .map(|label| JsValue::from_str(label))
+            .collect();
+        let codes = js_sys::Uint32Array::from(categories.codes.as_slice());
+        let missing = categories.missing.map_or(-1.0, f64::from);
+        Ok(js_sys::Array::of3(
+            &labels,
+            &codes,
+            &JsValue::from_f64(missing),
+        ))
+    }
+
+    /// The text of one cell of a string column; `undefined` for null. A row past the end is an
+    /// error naming the row count.
+    pub fn text(&self, column: &str, row: usize) -> Result<Option<String>, JsError> {
+        if row >= self.table.num_rows() {
+            return Err(JsError::new(&format!(
+                "column '{column}': row {row} is out of range (the table has {} rows)",
+                self.table.num_rows()
+            )));
+        }
+        Ok(self.strings(column)?.get(row).map(str::to_string))
+    }
+
+    /// The texts of rows `start..end` of a string column (clamped to the table), nulls as
+    /// `undefined`: one call per visible window of rows.
+    pub fn texts(&self, column: &str, start: usize, end: usize) -> Result<js_sys::Array, JsError> {
+        let strings = self.strings(column)?;
+        let end = end.min(self.table.num_rows());
+        Ok((start.min(end)..end)
+            .map(|row| match strings.get(row) {
+                Some(text) => JsValue::from_str(text),
+                None => JsValue::UNDEFINED,
+            })
+            .collect())
+    }
+}
