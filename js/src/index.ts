@@ -12,6 +12,7 @@ import { mountStandalone, registerStandaloneWidget } from "./runtime/host.js";
 import { attachModel } from "./runtime/protocol.js";
 import type { AnyModel } from "./runtime/types.js";
 import { registerGlue, type HgWasmGlue } from "./runtime/wasm.js";
+import { renderIocView } from "./widgets/ioc_view.js";
 import { renderTimeline } from "./widgets/timeline.js";
 
 declare const __HG_VERSION__: string;
@@ -28,6 +29,7 @@ type Renderer = (model: AnyModel, el: HTMLElement) => () => void;
 
 const renderers: Record<string, Renderer> = {
   timeline: renderTimeline,
+  ioc_view: renderIocView,
 };
 
 function initialize({ model }: { model: AnyModel }): void {

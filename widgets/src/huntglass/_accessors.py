@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from . import ioc as _ioc
+from .ioc_view import IocView
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
 
@@ -38,6 +39,10 @@ class HgFrameMethods:
     def ioc(self, columns: str | list[str], **kwargs: Any) -> Any:
         """IoCs in ``columns``, one row per occurrence (see :func:`huntglass.ioc.extract`)."""
         return _ioc.extract(data=self._frame, columns=columns, **kwargs)
+
+    def ioc_view(self, columns: str | list[str], **kwargs: Any) -> IocView:
+        """IocView of ``columns``: IoCs highlighted, counts per type, unique observables."""
+        return IocView(self._frame, columns, **kwargs)
 
 
 _registered = False
