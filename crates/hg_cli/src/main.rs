@@ -2,10 +2,13 @@
 //!
 //! - `huntglass demo-data --out DIR [--scale N] [--seed S]` writes the built-in scenario
 //!   (`<Table>.arrow` IPC streams, `<Table>.csv` and `manifest.json`).
+//! - `huntglass ioc [--types T,...] [--columns C,...] [--format jsonl|csv] [FILE|-]` reports
+//!   indicators of compromise through the `ioc.extract` operation (see [`ioc`]).
 //! - `huntglass serve [--port 8765] [--data DIR] [--assets DIR] [--pages DIR]` serves the demo
 //!   pages, the widget assets and the scenario on 127.0.0.1 only (see [`server`]).
 
 mod demo_data;
+mod ioc;
 mod server;
 
 use std::io::Write;
@@ -52,6 +55,26 @@ enum Command {
         #[arg(long)]
         pages: Option<PathBuf>,
     },
+    /// Find indicators of compromise in a text, CSV, JSON-lines or Arrow IPC file (or stdin as text).
+    Ioc {
+        /// Report only these types, comma-separated (ipv4,ipv6,dns,url,email,md5_hash,...; default all).
+        #[arg(long, value_delimiter = ',')]
+        types: Option<Vec<String>>,
+        /// Columns to scan in a CSV, JSON-lines or Arrow input, comma-separated (default: every text column).
+        #[arg(long, value_delimiter = ',')]
+        columns: Option<Vec<String>>,
+        /// Output format: one JSON object per line, or CSV with a header.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ioc::Format,
+        /// Accept domains whose suffix is not in the public suffix list (host.corp).
+        #[arg(long)]
+        ignore_tlds: bool,
+        /// Do not recognise defanged forms (hxxp, [.], [at], ...).
+        #[arg(long)]
+        no_defang: bool,
+        /// Input file (.csv, .jsonl/.ndjson/.json, .arrow/.arrows/.ipc, else plain text); `-` or none reads stdin as text.
+        file: Option<PathBuf>,
+    },
 }
 
 /// Where the repository this binary was built from keeps a directory.
@@ -85,6 +108,21 @@ fn main() -> Result<()> {
             let pages = resolve_dir(pages, "HUNTGLASS_PAGES", "examples/pages");
             serve(port, data, assets, pages)
         }
+        Command::Ioc {
+            types,
+            columns,
+            format,
+            ignore_tlds,
+            no_defang,
+            file,
+        } => ioc::run(&ioc::IocArgs {
+            input: file,
+            types,
+            columns,
+            format,
+            ignore_tlds,
+            no_defang,
+        }),
     }
 }
 
