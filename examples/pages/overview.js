@@ -118,7 +118,32 @@ function timelineSection() {
   });
 }
 
+/** IocView of one text column of a scenario table (extraction runs in the page, in wasm). */
+function iocSection(id, table, column, title, options = {}) {
+  return mountSection(id, {
+    datasets: { [table]: `/data/${table}.arrow` },
+    state: {
+      _kind: "ioc_view",
+      spec: {
+        dataset: table,
+        columns: [column],
+        types: null,
+        include_paths: false,
+        defanged: true,
+        ignore_tlds: false,
+        title,
+        height: 360,
+        ...options,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
+await iocSection("ioc-commands", "SecurityEvent", "CommandLine", "Indicators in process command lines (SecurityEvent.CommandLine)", {
+  include_paths: true,
+});
+await iocSection("ioc-proxy", "CommonSecurityLog", "RequestURL", "Indicators in proxy requests (CommonSecurityLog.RequestURL)");
 globalThis.__huntglassDemo = { mounted };
