@@ -701,8 +701,10 @@ class IocView {
     const p = this.dark ? DARK : LIGHT;
     style(line, { height: `${LINE_PX}px`, "line-height": `${LINE_PX}px`, "white-space": "pre", padding: "0 4px" });
     if (this.selectedRows.has(row)) style(line, { background: p.selected });
-    const label = el("span", { "data-hg-role": "record-label" }, nColumns > 1 ? `${row} ${name} ` : `${row} `, this.doc);
-    style(label, { color: p.muted, "user-select": "none" });
+    const label = el("span", { "data-hg-role": "record-label" }, nColumns > 1 ? `${row} ${name}` : `${row}`, this.doc);
+    // Row numbers right-aligned in a column as wide as the largest one, so texts line up.
+    const digits = String(Math.max(0, table.num_rows() - 1)).length;
+    style(label, { color: p.muted, "user-select": "none", display: "inline-block", "min-width": `${digits + 1}ch`, "text-align": "right", "margin-right": "1ch" });
     line.appendChild(label);
     let text: string | undefined;
     try {
