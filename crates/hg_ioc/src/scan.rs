@@ -1,10 +1,12 @@
 //! The scanner: one leftmost-first pass over the text, candidates handed to the validators.
 
+use std::cell::RefCell;
+
 use regex_automata::meta::Regex;
-use regex_automata::util::captures::Captures;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 
+use crate::fast::{self, at, CLASS, DASH, PCT, PCT_PLUS, START_OTHER, W};
 use crate::patterns::{self, PatternSet};
 use crate::refang::{
     at_marker_len, is_defanged_scheme_separator, refang_dots, refang_host, refang_scheme,
@@ -23,9 +25,14 @@ const MAX_EMAIL_LOCAL_LEN: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct Scanner {
-    main: Regex,
+    /// The URL pattern alone (anchored at URL candidates; unanchored for nested URLs).
     url: Regex,
-    url_parts: Regex,
+    /// The e-mail, registry, Windows and Linux path patterns alone, run anchored at candidates.
+    email: Regex,
+    registry: Regex,
+    windows_path: Regex,
+    linux_path: Regex,
+    defanged: bool,
     custom: Vec<Regex>,
     ignore_tlds: bool,
 }
@@ -101,7 +108,19 @@ struct Scratch {
     canonical: String,
     host: String,
     other: String,
-    captures: Option<Captures>,
+}
+
+impl Scratch {
+    fn capacity(&self) -> usize {
+        self.canonical.capacity() + self.host.capacity() + self.other.capacity()
+    }
+}
+
+/// Buffers above this size (after a huge URL, say) are not kept for the next call.
+const MAX_KEPT_BUFFER: usize = 1 << 16;
+
+thread_local! {
+    static BUFFERS: RefCell<(Scratch, Finder)> = RefCell::new(Default::default());
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -149,6 +168,42 @@ fn trim_trailing(hay: &[u8], start: usize, mut end: usize, min_end: usize) -> us
     end
 }
 
+/// Per-scan state of [`Scanner::next_match`].
+#[derive(Default)]
+struct Finder {
+    candidates: Vec<usize>,
+    email: EmailMemo,
+}
+
+/// The e-mail pattern's outcome for the last local-part chain looked at. Every start inside one
+/// chain (`a.b.c` before an `@` marker) has the same tail, so the same match end or the same
+/// failure: remembering it keeps the scan linear on long chains.
+#[derive(Default)]
+struct EmailMemo {
+    from: usize,
+    local_end: usize,
+    result: Option<usize>,
+}
+
+impl EmailMemo {
+    /// End of the e-mail match at `s` (a `W` byte); `search(local_end)` runs the pattern when
+    /// the chain through `s` was not seen yet.
+    fn email_end(
+        &mut self,
+        hay: &[u8],
+        s: usize,
+        search: impl FnOnce(usize) -> Option<usize>,
+    ) -> Option<usize> {
+        if !(self.from <= s && s < self.local_end) {
+            let local_end = fast::local_part_end(hay, s);
+            self.from = s;
+            self.local_end = local_end;
+            self.result = search(local_end);
+        }
+        self.result
+    }
+}
+
 impl Scanner {
     pub(crate) fn new(
         defanged: bool,
@@ -156,10 +211,10 @@ impl Scanner {
         custom: &[(String, String)],
     ) -> Result<Scanner, IocError> {
         let set = PatternSet::new(defanged);
-        let main = compile(&set.main, true).map_err(IocError::Internal)?;
+        let single = |id: usize| {
+            compile(std::slice::from_ref(&set.main[id]), true).map_err(IocError::Internal)
+        };
         let url = compile(std::slice::from_ref(&set.url), true).map_err(IocError::Internal)?;
-        let url_parts =
-            compile(std::slice::from_ref(&set.url_parts), true).map_err(IocError::Internal)?;
         let custom = custom
             .iter()
             .map(|(name, pattern)| {
@@ -172,9 +227,12 @@ impl Scanner {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scanner {
-            main,
+            email: single(patterns::PAT_EMAIL)?,
+            registry: single(patterns::PAT_REGISTRY)?,
+            windows_path: single(patterns::PAT_WINDOWS_PATH)?,
+            linux_path: single(patterns::PAT_LINUX_PATH)?,
+            defanged,
             url,
-            url_parts,
             custom,
             ignore_tlds,
         })
@@ -219,41 +277,252 @@ impl Scanner {
     }
 
     fn scan_builtin<S: IocSink + ?Sized>(&self, em: &mut Emitter<'_, '_, S>) {
+        // Records are often a hundred bytes or so: allocating the buffers on every call cost
+        // about as much as scanning, so each thread keeps one set. A sink that extracts again
+        // from inside its callback finds them in use and gets fresh ones.
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => {
+                let (scratch, finder) = &mut *buffers;
+                self.scan_with(em, scratch, finder);
+                if scratch.capacity() > MAX_KEPT_BUFFER || finder.candidates.capacity() > 1024 {
+                    *buffers = Default::default();
+                }
+            }
+            Err(_) => self.scan_with(em, &mut Scratch::default(), &mut Finder::default()),
+        });
+    }
+
+    fn scan_with<S: IocSink + ?Sized>(
+        &self,
+        em: &mut Emitter<'_, '_, S>,
+        scratch: &mut Scratch,
+        finder: &mut Finder,
+    ) {
         let hay = em.text.as_bytes();
-        let mut scratch = Scratch::default();
+        finder.email = EmailMemo::default();
         // Re-scans after a rejected URL host are paid from this budget, so the total work stays
         // within twice the input length however the input is crafted.
         let mut budget = hay.len();
         let mut pos = 0;
-        while pos < hay.len() {
-            let Some(m) = self.main.search(&Input::new(hay).range(pos..)) else {
-                break;
-            };
-            let (start, end) = (m.start(), m.end());
-            let resume = match m.pattern().as_usize() {
-                patterns::PAT_URL => self.on_url(
-                    em,
-                    &mut scratch,
-                    hay,
-                    Mapping::Identity,
-                    start,
-                    end,
-                    0,
-                    Some(&mut budget),
-                ),
-                patterns::PAT_EMAIL => self.on_email(em, &mut scratch, hay, start, end),
-                patterns::PAT_REGISTRY => on_registry(em, hay, start, end),
-                patterns::PAT_WINDOWS_PATH => {
-                    self.on_windows_path(em, &mut scratch, hay, start, end)
-                }
-                patterns::PAT_LINUX_PATH => on_linux_path(em, &mut scratch, hay, start, end),
-                patterns::PAT_CVE => on_cve(em, &mut scratch, hay, start, end),
-                patterns::PAT_IPV6 => on_ipv6(em, &mut scratch, hay, start, end),
-                patterns::PAT_HASH => on_hash(em, &mut scratch, hay, start, end),
-                _ => self.on_dotted(em, &mut scratch, hay, start, end),
-            };
+        while let Some((start, pattern, end)) = self.next_match(hay, pos, finder) {
+            let resume = self.dispatch(em, scratch, hay, pattern, start, end, &mut budget);
             pos = resume.max(start + 1);
         }
+    }
+
+    /// Hands one candidate of the union (pattern id `pattern` of `patterns.rs`) to its handler;
+    /// returns where the search goes on.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch<S: IocSink + ?Sized>(
+        &self,
+        em: &mut Emitter<'_, '_, S>,
+        scratch: &mut Scratch,
+        hay: &[u8],
+        pattern: usize,
+        start: usize,
+        end: usize,
+        budget: &mut usize,
+    ) -> usize {
+        match pattern {
+            patterns::PAT_URL => self.on_url(
+                em,
+                scratch,
+                hay,
+                Mapping::Identity,
+                start,
+                end,
+                0,
+                Some(budget),
+            ),
+            patterns::PAT_EMAIL => self.on_email(em, scratch, hay, start, end),
+            patterns::PAT_REGISTRY => on_registry(em, hay, start, end),
+            patterns::PAT_WINDOWS_PATH => self.on_windows_path(em, scratch, hay, start, end),
+            patterns::PAT_LINUX_PATH => on_linux_path(em, scratch, hay, start, end),
+            patterns::PAT_CVE => on_cve(em, scratch, hay, start, end),
+            patterns::PAT_IPV6 => on_ipv6(em, scratch, hay, start, end),
+            patterns::PAT_HASH => on_hash(em, scratch, hay, start, end),
+            _ => self.on_dotted(em, scratch, hay, start, end),
+        }
+    }
+
+    /// The leftmost match at or after `pos` of the union of the patterns (in `patterns.rs`
+    /// order, leftmost-first), as `(start, pattern id, end)`: exactly what one unanchored search
+    /// of that union would report, found without running it.
+    ///
+    /// The text is walked once as runs of `W` bytes (`[a-z0-9_%+-]`) and single other bytes.
+    /// Only these positions can start a match: the first byte of a run (from `pos`), the
+    /// `.`/`/`/`\`/`:`/`~` bytes, and inside a run: a URL scheme or registry hive ending the run
+    /// before its separator, a drive letter before `:\`, up to four hex digits before `:`, the
+    /// last `[a-z0-9_]` segment before a dot separator, each `%`, each `cve-` and each start of
+    /// a 32+ hex run. Each is then checked against every pattern in priority order
+    /// ([`Scanner::match_at`]).
+    fn next_match(
+        &self,
+        hay: &[u8],
+        pos: usize,
+        finder: &mut Finder,
+    ) -> Option<(usize, usize, usize)> {
+        let n = hay.len();
+        let mut i = pos;
+        while i < n {
+            let class = CLASS[usize::from(hay[i])];
+            if class & W == 0 {
+                if class & START_OTHER != 0 {
+                    if let Some((pattern, end)) = self.match_at(hay, i, &mut finder.email) {
+                        return Some((i, pattern, end));
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            let s = i;
+            let mut flags = 0;
+            while i < n {
+                let class = CLASS[usize::from(hay[i])];
+                if class & W == 0 {
+                    break;
+                }
+                flags |= class;
+                i += 1;
+            }
+            let candidates = &mut finder.candidates;
+            candidates.clear();
+            candidates.push(s);
+            self.run_candidates(hay, s, i, flags, candidates);
+            if candidates.len() > 1 {
+                candidates.sort_unstable();
+                candidates.dedup();
+            }
+            for &c in candidates.iter() {
+                if let Some((pattern, end)) = self.match_at(hay, c, &mut finder.email) {
+                    return Some((c, pattern, end));
+                }
+            }
+        }
+        None
+    }
+
+    /// Positions inside the run `hay[s..e]` (after its first byte) where a match can start.
+    fn run_candidates(&self, hay: &[u8], s: usize, e: usize, flags: u8, out: &mut Vec<usize>) {
+        let next = at(hay, e);
+        if matches!(next, b':' | b'[' | b'(' | b'{') {
+            for len in 3..=6 {
+                if let Some(c) = e.checked_sub(len) {
+                    if c > s && fast::url_at(hay, c, self.defanged) {
+                        out.push(c);
+                    }
+                }
+            }
+            if next == b':' {
+                let mut k = 0;
+                while k < 4 && e - k > s && hay[e - k - 1].is_ascii_hexdigit() {
+                    k += 1;
+                }
+                if k > 0 {
+                    out.push(e - k);
+                }
+                if at(hay, e + 1) == b'\\' {
+                    if e > s {
+                        out.push(e - 1);
+                    }
+                    fast::hive_suffix_starts(hay, s, e, out);
+                }
+            }
+        } else if next == b'\\' {
+            fast::hive_suffix_starts(hay, s, e, out);
+        }
+        if fast::may_begin_sep(next, self.defanged) {
+            let mut d = s;
+            if flags & PCT_PLUS != 0 {
+                if let Some(p) = hay[s..e].iter().rposition(|&b| b == b'%' || b == b'+') {
+                    d = s + p + 1;
+                }
+            }
+            while d < e && hay[d] == b'-' {
+                d += 1;
+            }
+            if d > s && d < e {
+                out.push(d);
+            }
+        }
+        if flags & PCT != 0 {
+            out.extend((s + 1..e).filter(|&k| hay[k] == b'%'));
+        }
+        if flags & DASH != 0 && e - s >= 13 {
+            out.extend(
+                (s + 3..e)
+                    .filter(|&k| hay[k] == b'-' && fast::starts_with_ci(hay, k - 3, b"cve"))
+                    .map(|k| k - 3),
+            );
+        }
+        if e - s >= 32 {
+            let mut k = s;
+            while k < e {
+                if hay[k].is_ascii_hexdigit() {
+                    let h0 = k;
+                    while k < e && hay[k].is_ascii_hexdigit() {
+                        k += 1;
+                    }
+                    if k - h0 >= 32 {
+                        out.push(h0);
+                    }
+                } else {
+                    k += 1;
+                }
+            }
+        }
+    }
+
+    /// The preferred match of the union anchored at `s` (pattern id and end), if any: the
+    /// patterns in priority order, each decided by an exact hand check, or by a necessary
+    /// condition followed by that pattern's own anchored regex.
+    fn match_at(&self, hay: &[u8], s: usize, email: &mut EmailMemo) -> Option<(usize, usize)> {
+        let anchored = |re: &Regex| {
+            re.search(&Input::new(hay).range(s..).anchored(Anchored::Yes))
+                .map(|m| m.end())
+        };
+        let defanged = self.defanged;
+        if fast::url_at(hay, s, defanged) {
+            if let Some(end) = anchored(&self.url) {
+                return Some((patterns::PAT_URL, end));
+            }
+        }
+        if CLASS[usize::from(hay[s])] & W != 0 {
+            if let Some(end) = email.email_end(hay, s, |local_end| {
+                if fast::may_begin_at_marker(hay, local_end, defanged) {
+                    anchored(&self.email)
+                } else {
+                    None
+                }
+            }) {
+                return Some((patterns::PAT_EMAIL, end));
+            }
+        }
+        if fast::registry_at(hay, s) {
+            if let Some(end) = anchored(&self.registry) {
+                return Some((patterns::PAT_REGISTRY, end));
+            }
+        }
+        if fast::windows_root_at(hay, s) {
+            if let Some(end) = anchored(&self.windows_path) {
+                return Some((patterns::PAT_WINDOWS_PATH, end));
+            }
+        }
+        if fast::linux_may_start(hay, s) {
+            if let Some(end) = anchored(&self.linux_path) {
+                return Some((patterns::PAT_LINUX_PATH, end));
+            }
+        }
+        if let Some(end) = fast::cve_at(hay, s) {
+            return Some((patterns::PAT_CVE, end));
+        }
+        if let Some(end) = fast::ipv6_at(hay, s) {
+            return Some((patterns::PAT_IPV6, end));
+        }
+        if let Some(end) = fast::hash_at(hay, s) {
+            return Some((patterns::PAT_HASH, end));
+        }
+        fast::dotted_at(hay, s, defanged).map(|end| (patterns::PAT_DOTTED, end))
     }
 
     /// A dotted name: an IPv4 address, a domain, or neither (version numbers, file names). When
@@ -431,26 +700,11 @@ impl Scanner {
         depth: usize,
         budget: Option<&mut usize>,
     ) -> usize {
-        let mut caps = sc
-            .captures
-            .take()
-            .unwrap_or_else(|| self.url_parts.create_captures());
-        self.url_parts.captures(
-            Input::new(&hay[start..end]).anchored(Anchored::Yes),
-            &mut caps,
-        );
-        let group = |name: &str| {
-            caps.get_group_by_name(name)
-                .map(|s| (start + s.start, start + s.end))
-        };
-        let (Some(scheme), Some(sep)) = (group("scheme"), group("sep")) else {
-            sc.captures = Some(caps);
+        let Some(parts) = fast::url_parts(&hay[..end], start, self.defanged) else {
             return end;
         };
-        let userinfo = group("userinfo");
-        let host = group("host");
-        let port = group("port");
-        sc.captures = Some(caps);
+        let (scheme, sep) = (parts.scheme, parts.sep);
+        let (userinfo, host, port) = (parts.userinfo, parts.host, parts.port);
         let authority_end = [Some(sep), userinfo, host, port]
             .iter()
             .flatten()
@@ -597,6 +851,10 @@ impl Scanner {
         to: usize,
         depth: usize,
     ) {
+        // Every scheme separator holds a `:`: without one there is no URL to look for.
+        if !hay[from..to].contains(&b':') {
+            return;
+        }
         let mut pos = from;
         while pos < to {
             let Some(m) = self.url.search(&Input::new(&hay[..to]).range(pos..)) else {
@@ -750,4 +1008,227 @@ fn on_hash<S: IocSink + ?Sized>(
         em.emit(ioc_type, start, end, &sc.canonical);
     }
     end
+}
+
+#[cfg(test)]
+mod tests {
+    //! Differential test: the hand-written candidate finder against one unanchored
+    //! leftmost-first search of the union of all patterns (the design it replaces), on seeded
+    //! inputs built from IoC fragments, for every option combination.
+
+    use super::*;
+    use crate::OwnedIocMatch;
+
+    /// The previous scanner: the union regex, searched unanchored from each resume position.
+    fn scan_with_union(extractor: &IocExtractor, union: &Regex, text: &str) -> Vec<OwnedIocMatch> {
+        let mut out: Vec<OwnedIocMatch> = Vec::new();
+        let mut em = Emitter {
+            text,
+            extractor,
+            all_types: false,
+            sink: &mut out,
+        };
+        let scanner = &extractor.scanner;
+        let hay = text.as_bytes();
+        let mut scratch = Scratch::default();
+        let mut budget = hay.len();
+        let mut pos = 0;
+        while pos < hay.len() {
+            let Some(m) = union.search(&Input::new(hay).range(pos..)) else {
+                break;
+            };
+            let resume = scanner.dispatch(
+                &mut em,
+                &mut scratch,
+                hay,
+                m.pattern().as_usize(),
+                m.start(),
+                m.end(),
+                &mut budget,
+            );
+            pos = resume.max(m.start() + 1);
+        }
+        out
+    }
+
+    /// `fast::url_parts` against the `url_parts` regex's capture groups at every URL candidate.
+    fn check_url_parts(url_parts: &Regex, url: &Regex, text: &str, defanged: bool) {
+        let hay = text.as_bytes();
+        for m in url.find_iter(hay) {
+            let mut caps = url_parts.create_captures();
+            url_parts.captures(
+                Input::new(&hay[m.start()..m.end()]).anchored(Anchored::Yes),
+                &mut caps,
+            );
+            let group = |name: &str| {
+                caps.get_group_by_name(name)
+                    .map(|g| (m.start() + g.start, m.start() + g.end))
+            };
+            let expected = group("scheme").map(|scheme| fast::UrlParts {
+                scheme,
+                sep: group("sep").expect("sep"),
+                userinfo: group("userinfo"),
+                host: group("host"),
+                port: group("port"),
+            });
+            let got = fast::url_parts(&hay[..m.end()], m.start(), defanged);
+            assert_eq!(got, expected, "url parts of {:?}", &text[m.range()]);
+        }
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        " ",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        ".",
+        ".",
+        "..",
+        "[.]",
+        "(.)",
+        "{.}",
+        "[dot]",
+        "(DOT)",
+        "[.",
+        ".]",
+        " [.] ",
+        "@",
+        "[at]",
+        " (at) ",
+        "{@}",
+        ":",
+        "::",
+        "://",
+        "[://]",
+        "[:]//",
+        "/",
+        "//",
+        "\\",
+        "\\\\",
+        "~",
+        "%",
+        "+",
+        "-",
+        "_",
+        "'",
+        "\"",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "?",
+        "#",
+        "=",
+        "&",
+        ",",
+        ";",
+        "|",
+        "<",
+        ">",
+        "*",
+        "$",
+        "!",
+        "é",
+        "http",
+        "hxxps",
+        "HTTPS",
+        "ftp",
+        "sfxp",
+        "ldaps",
+        "file",
+        "telnet",
+        "evil",
+        "com",
+        "co",
+        "uk",
+        "zip",
+        "exe",
+        "cmd",
+        "example",
+        "www",
+        "a",
+        "x",
+        "Z9",
+        "c",
+        "C:",
+        "c:\\",
+        "\\\\srv\\",
+        "\\\\?\\",
+        "%APPDATA%",
+        "%PROGRAMFILES(X86)%",
+        "HKLM",
+        "hkey_local_machine",
+        "hku",
+        "Software",
+        "cve-2021-1234",
+        "CVE-2020-12345678",
+        "cve",
+        "10",
+        "0",
+        "255",
+        "256",
+        "1.2.3.4",
+        "192.168.1.1",
+        "fe80",
+        "2001:db8::1",
+        "12:30:45",
+        "ffff",
+        "abcdef",
+        "0123456789abcdef0123456789abcdef",
+        "0123456789abcdef01234567",
+        "dev",
+        "tcp",
+        "etc",
+        "tmp",
+        "user",
+        "first.last",
+        "%41",
+        "%3A%2F%2F",
+        "?u=",
+        "a%2Eb",
+        "\n",
+        "xn--p1ai",
+        "github.io",
+    ];
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    #[test]
+    fn finder_equals_union_search() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for bits in 0..4u8 {
+            let defanged = bits & 1 == 0;
+            let extractor = IocExtractor::builder()
+                .defanged(defanged)
+                .ignore_tlds(bits & 2 != 0)
+                .build()
+                .expect("builds");
+            let set = PatternSet::new(defanged);
+            let union = compile(&set.main, true).expect("union compiles");
+            let url_parts = compile(std::slice::from_ref(&set.url_parts), true).expect("compiles");
+            for round in 0..6000 {
+                let pieces = 1 + (rng.next() % 40) as usize;
+                let mut text = String::new();
+                for _ in 0..pieces {
+                    text.push_str(FRAGMENTS[(rng.next() % FRAGMENTS.len() as u64) as usize]);
+                }
+                check_url_parts(&url_parts, &extractor.scanner.url, &text, defanged);
+                let fast = extractor.extract_vec(&text);
+                let slow = scan_with_union(&extractor, &union, &text);
+                assert_eq!(fast, slow, "round {round}, options {bits}, text {text:?}");
+            }
+        }
+    }
 }

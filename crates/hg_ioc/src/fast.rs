@@ -1,0 +1,521 @@
+//! Hand-written candidate finding: where the leftmost-first union of the patterns in
+//! `patterns.rs` can start a match, and the exact match of the frequent shapes (dotted names,
+//! IPv6 candidates, hex runs, CVE ids) without running a regular expression.
+//!
+//! Every function here mirrors one pattern of `patterns.rs` *exactly* (leftmost-first, greedy,
+//! ASCII case-insensitive), or is documented as a necessary condition (a superset) that decides
+//! whether the pattern's own anchored regex needs to run. The differential test in `scan.rs`
+//! checks the result against the union regex on seeded inputs.
+
+/// In the email local-part class `[a-z0-9_%+-]` (the "word" runs the scanner walks over).
+pub(crate) const W: u8 = 1;
+/// In the label class `[a-z0-9_-]`.
+pub(crate) const LABEL: u8 = 2;
+/// Can start a match while not being in `W`: `.`, `/`, `\`, `:`, `~`.
+pub(crate) const START_OTHER: u8 = 4;
+/// `%` or `+`: in `W` but not in `LABEL`.
+pub(crate) const PCT_PLUS: u8 = 8;
+/// `-`.
+pub(crate) const DASH: u8 = 16;
+/// `%`.
+pub(crate) const PCT: u8 = 32;
+
+const fn class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric() || c == b'_';
+        if alnum {
+            t[b] = W | LABEL;
+        }
+        match c {
+            b'-' => t[b] = W | LABEL | DASH,
+            b'%' => t[b] = W | PCT_PLUS | PCT,
+            b'+' => t[b] = W | PCT_PLUS,
+            b'.' | b'/' | b'\\' | b':' | b'~' => t[b] = START_OTHER,
+            _ => {}
+        }
+        b += 1;
+    }
+    t
+}
+
+/// Byte classes for the scanner (bit set of the constants above).
+pub(crate) static CLASS: [u8; 256] = class_table();
+
+#[inline]
+pub(crate) fn at(hay: &[u8], i: usize) -> u8 {
+    hay.get(i).copied().unwrap_or(0)
+}
+
+#[inline]
+fn lower(b: u8) -> u8 {
+    b.to_ascii_lowercase()
+}
+
+#[inline]
+pub(crate) fn is_label_byte(b: u8) -> bool {
+    CLASS[usize::from(b)] & LABEL != 0
+}
+
+/// Whether `hay[i..]` starts with `lit` (lower-case ASCII), ignoring ASCII case.
+#[inline]
+pub(crate) fn starts_with_ci(hay: &[u8], i: usize, lit: &[u8]) -> bool {
+    hay.get(i..i + lit.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(lit))
+}
+
+/// End of the run of label bytes starting at `i`.
+#[inline]
+fn label_run_end(hay: &[u8], mut i: usize) -> usize {
+    while i < hay.len() && is_label_byte(hay[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The dot separator of `patterns.rs` followed by a label, tried at `i` in the pattern's order:
+/// `\x20?(?:[.]|(.)|{.}|[dot]|(dot)|{dot})\x20?`, `[.`, `.]`, `.` (defanged) or `.` (plain).
+/// Returns the end of the label when one of them matches.
+fn sep_then_label(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
+    let label_at = |j: usize| is_label_byte(at(hay, j)).then(|| label_run_end(hay, j));
+    if !defanged {
+        return if at(hay, i) == b'.' {
+            label_at(i + 1)
+        } else {
+            None
+        };
+    }
+    // Alternative 1: optional space, bracketed dot, optional space (greedy spaces).
+    let lead = usize::from(at(hay, i) == b' ');
+    let j = i + lead;
+    if let Some(len) = bracketed_dot_len(hay, j) {
+        let k = j + len;
+        if at(hay, k) == b' ' {
+            if let Some(e) = label_at(k + 1) {
+                return Some(e);
+            }
+        }
+        if let Some(e) = label_at(k) {
+            return Some(e);
+        }
+    }
+    // Without the leading space the bracket would have to be at `i`, which then is a space.
+    match (at(hay, i), at(hay, i + 1)) {
+        (b'[', b'.') => {
+            if let Some(e) = label_at(i + 2) {
+                return Some(e);
+            }
+        }
+        (b'.', b']') => {
+            if let Some(e) = label_at(i + 2) {
+                return Some(e);
+            }
+        }
+        _ => {}
+    }
+    if at(hay, i) == b'.' {
+        return label_at(i + 1);
+    }
+    None
+}
+
+/// Length of `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)` or `{dot}` at `i`.
+fn bracketed_dot_len(hay: &[u8], i: usize) -> Option<usize> {
+    let close = match at(hay, i) {
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
+        _ => return None,
+    };
+    if at(hay, i + 1) == b'.' && at(hay, i + 2) == close {
+        return Some(3);
+    }
+    if starts_with_ci(hay, i + 1, b"dot") && at(hay, i + 4) == close {
+        return Some(5);
+    }
+    None
+}
+
+/// The dotted-name pattern `[a-z0-9_][a-z0-9_-]*(?:SEP[a-z0-9_-]+)+` anchored at `s`.
+pub(crate) fn dotted_at(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
+    let first = at(hay, s);
+    if !is_label_byte(first) || first == b'-' {
+        return None;
+    }
+    let mut i = label_run_end(hay, s);
+    let mut seps = 0;
+    while let Some(e) = sep_then_label(hay, i, defanged) {
+        i = e;
+        seps += 1;
+    }
+    (seps > 0).then_some(i)
+}
+
+/// Whether the byte at `i` may begin a dot separator (a cheap necessary condition).
+#[inline]
+pub(crate) fn may_begin_sep(b: u8, defanged: bool) -> bool {
+    if defanged {
+        matches!(b, b'.' | b'[' | b'(' | b'{' | b' ')
+    } else {
+        b == b'.'
+    }
+}
+
+/// The IPv6 candidate pattern `[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}`
+/// anchored at `s` (greedy everywhere; no backtracking can change its outcome because each part
+/// is followed by a byte outside its class).
+pub(crate) fn ipv6_at(hay: &[u8], s: usize) -> Option<usize> {
+    let mut i = s;
+    let mut n = 0;
+    while n < 4 && at(hay, i).is_ascii_hexdigit() {
+        i += 1;
+        n += 1;
+    }
+    let mut groups = 0;
+    while groups < 7 && at(hay, i) == b':' {
+        i += 1;
+        let mut k = 0;
+        while k < 4 && at(hay, i).is_ascii_hexdigit() {
+            i += 1;
+            k += 1;
+        }
+        groups += 1;
+    }
+    if groups < 2 {
+        return None;
+    }
+    let mut dots = 0;
+    while dots < 3 && at(hay, i) == b'.' && at(hay, i + 1).is_ascii_digit() {
+        i += 1;
+        let mut k = 0;
+        while k < 3 && at(hay, i).is_ascii_digit() {
+            i += 1;
+            k += 1;
+        }
+        dots += 1;
+    }
+    Some(i)
+}
+
+/// The hash pattern `[0-9a-f]{32}[0-9a-f]*` anchored at `s`.
+pub(crate) fn hash_at(hay: &[u8], s: usize) -> Option<usize> {
+    let mut i = s;
+    while at(hay, i).is_ascii_hexdigit() {
+        i += 1;
+    }
+    (i - s >= 32).then_some(i)
+}
+
+/// The CVE pattern `cve-[0-9]{4}-[0-9]{4,7}` anchored at `s`.
+pub(crate) fn cve_at(hay: &[u8], s: usize) -> Option<usize> {
+    if !starts_with_ci(hay, s, b"cve-") {
+        return None;
+    }
+    let digits = |from: usize, max: usize| {
+        let mut k = 0;
+        while k < max && at(hay, from + k).is_ascii_digit() {
+            k += 1;
+        }
+        k
+    };
+    if digits(s + 4, 4) != 4 || at(hay, s + 8) != b'-' {
+        return None;
+    }
+    let k = digits(s + 9, 7);
+    (k >= 4).then_some(s + 9 + k)
+}
+
+/// Whether a URL scheme and scheme separator start at `s` (exact: the rest of the URL pattern is
+/// optional, so the URL pattern matches at `s` exactly when this holds).
+pub(crate) fn url_at(hay: &[u8], s: usize, defanged: bool) -> bool {
+    scheme_ends(hay, s, defanged)
+        .into_iter()
+        .flatten()
+        .any(|e| scheme_sep_len(hay, e, defanged).is_some())
+}
+
+/// Where a scheme starting at `s` can end, in the pattern's preference order (the optional
+/// trailing `s` is greedy): `h[tx]{2}ps?`, `s?f[tx]ps?`, `telnet`, `ldaps?`, `file` (without
+/// the `x` forms when not defanged).
+fn scheme_ends(hay: &[u8], s: usize, defanged: bool) -> [Option<usize>; 2] {
+    let tx = |b: u8| {
+        let b = lower(b);
+        b == b't' || (defanged && b == b'x')
+    };
+    let optional_s = |e: usize| {
+        if lower(at(hay, e)) == b's' {
+            [Some(e + 1), Some(e)]
+        } else {
+            [Some(e), None]
+        }
+    };
+    match lower(at(hay, s)) {
+        b'h' if tx(at(hay, s + 1)) && tx(at(hay, s + 2)) && lower(at(hay, s + 3)) == b'p' => {
+            optional_s(s + 4)
+        }
+        b's' | b'f' => {
+            let f = if lower(at(hay, s)) == b's' { s + 1 } else { s };
+            if lower(at(hay, f)) == b'f' && tx(at(hay, f + 1)) && lower(at(hay, f + 2)) == b'p' {
+                optional_s(f + 3)
+            } else if starts_with_ci(hay, s, b"file") {
+                [Some(s + 4), None]
+            } else {
+                [None, None]
+            }
+        }
+        b't' if starts_with_ci(hay, s, b"telnet") => [Some(s + 6), None],
+        b'l' if starts_with_ci(hay, s, b"ldap") => optional_s(s + 4),
+        _ => [None, None],
+    }
+}
+
+/// Registry hives in the pattern's order.
+const HIVES: [&[u8]; 11] = [
+    b"hkey_local_machine",
+    b"hkey_current_user",
+    b"hkey_classes_root",
+    b"hkey_users",
+    b"hkey_current_config",
+    b"hkey_performance_data",
+    b"hklm",
+    b"hkcu",
+    b"hkcr",
+    b"hku",
+    b"hkcc",
+];
+
+/// Whether a hive followed by `:?\` starts at `s` (exact: the rest of the registry pattern is
+/// optional).
+pub(crate) fn registry_at(hay: &[u8], s: usize) -> bool {
+    if lower(at(hay, s)) != b'h' || lower(at(hay, s + 1)) != b'k' {
+        return false;
+    }
+    HIVES.iter().any(|hive| {
+        starts_with_ci(hay, s, hive) && {
+            let e = s + hive.len();
+            at(hay, e) == b'\\' || (at(hay, e) == b':' && at(hay, e + 1) == b'\\')
+        }
+    })
+}
+
+/// Start positions of hives that end exactly at `end` (where `:\` or `\` follows), `>= from`.
+pub(crate) fn hive_suffix_starts(hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
+    for hive in HIVES {
+        if let Some(s) = end.checked_sub(hive.len()) {
+            if s >= from && starts_with_ci(hay, s, hive) {
+                out.push(s);
+            }
+        }
+    }
+}
+
+/// Whether a Windows path root starts at `s` (exact: the rest of the pattern is optional).
+pub(crate) fn windows_root_at(hay: &[u8], s: usize) -> bool {
+    match at(hay, s) {
+        b'\\' => {
+            if at(hay, s + 1) != b'\\' {
+                return false;
+            }
+            if at(hay, s + 2) == b'?'
+                && at(hay, s + 3) == b'\\'
+                && at(hay, s + 4).is_ascii_alphabetic()
+                && at(hay, s + 5) == b':'
+                && at(hay, s + 6) == b'\\'
+            {
+                return true;
+            }
+            let mut i = s + 2;
+            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'$' | b'@' | b'-')
+            {
+                i += 1;
+            }
+            i > s + 2 && at(hay, i) == b'\\'
+        }
+        b'%' => {
+            let first = lower(at(hay, s + 1));
+            if !(first.is_ascii_lowercase() || first == b'_') {
+                return false;
+            }
+            let mut i = s + 2;
+            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'(' | b')') {
+                i += 1;
+            }
+            at(hay, i) == b'%' && at(hay, i + 1) == b'\\'
+        }
+        b'.' => at(hay, s + 1) == b'\\' || (at(hay, s + 1) == b'.' && at(hay, s + 2) == b'\\'),
+        b if b.is_ascii_alphabetic() => at(hay, s + 1) == b':' && at(hay, s + 2) == b'\\',
+        _ => false,
+    }
+}
+
+#[inline]
+fn is_lseg_byte(b: u8) -> bool {
+    matches!(lower(b), b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'+' | b'~' | b'%' | b'=' | b'#' | b'$' | b'@' | b'-')
+        || b >= 0x80
+}
+
+/// A necessary condition for the Linux path pattern at `s` (its regex decides).
+pub(crate) fn linux_may_start(hay: &[u8], s: usize) -> bool {
+    match at(hay, s) {
+        b'/' => is_lseg_byte(at(hay, s + 1)),
+        b'.' => {
+            let slash = if at(hay, s + 1) == b'.' { s + 2 } else { s + 1 };
+            at(hay, slash) == b'/' && is_lseg_byte(at(hay, slash + 1))
+        }
+        b'~' => {
+            let mut i = s + 1;
+            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-') {
+                i += 1;
+            }
+            at(hay, i) == b'/' && is_lseg_byte(at(hay, i + 1))
+        }
+        _ => false,
+    }
+}
+
+/// End of the e-mail local part `[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*` starting at `s` (which
+/// must be a `W` byte).
+pub(crate) fn local_part_end(hay: &[u8], s: usize) -> usize {
+    let in_w = |b: u8| CLASS[usize::from(b)] & W != 0;
+    let mut i = s;
+    loop {
+        while i < hay.len() && in_w(hay[i]) {
+            i += 1;
+        }
+        if at(hay, i) == b'.' && in_w(at(hay, i + 1)) {
+            i += 1;
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Whether an `@` marker may start at `i` (necessary condition for the e-mail pattern).
+pub(crate) fn may_begin_at_marker(hay: &[u8], i: usize, defanged: bool) -> bool {
+    match at(hay, i) {
+        b'@' => true,
+        b'[' | b'(' | b'{' => defanged,
+        b' ' => defanged && matches!(at(hay, i + 1), b'[' | b'(' | b'{'),
+        _ => false,
+    }
+}
+
+/// The parts of a URL as the anchored `url_parts` pattern of `patterns.rs` splits them:
+/// `scheme`, `sep`, optional `userinfo` (with its `@`), optional `host`, optional `port`, each
+/// a byte range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UrlParts {
+    pub scheme: (usize, usize),
+    pub sep: (usize, usize),
+    pub userinfo: Option<(usize, usize)>,
+    pub host: Option<(usize, usize)>,
+    pub port: Option<(usize, usize)>,
+}
+
+/// Length of the scheme separator at `i` (`://`, or defanged `[://]`, `[:]//`, `(:)//`,
+/// `{:}//`).
+fn scheme_sep_len(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
+    if at(hay, i) == b':' && at(hay, i + 1) == b'/' && at(hay, i + 2) == b'/' {
+        return Some(3);
+    }
+    (defanged
+        && [&b"[://]"[..], b"[:]//", b"(:)//", b"{:}//"]
+            .iter()
+            .any(|form| starts_with_ci(hay, i, form)))
+    .then_some(5)
+}
+
+/// Splits the URL starting at `s` in `hay` (cut at the URL candidate's end) into its parts,
+/// following the `url_parts` pattern's leftmost-first, greedy choices exactly.
+pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts> {
+    let (scheme_end, sep_end) = scheme_ends(hay, s, defanged)
+        .into_iter()
+        .flatten()
+        .find_map(|e| scheme_sep_len(hay, e, defanged).map(|len| (e, e + len)))?;
+    let mut i = sep_end;
+    let mut userinfo = None;
+    let is_userinfo_byte = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'%'
+            )
+    };
+    let mut u = i;
+    while u < hay.len() && is_userinfo_byte(hay[u]) {
+        u += 1;
+    }
+    if u > i && at(hay, u) == b'@' {
+        userinfo = Some((i, u + 1));
+        i = u + 1;
+    }
+    let host_end = if at(hay, i) == b'[' {
+        let mut r = i + 1;
+        while r < hay.len() && (hay[r].is_ascii_hexdigit() || hay[r] == b':' || hay[r] == b'.') {
+            r += 1;
+        }
+        if r == i + 1 {
+            None
+        } else if at(hay, r) == b']' {
+            Some(r + 1)
+        } else if at(hay, r) == b'%' {
+            let mut z = r + 1;
+            while z < hay.len()
+                && (hay[z].is_ascii_alphanumeric() || matches!(hay[z], b'_' | b'.' | b'~' | b'-'))
+            {
+                z += 1;
+            }
+            (z > r + 1 && at(hay, z) == b']').then_some(z + 1)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    // The bracketed form failed or is absent: labels (`[` cannot start a label).
+    let host_end = host_end.or_else(|| {
+        is_label_byte(at(hay, i)).then(|| {
+            let mut e = label_run_end(hay, i);
+            while let Some(next) = sep_then_label(hay, e, defanged) {
+                e = next;
+            }
+            e
+        })
+    });
+    let host = host_end.map(|e| (i, e));
+    if let Some(e) = host_end {
+        i = e;
+    }
+    let mut port = None;
+    if at(hay, i) == b':' && at(hay, i + 1).is_ascii_digit() {
+        let mut k = 0;
+        while k < 5 && at(hay, i + 1 + k).is_ascii_digit() {
+            k += 1;
+        }
+        port = Some((i, i + 1 + k));
+    }
+    Some(UrlParts {
+        scheme: (s, scheme_end),
+        sep: (scheme_end, sep_end),
+        userinfo,
+        host,
+        port,
+    })
+}
