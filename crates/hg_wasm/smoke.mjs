@@ -1,14 +1,16 @@
 // Smoke check of the generated browser module in node (not a test framework; the JS suites own
 // the widget tests). Loads js/pkg with initSync, renders a frame from a pyarrow-written fixture,
-// and checks an error message. Run from the repository root after the wasm build:
-//   node crates/hg_wasm/smoke.mjs
+// and checks an error message. Run after the wasm build (optional argument: another directory
+// holding wasm-bindgen's output):
+//   node crates/hg_wasm/smoke.mjs [js/pkg]
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname, join, resolve } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const pkg = await import(join(root, "js", "pkg", "hg_wasm.js"));
-const exports = pkg.initSync({ module: readFileSync(join(root, "js", "pkg", "hg_wasm_bg.wasm")) });
+const pkgDir = resolve(process.argv[2] ?? join(root, "js", "pkg"));
+const pkg = await import(pathToFileURL(join(pkgDir, "hg_wasm.js")).href);
+const exports = pkg.initSync({ module: readFileSync(join(pkgDir, "hg_wasm_bg.wasm")) });
 
 function check(condition, message) {
   if (!condition) {
