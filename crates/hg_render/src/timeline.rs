@@ -1745,7 +1745,9 @@ struct DrawContext<'a> {
 struct Columns {
     first: i64,
     count: Vec<u32>,
-    rgb: Vec<[u64; 3]>,
+    /// Per column, marks composited in drawing order: premultiplied red, green, blue and the
+    /// remaining transmittance (what overdrawing them one by one would leave).
+    paint: Vec<[f32; 4]>,
     selected: Vec<u32>,
 }
 
@@ -1757,7 +1759,7 @@ impl Columns {
         Columns {
             first,
             count: vec![0; n],
-            rgb: Vec::new(),
+            paint: Vec::new(),
             selected: vec![0; n],
         }
     }
@@ -1790,8 +1792,9 @@ fn draw_lane_marks(
     let mut cols = Columns::new(ctx, r + 1.0);
     let per_event_color = model.color.is_some();
     if per_event_color {
-        cols.rgb = vec![[0; 3]; cols.count.len()];
+        cols.paint = vec![[0.0, 0.0, 0.0, 1.0]; cols.count.len()];
     }
+    let a = alpha as f32 / 255.0;
     let any_selected = ctx.selection.count > 0;
     for id in range {
         let Some(c) = cols.index(ctx.scale.x(model.time[id])) else {
@@ -1799,22 +1802,26 @@ fn draw_lane_marks(
         };
         cols.count[c] += 1;
         if per_event_color {
+            // Painter's order with opacity a: the last marks dominate, as when overdrawn.
             let rgba = model.mark_color(id, lane).resolve(ctx.theme);
-            let acc = &mut cols.rgb[c];
-            acc[0] += rgba.r as u64;
-            acc[1] += rgba.g as u64;
-            acc[2] += rgba.b as u64;
+            let p = &mut cols.paint[c];
+            p[0] = p[0] * (1.0 - a) + rgba.r as f32 * a;
+            p[1] = p[1] * (1.0 - a) + rgba.g as f32 * a;
+            p[2] = p[2] * (1.0 - a) + rgba.b as f32 * a;
+            p[3] *= 1.0 - a;
         }
         if any_selected && ctx.selection.contains(id) {
             cols.selected[c] += 1;
         }
     }
     let lane_color = model.lane_colors[lane].resolve(ctx.theme);
+    // The colour whose stacked opacity reproduces the composited column.
     let color_of = |c: usize| -> Rgba {
         if per_event_color {
-            let n = cols.count[c] as u64;
-            let acc = cols.rgb[c];
-            Rgba::rgb((acc[0] / n) as u8, (acc[1] / n) as u8, (acc[2] / n) as u8)
+            let p = cols.paint[c];
+            let coverage = (1.0 - p[3]).max(1e-6);
+            let ch = |v: f32| (v / coverage).round().clamp(0.0, 255.0) as u8;
+            Rgba::rgb(ch(p[0]), ch(p[1]), ch(p[2]))
         } else {
             lane_color
         }

@@ -578,3 +578,41 @@ fn groups_without_a_drawable_row_get_no_lane() {
     c.select_box(0.0, 0.0, 800.0, 300.0, false).unwrap();
     assert_eq!(c.selection()[0].1, [0, 2]);
 }
+
+#[test]
+fn colour_categories_in_one_pixel_column_composite_like_overdrawn_marks() {
+    // Two events at the same instant: "b" drawn after "a" (equal times keep row order), so the
+    // pixel is a's colour at 0.5 under b's colour at 0.5 over the background.
+    let bytes = ipc(vec![
+        Col::Time(
+            "TimeGenerated",
+            vec![
+                Some(T0 + 437 * SEC),
+                Some(T0 + 437 * SEC),
+                Some(T0 + 3000 * SEC),
+            ],
+        ),
+        Col::Str(
+            "Computer",
+            vec![Some("a".into()), Some("b".into()), Some("a".into())],
+        ),
+    ]);
+    let mut c = chart(r#", "color_by": "Computer""#, &bytes);
+    let p = c.prepare().unwrap();
+    let a = Rgba::parse(&p.legend[0].color).unwrap();
+    let b = Rgba::parse(&p.legend[1].color).unwrap();
+    let frame = c.render().unwrap();
+    // (437 s is off every grid line of this span.)
+    let x = c.ms_to_x((T0 + 437 * SEC) as f64 / 1e6) as usize;
+    let y = (frame.lanes[0].y + frame.lanes[0].h / 2.0) as usize;
+    let i = (y * c.pixel_width() + x) * 4;
+    let expect =
+        |bg: u8, ca: u8, cb: u8| (bg as f64 * 0.25 + ca as f64 * 0.25 + cb as f64 * 0.5) as i32;
+    let got = &c.pixels()[i..i + 3];
+    for (k, (ca, cb)) in [(a.r, b.r), (a.g, b.g), (a.b, b.b)].into_iter().enumerate() {
+        assert!(
+            (got[k] as i32 - expect(255, ca, cb)).abs() <= 3,
+            "channel {k}: {got:?} vs a {a:?} b {b:?}"
+        );
+    }
+}
