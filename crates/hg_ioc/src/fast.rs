@@ -199,7 +199,9 @@ pub(crate) fn ipv6_at(hay: &[u8], s: usize) -> Option<usize> {
     Some(i)
 }
 
-/// The hash pattern `[0-9a-f]{32}[0-9a-f]*` anchored at `s`.
+/// The hash pattern `[0-9a-f]{32}[0-9a-f]*` anchored at `s` (the scanner inlines it; the
+/// differential test checks this form).
+#[cfg(test)]
 pub(crate) fn hash_at(hay: &[u8], s: usize) -> Option<usize> {
     let mut i = s;
     while at(hay, i).is_ascii_hexdigit() {
@@ -286,20 +288,6 @@ const HIVES: [&[u8]; 11] = [
     b"hkcc",
 ];
 
-/// Whether a hive followed by `:?\` starts at `s` (exact: the rest of the registry pattern is
-/// optional).
-pub(crate) fn registry_at(hay: &[u8], s: usize) -> bool {
-    if lower(at(hay, s)) != b'h' || lower(at(hay, s + 1)) != b'k' {
-        return false;
-    }
-    HIVES.iter().any(|hive| {
-        starts_with_ci(hay, s, hive) && {
-            let e = s + hive.len();
-            at(hay, e) == b'\\' || (at(hay, e) == b':' && at(hay, e + 1) == b'\\')
-        }
-    })
-}
-
 /// Start positions of hives that end exactly at `end` (where `:\` or `\` follows), `>= from`.
 pub(crate) fn hive_suffix_starts(hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
     for hive in HIVES {
@@ -311,68 +299,10 @@ pub(crate) fn hive_suffix_starts(hay: &[u8], from: usize, end: usize, out: &mut 
     }
 }
 
-/// Whether a Windows path root starts at `s` (exact: the rest of the pattern is optional).
-pub(crate) fn windows_root_at(hay: &[u8], s: usize) -> bool {
-    match at(hay, s) {
-        b'\\' => {
-            if at(hay, s + 1) != b'\\' {
-                return false;
-            }
-            if at(hay, s + 2) == b'?'
-                && at(hay, s + 3) == b'\\'
-                && at(hay, s + 4).is_ascii_alphabetic()
-                && at(hay, s + 5) == b':'
-                && at(hay, s + 6) == b'\\'
-            {
-                return true;
-            }
-            let mut i = s + 2;
-            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'$' | b'@' | b'-')
-            {
-                i += 1;
-            }
-            i > s + 2 && at(hay, i) == b'\\'
-        }
-        b'%' => {
-            let first = lower(at(hay, s + 1));
-            if !(first.is_ascii_lowercase() || first == b'_') {
-                return false;
-            }
-            let mut i = s + 2;
-            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'(' | b')') {
-                i += 1;
-            }
-            at(hay, i) == b'%' && at(hay, i + 1) == b'\\'
-        }
-        b'.' => at(hay, s + 1) == b'\\' || (at(hay, s + 1) == b'.' && at(hay, s + 2) == b'\\'),
-        b if b.is_ascii_alphabetic() => at(hay, s + 1) == b':' && at(hay, s + 2) == b'\\',
-        _ => false,
-    }
-}
-
 #[inline]
 fn is_lseg_byte(b: u8) -> bool {
     matches!(lower(b), b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'+' | b'~' | b'%' | b'=' | b'#' | b'$' | b'@' | b'-')
         || b >= 0x80
-}
-
-/// A necessary condition for the Linux path pattern at `s` (its regex decides).
-pub(crate) fn linux_may_start(hay: &[u8], s: usize) -> bool {
-    match at(hay, s) {
-        b'/' => is_lseg_byte(at(hay, s + 1)),
-        b'.' => {
-            let slash = if at(hay, s + 1) == b'.' { s + 2 } else { s + 1 };
-            at(hay, slash) == b'/' && is_lseg_byte(at(hay, slash + 1))
-        }
-        b'~' => {
-            let mut i = s + 1;
-            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-') {
-                i += 1;
-            }
-            at(hay, i) == b'/' && is_lseg_byte(at(hay, i + 1))
-        }
-        _ => false,
-    }
 }
 
 /// End of the e-mail local part `[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*` starting at `s` (which
@@ -389,16 +319,6 @@ pub(crate) fn local_part_end(hay: &[u8], s: usize) -> usize {
         } else {
             return i;
         }
-    }
-}
-
-/// Whether an `@` marker may start at `i` (necessary condition for the e-mail pattern).
-pub(crate) fn may_begin_at_marker(hay: &[u8], i: usize, defanged: bool) -> bool {
-    match at(hay, i) {
-        b'@' => true,
-        b'[' | b'(' | b'{' => defanged,
-        b' ' => defanged && matches!(at(hay, i + 1), b'[' | b'(' | b'{'),
-        _ => false,
     }
 }
 
@@ -518,4 +438,238 @@ pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts
         host,
         port,
     })
+}
+
+/// The URL pattern anchored at `s`: [`url_parts`] then the optional rest
+/// `[/?#][^\s\x00-\x1f\x7f"'<>]*` (every part is optional and taken greedily when it can match).
+pub(crate) fn url_end(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
+    let parts = url_parts(hay, s, defanged)?;
+    let mut i = [Some(parts.sep), parts.userinfo, parts.host, parts.port]
+        .iter()
+        .flatten()
+        .map(|g| g.1)
+        .max()
+        .unwrap_or(parts.sep.1);
+    if matches!(at(hay, i), b'/' | b'?' | b'#') {
+        i += 1;
+        while i < hay.len() && is_url_rest_byte(hay[i]) {
+            i += 1;
+        }
+    }
+    Some(i)
+}
+
+#[inline]
+fn is_url_rest_byte(b: u8) -> bool {
+    b > 0x20 && b != 0x7f && !matches!(b, b'"' | b'\'' | b'<' | b'>')
+}
+
+/// Length of `[at]`, `(at)`, `{at}`, `[@]`, `(@)` or `{@}` at `i`.
+fn bracketed_at_len(hay: &[u8], i: usize) -> Option<usize> {
+    let close = match at(hay, i) {
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
+        _ => return None,
+    };
+    if starts_with_ci(hay, i + 1, b"at") && at(hay, i + 3) == close {
+        return Some(4);
+    }
+    if at(hay, i + 1) == b'@' && at(hay, i + 2) == close {
+        return Some(3);
+    }
+    None
+}
+
+/// The e-mail pattern anchored at `s`, given the end of its local part (`local_part_end(s)`):
+/// the `@` marker alternatives in order, then a dotted name.
+pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<usize> {
+    let i = local_end;
+    if defanged {
+        let lead = usize::from(at(hay, i) == b' ');
+        if let Some(len) = bracketed_at_len(hay, i + lead) {
+            let k = i + lead + len;
+            if at(hay, k) == b' ' {
+                if let Some(e) = dotted_at(hay, k + 1, defanged) {
+                    return Some(e);
+                }
+            }
+            if let Some(e) = dotted_at(hay, k, defanged) {
+                return Some(e);
+            }
+        }
+    }
+    if at(hay, i) == b'@' {
+        return dotted_at(hay, i + 1, defanged);
+    }
+    None
+}
+
+/// In the Windows path segment class `[^\\/:*?"'<>|,;\x00-\x20\x7f]`.
+#[inline]
+fn is_win_seg_byte(b: u8) -> bool {
+    b > 0x20
+        && b != 0x7f
+        && !matches!(
+            b,
+            b'\\' | b'/' | b':' | b'*' | b'?' | b'"' | b'\'' | b'<' | b'>' | b'|' | b',' | b';'
+        )
+}
+
+/// The tail shared by Windows paths and registry keys, `(?:FOLDER\\)*SEG*` from `i`, where
+/// `FOLDER` is `(?:NODOT+\x20)*SEG+`: each folder is words joined by single spaces, every word
+/// before a space free of dots, ended by a backslash; then a last segment without spaces.
+fn win_tail_end(hay: &[u8], mut i: usize) -> usize {
+    'folders: loop {
+        let mut j = i;
+        loop {
+            let word = j;
+            let mut dot = false;
+            while j < hay.len() && is_win_seg_byte(hay[j]) {
+                dot |= hay[j] == b'.';
+                j += 1;
+            }
+            if j == word {
+                break 'folders;
+            }
+            match at(hay, j) {
+                b'\\' => {
+                    i = j + 1;
+                    continue 'folders;
+                }
+                b' ' if !dot && j < hay.len() => j += 1,
+                _ => break 'folders,
+            }
+        }
+    }
+    while i < hay.len() && is_win_seg_byte(hay[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// End of the Windows path root at `s`: `\\?\C:\`, `C:\`, `\\server\`, `%ENV%\`, `.\` or
+/// `..\`, in the pattern's order.
+fn windows_root_end(hay: &[u8], s: usize) -> Option<usize> {
+    match at(hay, s) {
+        b'\\' => {
+            if at(hay, s + 1) != b'\\' {
+                return None;
+            }
+            if at(hay, s + 2) == b'?'
+                && at(hay, s + 3) == b'\\'
+                && at(hay, s + 4).is_ascii_alphabetic()
+                && at(hay, s + 5) == b':'
+                && at(hay, s + 6) == b'\\'
+            {
+                return Some(s + 7);
+            }
+            let mut i = s + 2;
+            while i < hay.len()
+                && matches!(lower(hay[i]), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'$' | b'@' | b'-')
+            {
+                i += 1;
+            }
+            (i > s + 2 && at(hay, i) == b'\\').then_some(i + 1)
+        }
+        b'%' => {
+            let first = lower(at(hay, s + 1));
+            if !(first.is_ascii_lowercase() || first == b'_') {
+                return None;
+            }
+            let mut i = s + 2;
+            while i < hay.len()
+                && matches!(lower(hay[i]), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'(' | b')')
+            {
+                i += 1;
+            }
+            (at(hay, i) == b'%' && at(hay, i + 1) == b'\\').then_some(i + 2)
+        }
+        b'.' => {
+            if at(hay, s + 1) == b'.' && at(hay, s + 2) == b'\\' {
+                Some(s + 3)
+            } else if at(hay, s + 1) == b'\\' {
+                Some(s + 2)
+            } else {
+                None
+            }
+        }
+        b if b.is_ascii_alphabetic() => {
+            (at(hay, s + 1) == b':' && at(hay, s + 2) == b'\\').then_some(s + 3)
+        }
+        _ => None,
+    }
+}
+
+/// The Windows path pattern anchored at `s`.
+pub(crate) fn windows_path_end(hay: &[u8], s: usize) -> Option<usize> {
+    windows_root_end(hay, s).map(|root| win_tail_end(hay, root))
+}
+
+/// The registry key pattern anchored at `s`: a hive (first in the pattern's order that fits),
+/// `:?\`, then the Windows path tail.
+pub(crate) fn registry_end(hay: &[u8], s: usize) -> Option<usize> {
+    if lower(at(hay, s)) != b'h' || lower(at(hay, s + 1)) != b'k' {
+        return None;
+    }
+    HIVES.iter().find_map(|hive| {
+        if !starts_with_ci(hay, s, hive) {
+            return None;
+        }
+        let e = s + hive.len();
+        if at(hay, e) == b':' && at(hay, e + 1) == b'\\' {
+            Some(win_tail_end(hay, e + 2))
+        } else if at(hay, e) == b'\\' {
+            Some(win_tail_end(hay, e + 1))
+        } else {
+            None
+        }
+    })
+}
+
+/// End of `(?:/LSEG)*` (greedy) from `i`, with the number of segments taken.
+fn linux_segments_end(hay: &[u8], mut i: usize) -> (usize, usize) {
+    let mut count = 0;
+    while at(hay, i) == b'/' && is_lseg_byte(at(hay, i + 1)) {
+        i += 1;
+        while i < hay.len() && is_lseg_byte(hay[i]) {
+            i += 1;
+        }
+        count += 1;
+    }
+    (i, count)
+}
+
+/// The Linux path pattern anchored at `s`:
+/// `(?:(?:~[a-z0-9_.-]*|\.{1,2})/LSEG(?:/LSEG)*|/LSEG(?:/LSEG)+)/?`.
+pub(crate) fn linux_path_end(hay: &[u8], s: usize) -> Option<usize> {
+    let (end, segments, min) = match at(hay, s) {
+        b'~' => {
+            let mut i = s + 1;
+            while matches!(lower(at(hay, i)), b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-') {
+                i += 1;
+            }
+            let (end, n) = linux_segments_end(hay, i);
+            (end, n, 1)
+        }
+        b'.' => {
+            // `\.{1,2}` is greedy: two dots when there are two, else one.
+            let slash = if at(hay, s + 1) == b'.' { s + 2 } else { s + 1 };
+            let (end, n) = linux_segments_end(hay, slash);
+            if n == 0 && slash == s + 2 {
+                // Backtracking to one dot puts a `.` where the `/` must be: no match.
+                return None;
+            }
+            (end, n, 1)
+        }
+        b'/' => {
+            let (end, n) = linux_segments_end(hay, s);
+            (end, n, 2)
+        }
+        _ => return None,
+    };
+    if segments < min {
+        return None;
+    }
+    Some(if at(hay, end) == b'/' { end + 1 } else { end })
 }

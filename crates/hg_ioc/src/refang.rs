@@ -18,6 +18,18 @@ fn starts_with_any(bytes: &[u8], forms: &[&str]) -> Option<usize> {
 /// Writes `src` (a host or a dotted name) lower-cased with every defanged dot written as `.` and
 /// the spaces that may surround a bracketed dot removed. Returns whether a defanged form was seen.
 pub(crate) fn refang_host(src: &[u8], out: &mut String) -> bool {
+    // Most names hold no marker at all: copy them in one piece.
+    if src
+        .iter()
+        .all(|&b| b.is_ascii() && !matches!(b, b' ' | b'[' | b'(' | b'{' | b']'))
+    {
+        if let Ok(plain) = std::str::from_utf8(src) {
+            let start = out.len();
+            out.push_str(plain);
+            out[start..].make_ascii_lowercase();
+            return false;
+        }
+    }
     let mut defanged = false;
     let mut i = 0;
     while i < src.len() {

@@ -4,7 +4,9 @@ use std::cell::RefCell;
 
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input};
+#[cfg(test)]
+use regex_automata::Anchored;
+use regex_automata::Input;
 
 use crate::fast::{self, at, CLASS, DASH, PCT, PCT_PLUS, START_OTHER, W};
 use crate::patterns::{self, PatternSet};
@@ -27,11 +29,6 @@ const MAX_EMAIL_LOCAL_LEN: usize = 64;
 pub(crate) struct Scanner {
     /// The URL pattern alone (anchored at URL candidates; unanchored for nested URLs).
     url: Regex,
-    /// The e-mail, registry, Windows and Linux path patterns alone, run anchored at candidates.
-    email: Regex,
-    registry: Regex,
-    windows_path: Regex,
-    linux_path: Regex,
     defanged: bool,
     custom: Vec<Regex>,
     ignore_tlds: bool,
@@ -180,6 +177,9 @@ struct Finder {
 /// failure: remembering it keeps the scan linear on long chains.
 #[derive(Default)]
 struct EmailMemo {
+    /// Whether the text holds an `@` (or, defanged, a closing bracket that may end `[at]`):
+    /// without one no e-mail pattern can match anywhere.
+    possible: bool,
     from: usize,
     local_end: usize,
     result: Option<usize>,
@@ -211,9 +211,6 @@ impl Scanner {
         custom: &[(String, String)],
     ) -> Result<Scanner, IocError> {
         let set = PatternSet::new(defanged);
-        let single = |id: usize| {
-            compile(std::slice::from_ref(&set.main[id]), true).map_err(IocError::Internal)
-        };
         let url = compile(std::slice::from_ref(&set.url), true).map_err(IocError::Internal)?;
         let custom = custom
             .iter()
@@ -227,10 +224,6 @@ impl Scanner {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scanner {
-            email: single(patterns::PAT_EMAIL)?,
-            registry: single(patterns::PAT_REGISTRY)?,
-            windows_path: single(patterns::PAT_WINDOWS_PATH)?,
-            linux_path: single(patterns::PAT_LINUX_PATH)?,
             defanged,
             url,
             custom,
@@ -299,7 +292,12 @@ impl Scanner {
         finder: &mut Finder,
     ) {
         let hay = em.text.as_bytes();
-        finder.email = EmailMemo::default();
+        finder.email = EmailMemo {
+            possible: hay.contains(&b'@')
+                || (self.defanged
+                    && (hay.contains(&b']') || hay.contains(&b')') || hay.contains(&b'}'))),
+            ..EmailMemo::default()
+        };
         // Re-scans after a rejected URL host are paid from this budget, so the total work stays
         // within twice the input length however the input is crafted.
         let mut budget = hay.len();
@@ -385,9 +383,12 @@ impl Scanner {
                 flags |= class;
                 i += 1;
             }
+            // The run's first byte is its smallest candidate: try it before deriving the others.
+            if let Some((pattern, end)) = self.match_at(hay, s, &mut finder.email) {
+                return Some((s, pattern, end));
+            }
             let candidates = &mut finder.candidates;
             candidates.clear();
-            candidates.push(s);
             self.run_candidates(hay, s, i, flags, candidates);
             if candidates.len() > 1 {
                 candidates.sort_unstable();
@@ -477,50 +478,55 @@ impl Scanner {
     /// patterns in priority order, each decided by an exact hand check, or by a necessary
     /// condition followed by that pattern's own anchored regex.
     fn match_at(&self, hay: &[u8], s: usize, email: &mut EmailMemo) -> Option<(usize, usize)> {
-        let anchored = |re: &Regex| {
-            re.search(&Input::new(hay).range(s..).anchored(Anchored::Yes))
-                .map(|m| m.end())
-        };
         let defanged = self.defanged;
-        if fast::url_at(hay, s, defanged) {
-            if let Some(end) = anchored(&self.url) {
+        let first = hay[s];
+        let lower = first | 0x20;
+        // Each pattern is only tried where its first byte allows it to start.
+        if matches!(lower, b'h' | b'f' | b's' | b't' | b'l') {
+            if let Some(end) = fast::url_end(hay, s, defanged) {
                 return Some((patterns::PAT_URL, end));
             }
         }
-        if CLASS[usize::from(hay[s])] & W != 0 {
+        if email.possible && CLASS[usize::from(first)] & W != 0 {
             if let Some(end) = email.email_end(hay, s, |local_end| {
-                if fast::may_begin_at_marker(hay, local_end, defanged) {
-                    anchored(&self.email)
-                } else {
-                    None
-                }
+                fast::email_end(hay, local_end, defanged)
             }) {
                 return Some((patterns::PAT_EMAIL, end));
             }
         }
-        if fast::registry_at(hay, s) {
-            if let Some(end) = anchored(&self.registry) {
+        if lower == b'h' {
+            if let Some(end) = fast::registry_end(hay, s) {
                 return Some((patterns::PAT_REGISTRY, end));
             }
         }
-        if fast::windows_root_at(hay, s) {
-            if let Some(end) = anchored(&self.windows_path) {
+        if matches!(first, b'\\' | b'%' | b'.') || at(hay, s + 1) == b':' {
+            if let Some(end) = fast::windows_path_end(hay, s) {
                 return Some((patterns::PAT_WINDOWS_PATH, end));
             }
         }
-        if fast::linux_may_start(hay, s) {
-            if let Some(end) = anchored(&self.linux_path) {
+        if matches!(first, b'/' | b'.' | b'~') {
+            if let Some(end) = fast::linux_path_end(hay, s) {
                 return Some((patterns::PAT_LINUX_PATH, end));
             }
         }
-        if let Some(end) = fast::cve_at(hay, s) {
-            return Some((patterns::PAT_CVE, end));
+        if lower == b'c' {
+            if let Some(end) = fast::cve_at(hay, s) {
+                return Some((patterns::PAT_CVE, end));
+            }
         }
-        if let Some(end) = fast::ipv6_at(hay, s) {
-            return Some((patterns::PAT_IPV6, end));
+        // One count of the hex run serves both hex-led patterns: an IPv6 candidate has at most
+        // four hex digits before its first `:`, a hash at least 32.
+        let mut hex = 0;
+        while at(hay, s + hex).is_ascii_hexdigit() {
+            hex += 1;
         }
-        if let Some(end) = fast::hash_at(hay, s) {
-            return Some((patterns::PAT_HASH, end));
+        if hex <= 4 && at(hay, s + hex) == b':' {
+            if let Some(end) = fast::ipv6_at(hay, s) {
+                return Some((patterns::PAT_IPV6, end));
+            }
+        }
+        if hex >= 32 {
+            return Some((patterns::PAT_HASH, s + hex));
         }
         fast::dotted_at(hay, s, defanged).map(|end| (patterns::PAT_DOTTED, end))
     }
@@ -1076,6 +1082,37 @@ mod tests {
         }
     }
 
+    /// Every hand-written matcher against its pattern's anchored regex, at every position.
+    fn check_matchers(singles: &[Regex], text: &str, defanged: bool) {
+        let hay = text.as_bytes();
+        for s in 0..hay.len() {
+            let regex_end = |id: usize| {
+                singles[id]
+                    .search(&Input::new(hay).range(s..).anchored(Anchored::Yes))
+                    .map(|m| m.end())
+            };
+            let email = if CLASS[usize::from(hay[s])] & W != 0 {
+                fast::email_end(hay, fast::local_part_end(hay, s), defanged)
+            } else {
+                None
+            };
+            let hand = [
+                (patterns::PAT_URL, fast::url_end(hay, s, defanged)),
+                (patterns::PAT_EMAIL, email),
+                (patterns::PAT_REGISTRY, fast::registry_end(hay, s)),
+                (patterns::PAT_WINDOWS_PATH, fast::windows_path_end(hay, s)),
+                (patterns::PAT_LINUX_PATH, fast::linux_path_end(hay, s)),
+                (patterns::PAT_CVE, fast::cve_at(hay, s)),
+                (patterns::PAT_IPV6, fast::ipv6_at(hay, s)),
+                (patterns::PAT_HASH, fast::hash_at(hay, s)),
+                (patterns::PAT_DOTTED, fast::dotted_at(hay, s, defanged)),
+            ];
+            for (id, got) in hand {
+                assert_eq!(got, regex_end(id), "pattern {id} at {s} in {text:?}");
+            }
+        }
+    }
+
     const FRAGMENTS: &[&str] = &[
         " ",
         " ",
@@ -1218,13 +1255,21 @@ mod tests {
             let set = PatternSet::new(defanged);
             let union = compile(&set.main, true).expect("union compiles");
             let url_parts = compile(std::slice::from_ref(&set.url_parts), true).expect("compiles");
-            for round in 0..6000 {
+            let singles: Vec<Regex> = set
+                .main
+                .iter()
+                .map(|p| compile(std::slice::from_ref(p), true).expect("compiles"))
+                .collect();
+            for round in 0..2500 {
                 let pieces = 1 + (rng.next() % 40) as usize;
                 let mut text = String::new();
                 for _ in 0..pieces {
                     text.push_str(FRAGMENTS[(rng.next() % FRAGMENTS.len() as u64) as usize]);
                 }
                 check_url_parts(&url_parts, &extractor.scanner.url, &text, defanged);
+                if round % 4 == 0 {
+                    check_matchers(&singles, &text, defanged);
+                }
                 let fast = extractor.extract_vec(&text);
                 let slow = scan_with_union(&extractor, &union, &text);
                 assert_eq!(fast, slow, "round {round}, options {bits}, text {text:?}");
