@@ -2,7 +2,8 @@
 # Builds everything without starting anything (docs/CONTRACT.md "Build outputs"): the native
 # `huntglass` binary, the browser wasm and its JS bindings (js/pkg), the JS bundle (widget.js) and
 # the Python package's assets (the wasm and its VERSION hash in widgets/src/huntglass/static) and the
-# kernel-side module hg_kernel.wasm (run by the Python package through wasmtime).
+# engines' module hg_kernel.wasm (run by the Python package through wasmtime, and in the browser by
+# the widgets that run operations).
 # Honours CARGO_TARGET_DIR (default: target/ in the checkout).
 set -euo pipefail
 
@@ -17,8 +18,11 @@ say() { printf 'build: %s\n' "$*"; }
 say "native: cargo build --release -p hg_cli (target dir $CARGO_TARGET_DIR)"
 cargo build --release -p hg_cli
 
-say "kernel wasm: cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel -> $STATIC_DIR/hg_kernel.wasm"
-cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel
+# The engines' module, run by wasmtime in the kernel and downloaded by browser widgets that run
+# operations: `-C strip=symbols` drops the 0.9 MB name section (no wasm-bindgen here, so nothing
+# needs it; the profile cannot strip for all crates because wasm-bindgen needs target_features).
+say "kernel wasm: cargo rustc --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel -- -C strip=symbols -> $STATIC_DIR/hg_kernel.wasm"
+cargo rustc --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel -- -C strip=symbols
 mkdir -p "$STATIC_DIR"
 cp "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/hg_kernel.wasm" "$STATIC_DIR/hg_kernel.wasm"
 

@@ -5,6 +5,8 @@
 import { mountStandalone } from "/static/widget.js";
 
 const WASM_URL = "/static/hg_wasm_bg.wasm";
+/** The engines' module: only the IoC sections (they run operations) load it. */
+const KERNEL_URL = "/static/hg_kernel.wasm";
 const THEMES = ["auto", "light", "dark"];
 const THEME_KEY = "huntglass-demo-theme";
 
@@ -118,9 +120,10 @@ function timelineSection() {
   });
 }
 
-/** IocView of one text column of a scenario table (extraction runs in the page, in wasm). */
+/** IocView of one text column of a scenario table (extraction runs in the page, in hg_kernel.wasm). */
 function iocSection(id, table, column, title, options = {}) {
   return mountSection(id, {
+    kernel: KERNEL_URL,
     datasets: { [table]: `/data/${table}.arrow` },
     state: {
       _kind: "ioc_view",

@@ -82,6 +82,33 @@ describe("standalone host model", () => {
     assert.deepEqual(received[0]?.content, { type: "hg:data", name: "S", index: 0, count: 1 });
   });
 
+  it("sends the engines' module after the wasm when asked, and names a missing one", async () => {
+    const kernelBytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0, 3, 1, 2, 3]);
+    const model = createHostModel(
+      { _wasm_hash: "h1", _kernel_hash: "k1", _datasets: [{ name: "S", chunks: 1, bytes: 1, rows: 1 }] },
+      { wasm: async () => emptyWasm(), kernel: async () => kernelBytes, datasets: { S: async () => new Uint8Array([5]) } },
+    );
+    const received = record(model);
+    model.send({ type: "hg:hello", need_wasm: true, need_kernel: true });
+    await until(() => received.length === 3);
+    assert.deepEqual(received.map((r) => r.content.type), ["hg:wasm", "hg:kernel", "hg:data"]);
+    assert.deepEqual(received[1]?.content, { type: "hg:kernel", hash: "k1" });
+    assert.deepEqual(new Uint8Array((received[1]?.buffers[0] as DataView).buffer), kernelBytes);
+
+    const noKernel = createHostModel({ _wasm_hash: "h1", _kernel_hash: "k1", _datasets: [] }, { wasm: async () => emptyWasm(), datasets: {} });
+    const got = record(noKernel);
+    noKernel.send({ type: "hg:hello", need_wasm: false, need_kernel: true });
+    await until(() => got.length === 1);
+    assert.equal(got[0]?.content.type, "hg:error");
+    assert.match(String(got[0]?.content.message), /pass `kernel`/);
+
+    const notAsked = createHostModel({ _wasm_hash: "h1", _datasets: [] }, { wasm: async () => emptyWasm(), kernel: async () => assert.fail("kernel must not be loaded"), datasets: {} });
+    const none = record(notAsked);
+    notAsked.send({ type: "hg:hello", need_wasm: true, need_kernel: false });
+    await until(() => none.length === 1);
+    assert.equal(none[0]?.content.type, "hg:wasm");
+  });
+
   it("answers hg:error naming a data set without bytes or a failing source", async () => {
     const missing = createHostModel(
       { _wasm_hash: "h", _datasets: [{ name: "Nope", chunks: 1, bytes: 1, rows: 1 }] },

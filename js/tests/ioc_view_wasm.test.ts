@@ -1,26 +1,31 @@
 /**
- * The real browser wasm (js/pkg, built by scripts/build.sh) through its operation front door:
- * every case of the shared corpus tests/cases/ioc runs through `run_op("ioc.extract", ...)` and
- * must give exactly what the Rust corpus test (crates/hg_ops/tests/ioc_corpus.rs) demands of the
- * native registry: the expected matches (type, observable, canonical, byte span), nothing else
- * when the case is exact, none of the absent ones. Then the IocView's index over the same output,
- * the columnar `ArrowTable` reader and the errors. Skipped when js/pkg is not built, except in CI.
+ * The real engines' module (static/hg_kernel.wasm, the one the Python kernel runs) through the
+ * browser runtime's C-ABI wrapper (runtime/kernel.ts), with the real visualization module (js/pkg)
+ * making inputs and reading outputs: every case of the shared corpus tests/cases/ioc runs through
+ * `runOp("ioc.extract", ...)` and must give exactly what the Rust corpus test
+ * (crates/hg_ops/tests/ioc_corpus.rs) demands of the native registry: the expected matches (type,
+ * observable, canonical, byte span), nothing else when the case is exact, none of the absent ones.
+ * Then the IocView's index over the same output, the columnar `ArrowTable` reader, the errors
+ * (the Rust messages) . Skipped when the modules are not built,
+ * except in CI.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { before, describe, it } from "node:test";
+import { kernelFor, type HgKernel } from "../src/runtime/kernel.js";
 import type { HgWasmGlue } from "../src/runtime/wasm.js";
 import { instantiate, reserveModule, supplyWasm } from "../src/runtime/wasm.js";
-import type { OpsApi } from "../src/runtime/wasm_api.js";
+import type { TablesApi } from "../src/runtime/wasm_api.js";
 import { buildIndex, extractOptions, parseSpec, readExtractColumns, segmentText } from "../src/widgets/ioc_view.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const gluePath = `${root}js/pkg/hg_wasm.js`;
 const wasmPath = `${root}js/pkg/hg_wasm_bg.wasm`;
+const kernelPath = `${root}widgets/src/huntglass/static/hg_kernel.wasm`;
 const casesDir = `${root}tests/cases/ioc`;
-const built = existsSync(gluePath) && existsSync(wasmPath);
-const skip = !built && process.env.CI !== "true" ? "js/pkg is not built (run scripts/build.sh)" : false;
+const built = existsSync(gluePath) && existsSync(wasmPath) && existsSync(kernelPath);
+const skip = !built && process.env.CI !== "true" ? "js/pkg or static/hg_kernel.wasm is not built (run scripts/build.sh)" : false;
 
 interface Expected {
   type: string;
@@ -59,7 +64,7 @@ function loadCases(): Case[] {
 }
 
 /** Reads ioc.extract's output with the wasm ArrowTable (one row object per match). */
-function rowsOf(ops: OpsApi, ipc: Uint8Array): Found[] {
+function rowsOf(ops: TablesApi, ipc: Uint8Array): Found[] {
   const table = new ops.ArrowTable(ipc);
   try {
     assert.deepEqual(table.column_names(), ["IoCType", "Observable", "Canonical", "SourceIndex", "Column", "Start", "End"]);
@@ -99,23 +104,30 @@ function check(c: Case, found: Found[]): string | null {
   return null;
 }
 
-describe("browser wasm ioc.extract over the shared corpus", { skip }, () => {
-  let ops: OpsApi;
+describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corpus", { skip }, () => {
+  let ops: TablesApi;
+  let kernel: HgKernel;
   let cases: Case[];
 
   before(async () => {
     const glue = (await import(pathToFileURL(gluePath).href)) as unknown as HgWasmGlue;
-    reserveModule("real-ops");
-    supplyWasm("real-ops", new Uint8Array(readFileSync(wasmPath)));
-    const wasm = await instantiate(glue, "real-ops");
-    assert.ok(wasm.ops, "the built glue exports run_op, ops_list, strings_to_ipc and ArrowTable");
-    ops = wasm.ops;
+    reserveModule("real-tables");
+    supplyWasm("real-tables", new Uint8Array(readFileSync(wasmPath)));
+    const wasm = await instantiate(glue, "real-tables");
+    assert.ok(wasm.tables, "the built glue exports strings_to_ipc and ArrowTable");
+    assert.equal((glue as unknown as Record<string, unknown>).run_op, undefined, "the visualization module carries no operations");
+    ops = wasm.tables;
+    supplyWasm("real-kernel", new Uint8Array(readFileSync(kernelPath)));
+    kernel = await kernelFor("real-kernel");
     cases = loadCases();
     assert.ok(cases.length >= 50, `corpus too small: ${cases.length}`);
   });
 
+  // Same call shape as the widget: the runtime's typed wrapper, options as an object.
+  const run = (name: string, options: Record<string, unknown> | string, ipc: Uint8Array): Uint8Array => kernel.runOp(name, options, ipc);
+
   it("lists the registry's operations with their options", () => {
-    const list = JSON.parse(ops.ops_list()) as { operations: { name: string; options: { name: string }[] }[] };
+    const list = kernel.opsList();
     const extract = list.operations.find((o) => o.name === "ioc.extract");
     assert.ok(extract, "ioc.extract is listed");
     assert.deepEqual(extract.options.map((o) => o.name).sort(), ["columns", "defanged", "ignore_tlds", "include_paths", "types"]);
@@ -127,7 +139,7 @@ describe("browser wasm ioc.extract over the shared corpus", { skip }, () => {
     for (const c of cases) {
       try {
         const input = ops.strings_to_ipc("Text", [c.input]);
-        const found = rowsOf(ops, ops.run_op("ioc.extract", JSON.stringify({ ...(c.options ?? {}), columns: ["Text"] }), input));
+        const found = rowsOf(ops, run("ioc.extract", JSON.stringify({ ...(c.options ?? {}), columns: ["Text"] }), input));
         assert.ok(found.every((r) => r.source === 0 && r.column === "Text"));
         const failure = check(c, found);
         if (failure) failures.push(`${c.file} / ${c.name}: ${failure}`);
@@ -140,8 +152,8 @@ describe("browser wasm ioc.extract over the shared corpus", { skip }, () => {
 
   it("finds the same matches with all default-option cases in one table, rows and columns mapped back", () => {
     const plain = cases.filter((c) => c.options === undefined);
-    const one = plain.map((c) => rowsOf(ops, ops.run_op("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", [c.input]))));
-    const together = rowsOf(ops, ops.run_op("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", plain.map((c) => c.input))));
+    const one = plain.map((c) => rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", [c.input]))));
+    const together = rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", plain.map((c) => c.input))));
     const expected = one.flatMap((found, row) => found.map((r) => ({ ...r, source: row })));
     assert.deepEqual(together, expected);
   });
@@ -150,9 +162,9 @@ describe("browser wasm ioc.extract over the shared corpus", { skip }, () => {
     const texts = ["see 10.0.0.1 and evil.com", "10.0.0.1 again, <script>alert(1)</script>", "nothing here", "http://evil.com/x"];
     const spec = parseSpec({ columns: ["Text"], include_paths: false });
     const ipc = ops.strings_to_ipc("Text", texts);
-    const out = new ops.ArrowTable(ops.run_op("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
+    const out = new ops.ArrowTable(run("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
     try {
-      const found = rowsOf(ops, ops.run_op("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
+      const found = rowsOf(ops, run("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
       const index = buildIndex(readExtractColumns(out), spec.columns, texts.length);
       assert.equal(index.matchType.length, found.length);
       const byType = new Map<string, number>();
@@ -200,10 +212,21 @@ describe("browser wasm ioc.extract over the shared corpus", { skip }, () => {
 
   it("throws errors naming what was wrong", () => {
     const ipc = ops.strings_to_ipc("Text", ["10.0.0.1"]);
-    assert.throws(() => ops.run_op("no.such", "", ipc), /unknown operation 'no.such'; available operations: ioc.extract/);
-    assert.throws(() => ops.run_op("ioc.extract", '{"columns":["Missing"]}', ipc), /Missing[\s\S]*Text/);
-    assert.throws(() => ops.run_op("ioc.extract", '{"columns":["Text"],"colour":1}', ipc), /unknown option 'colour'/);
-    assert.throws(() => ops.run_op("ioc.extract", '{"columns":["Text"]}', new Uint8Array([1, 2, 3, 4, 5])));
+    assert.throws(() => run("no.such", "", ipc), /unknown operation 'no.such'; available operations: ioc.extract/);
+    assert.throws(() => run("ioc.extract", '{"columns":["Missing"]}', ipc), /Missing[\s\S]*Text/);
+    assert.throws(() => run("ioc.extract", '{"columns":["Text"],"colour":1}', ipc), /unknown option 'colour'/);
+    assert.throws(() => run("ioc.extract", '{"columns":["Text"]}', new Uint8Array([1, 2, 3, 4, 5])));
     assert.throws(() => new ops.ArrowTable(new Uint8Array([9, 9, 9])));
+    assert.throws(() => run("", {}, ipc), /needs an operation name/);
+  });
+
+  it("keeps working after errors, empty inputs and many calls (buffers and results are released)", () => {
+    const ipc = ops.strings_to_ipc("Text", ["ping 10.0.0.1"]);
+    for (let i = 0; i < 200; i++) assert.throws(() => run("ioc.extract", { columns: ["Nope"] }, ipc), /Nope/);
+    assert.throws(() => run("ioc.extract", { columns: ["Text"] }, new Uint8Array(0)));
+    const big = ops.strings_to_ipc("Text", Array.from({ length: 20_000 }, (_, i) => `host${i}.example.com 10.${i % 256}.0.1`));
+    const found = rowsOf(ops, run("ioc.extract", { columns: ["Text"], types: ["ipv4"] }, big));
+    assert.equal(found.length, 20_000);
+    assert.deepEqual(rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ipc)).map((r) => r.observable), ["10.0.0.1"]);
   });
 });

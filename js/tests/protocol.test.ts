@@ -43,11 +43,11 @@ describe("hg:hello and data assembly", () => {
     attachModel(first);
     attachModel(first);
     attachModel(second);
-    assert.deepEqual(first.sent.map((m) => m.content), [{ type: "hg:hello", need_wasm: true }]);
-    assert.deepEqual(second.sent.map((m) => m.content), [{ type: "hg:hello", need_wasm: false }]);
+    assert.deepEqual(first.sent.map((m) => m.content), [{ type: "hg:hello", need_wasm: true, need_kernel: false }]);
+    assert.deepEqual(second.sent.map((m) => m.content), [{ type: "hg:hello", need_wasm: false, need_kernel: false }]);
     const other = modelWith([], "hash-b");
     attachModel(other);
-    assert.deepEqual(other.sent[0]?.content, { type: "hg:hello", need_wasm: true });
+    assert.deepEqual(other.sent[0]?.content, { type: "hg:hello", need_wasm: true, need_kernel: false });
   });
 
   it("assembles chunks that arrive out of order and reports progress", async () => {
@@ -170,7 +170,7 @@ describe("hg:hello and data assembly", () => {
     assert.equal(hasModule("hash-a"), false);
     const again = modelWith([]);
     attachModel(again);
-    assert.deepEqual(again.sent[0]?.content, { type: "hg:hello", need_wasm: true });
+    assert.deepEqual(again.sent[0]?.content, { type: "hg:hello", need_wasm: true, need_kernel: false });
   });
 
   it("reports wasm bytes that do not compile", async () => {
@@ -179,6 +179,35 @@ describe("hg:hello and data assembly", () => {
     model.deliver({ type: "hg:wasm", hash: "hash-a" }, [new Uint8Array([1, 2, 3, 4])]);
     await assert.rejects(compiledModule("hash-a"), /wasm module \(hash hash-a\) does not compile/);
     assert.equal(hasModule("hash-a"), false);
+  });
+
+  it("asks for the engines' module only for models with a _kernel_hash, once per hash", async () => {
+    const timeline = modelWith([]);
+    const ioc = new FakeModel({ _kind: "ioc_view", _wasm_hash: "hash-a", _kernel_hash: "kern-1", _datasets: [] });
+    const ioc2 = new FakeModel({ _kind: "ioc_view", _wasm_hash: "hash-a", _kernel_hash: "kern-1", _datasets: [] });
+    attachModel(timeline);
+    attachModel(ioc);
+    attachModel(ioc2);
+    assert.deepEqual(timeline.sent[0]?.content, { type: "hg:hello", need_wasm: true, need_kernel: false });
+    assert.deepEqual(ioc.sent[0]?.content, { type: "hg:hello", need_wasm: false, need_kernel: true });
+    assert.deepEqual(ioc2.sent[0]?.content, { type: "hg:hello", need_wasm: false, need_kernel: false });
+    assert.equal(hasModule("kern-1"), true);
+    ioc.deliver({ type: "hg:kernel", hash: "kern-1" }, [new DataView(emptyWasm().buffer)]);
+    assert.ok((await compiledModule("kern-1")) instanceof WebAssembly.Module);
+  });
+
+  it("fails a pending kernel module on hg:error and rejects a bad hg:kernel", async () => {
+    const model = new FakeModel({ _wasm_hash: "hash-a", _kernel_hash: "kern-2", _datasets: [] });
+    attachModel(model);
+    const pending = compiledModule("kern-2");
+    model.deliver({ type: "hg:error", message: "no kernel here" });
+    await assert.rejects(pending, /no kernel here/);
+    assert.equal(hasModule("kern-2"), false);
+    const bad = new FakeModel({ _wasm_hash: "hash-a", _kernel_hash: "kern-3", _datasets: [{ name: "x", chunks: 1 }] });
+    const data = requestData(bad);
+    bad.deliver({ type: "hg:kernel", hash: "kern-3" }, []);
+    await assert.rejects(data, /hg:kernel message without a hash or a binary buffer/);
+    await assert.rejects(requestData(new FakeModel({ _wasm_hash: "hash-a", _kernel_hash: 7 })), /_kernel_hash must be a string/);
   });
 
   it("detachModel stops listening", () => {

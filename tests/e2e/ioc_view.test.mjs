@@ -1,7 +1,7 @@
 // The IocView in Debian's chromium, mounted through mountStandalone with the real widget.js and
-// browser wasm (widgets/src/huntglass/static, built by scripts/build.sh) on the data set Python's
-// hg.IocView sends: 100,000 generated records plus hostile ones. Extraction runs in the page
-// through run_op("ioc.extract"); the counts per type must equal the kernel-side hg.ioc.extract
+// browser wasm and the engines' module hg_kernel.wasm (widgets/src/huntglass/static, built by
+// scripts/build.sh) on the data set Python's hg.IocView sends: 100,000 generated records plus
+// hostile ones. Extraction runs in the page through the kernel module's runOp("ioc.extract"); the counts per type must equal the kernel-side hg.ioc.extract
 // on the same records, hostile markup must show as text (no element, no dialog), clicking an
 // observable must select exactly its records (traitlet `selection`), and scrolling to the end
 // must keep the DOM small.
@@ -63,7 +63,7 @@ describe("IocView in chromium", { timeout: 600_000 }, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "hg-iocview-"));
 
   before(async () => {
-    for (const file of ["widget.js", "hg_wasm_bg.wasm"]) requireFile(path.join(STATIC, file), `static/${file}`);
+    for (const file of ["widget.js", "hg_wasm_bg.wasm", "hg_kernel.wasm"]) requireFile(path.join(STATIC, file), `static/${file}`);
     expected = prepare(dir);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -71,17 +71,18 @@ describe("IocView in chromium", { timeout: 600_000 }, () => {
     await page.setContent('<!doctype html><html><body><div id="host" style="width:1100px"></div></body></html>');
     const bundle = readFileSync(path.join(STATIC, "widget.js"), "utf8");
     const wasm = readFileSync(path.join(STATIC, "hg_wasm_bg.wasm")).toString("base64");
+    const kernel = readFileSync(path.join(STATIC, "hg_kernel.wasm")).toString("base64");
     await page.evaluate(
-      async ({ bundle, wasm, data, state }) => {
+      async ({ bundle, wasm, kernel, data, state }) => {
         window.__alerts = 0;
         window.alert = () => (window.__alerts += 1);
         const url = URL.createObjectURL(new Blob([bundle], { type: "text/javascript" }));
         const module = await import(url);
-        const { model, cleanup } = await module.mountStandalone(document.getElementById("host"), { state, wasm, datasets: { records: data } });
+        const { model, cleanup } = await module.mountStandalone(document.getElementById("host"), { state, wasm, kernel, datasets: { records: data } });
         window.__model = model;
         window.__cleanup = cleanup;
       },
-      { bundle, wasm, data: expected.data, state: expected.state },
+      { bundle, wasm, kernel, data: expected.data, state: expected.state },
     );
     await page.waitForFunction(
       () => {

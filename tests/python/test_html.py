@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
@@ -11,7 +12,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from conftest import FAKE_ESM, FAKE_WASM
+from conftest import FAKE_ESM, FAKE_KERNEL, FAKE_WASM
 
 import huntglass as hg
 
@@ -72,8 +73,23 @@ def test_file_inlines_everything_as_base64_and_never_the_raw_data(assets, tmp_pa
     assert "http://" not in text
     assert "https://" not in text
     loader = text.split('<script type="module">', 1)[1]
-    assert 'mountStandalone(root, { state, wasm: bytes("hg-wasm"), datasets })' in loader
+    assert 'mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, datasets })' in loader
     assert 'URL.createObjectURL(new Blob([code], { type: "text/javascript" }))' in loader
+    assert state["_kernel_hash"] == "", "a Timeline runs no operations"
+
+
+def test_engines_module_is_inlined_only_for_widgets_that_run_operations(assets, tmp_path):
+    timeline = blocks(hg.Timeline(hostile_frame()).save_html(tmp_path / "t.html").read_text())
+    assert "hg-kernel" not in timeline
+    view = hg.IocView(hostile_frame(), columns=["CommandLine"])
+    found = blocks(view.save_html(tmp_path / "i.html").read_text(encoding="utf-8"))
+    assert set(found) == {"hg-bundle", "hg-wasm", "hg-kernel", "hg-state", "hg-data-0"}
+    assert found["hg-kernel"] == FAKE_KERNEL
+    state = json.loads(found["hg-state"])
+    assert state["_kernel_hash"] == hashlib.sha256(FAKE_KERNEL).hexdigest()[:16]
+    (assets / "hg_kernel.wasm").unlink()
+    with pytest.raises(hg.AssetsMissingError, match="hg_kernel.wasm"):
+        view.save_html(tmp_path / "j.html")
 
 
 def test_module_function_and_custom_title(assets, tmp_path):

@@ -8,7 +8,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from conftest import FAKE_ESM, FAKE_WASM
+from conftest import FAKE_ESM, FAKE_KERNEL, FAKE_WASM
 
 import huntglass as hg
 from huntglass._widget import AssetsMissingError
@@ -35,9 +35,10 @@ def capture(widget) -> list[tuple[dict, list[bytes]]]:
     return sent
 
 
-def hello(widget, need_wasm: bool) -> None:
+def hello(widget, need_wasm: bool, need_kernel: bool = False) -> None:
     # What ipywidgets calls for a msg:custom from the front end.
-    widget._on_custom_msg(widget, {"type": "hg:hello", "need_wasm": need_wasm}, [])
+    content = {"type": "hg:hello", "need_wasm": need_wasm, "need_kernel": need_kernel}
+    widget._on_custom_msg(widget, content, [])
 
 
 # --- assets ---------------------------------------------------------------------------------
@@ -117,6 +118,32 @@ def test_every_hello_is_answered(assets):
         "hg:wasm",
         "hg:data",
     ]
+
+
+def test_only_widgets_that_run_operations_carry_and_send_the_engines_module(assets):
+    timeline = hg.Timeline(frame())
+    assert timeline._kernel_hash == ""
+    sent = capture(timeline)
+    hello(timeline, False, need_kernel=True)  # a confused front end: nothing to send
+    assert [c["type"] for c, _ in sent] == ["hg:data"]
+
+    view = hg.IocView(pd.DataFrame({"Text": ["ping 10.0.0.1"]}), columns=["Text"])
+    assert view._kernel_hash == hashlib.sha256(FAKE_KERNEL).hexdigest()[:16]
+    sent = capture(view)
+    hello(view, True, need_kernel=True)
+    assert [c["type"] for c, _ in sent] == ["hg:wasm", "hg:kernel", "hg:data"]
+    assert sent[1] == ({"type": "hg:kernel", "hash": view._kernel_hash}, [FAKE_KERNEL])
+    sent.clear()
+    hello(view, False, need_kernel=False)
+    assert [c["type"] for c, _ in sent] == ["hg:data"]
+
+    (assets / "hg_kernel.wasm").unlink()
+    sent.clear()
+    hello(view, False, need_kernel=True)
+    assert [c["type"] for c, _ in sent] == ["hg:error"]
+    assert "hg_kernel.wasm" in sent[0][0]["message"]
+    with pytest.raises(AssetsMissingError, match="hg_kernel.wasm"):
+        hg.IocView("10.0.0.1")
 
 
 def test_wasm_removed_after_creation_gives_hg_error(assets):

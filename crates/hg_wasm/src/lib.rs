@@ -15,7 +15,7 @@
 //!
 //! Those of `hg_arrow` (IPC decoding) and `hg_render` (spec size, lanes, raster size, spans).
 
-mod ops;
+mod table;
 
 use hg_render::timeline::TimelineChart as Chart;
 use wasm_bindgen::prelude::*;

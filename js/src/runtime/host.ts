@@ -1,8 +1,8 @@
 /**
  * The standalone host: a model object with anywidget's API for pages without a kernel (demo pages,
- * exported reports). It answers `hg:hello` exactly as the Python side does (`hg:wasm` when asked,
- * then every data set cut into <= 8 MiB `hg:data` chunks, or `hg:error`), asynchronously, so the
- * widget code cannot tell it from a kernel.
+ * exported reports). It answers `hg:hello` exactly as the Python side does (`hg:wasm` and
+ * `hg:kernel` when asked, then every data set cut into <= 8 MiB `hg:data` chunks, or `hg:error`),
+ * asynchronously, so the widget code cannot tell it from a kernel.
  */
 
 import { HG_CHUNK_BYTES } from "./protocol.js";
@@ -11,6 +11,8 @@ import type { AnyModel, ModelCallback } from "./types.js";
 /** Where the host gets the bytes it sends (loaded on the first `hg:hello` that needs them). */
 export type HostSource = {
   wasm: () => Promise<Uint8Array>;
+  /** The engines' module (hg_kernel.wasm), for widgets that run operations. */
+  kernel?: () => Promise<Uint8Array>;
   datasets: Record<string, () => Promise<Uint8Array>>;
 };
 
@@ -85,12 +87,19 @@ export function createHostModel(
     return Object.keys(source.datasets);
   };
 
-  const answerHello = async (needWasm: boolean): Promise<void> => {
+  const answerHello = async (needWasm: boolean, needKernel: boolean): Promise<void> => {
     await nextTask(); // a kernel answers later, never inside send()
     try {
       if (needWasm) {
         const wasm = await source.wasm();
         deliver({ type: "hg:wasm", hash: values._wasm_hash }, [dataView(wasm)]);
+      }
+      if (needKernel) {
+        if (!source.kernel) {
+          throw new Error("huntglass: this widget runs operations and needs the engines' module: pass `kernel` (hg_kernel.wasm bytes, URL or base64) to mountStandalone");
+        }
+        const kernel = await source.kernel();
+        deliver({ type: "hg:kernel", hash: values._kernel_hash }, [dataView(kernel)]);
       }
       for (const name of datasetNames()) {
         const load = source.datasets[name];
@@ -141,8 +150,8 @@ export function createHostModel(
       else listeners.delete(event);
     },
     send(content: unknown): void {
-      const message = content as { type?: unknown; need_wasm?: unknown } | null;
-      if (message?.type === "hg:hello") void answerHello(message.need_wasm === true);
+      const message = content as { type?: unknown; need_wasm?: unknown; need_kernel?: unknown } | null;
+      if (message?.type === "hg:hello") void answerHello(message.need_wasm === true, message.need_kernel === true);
     },
   };
 }
@@ -211,15 +220,25 @@ export async function wasmHash(bytes: Uint8Array): Promise<string> {
   return `fnv${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}`;
 }
 
+/** What `mountStandalone` mounts. */
+export interface StandaloneOptions {
+  /** The widget state: at least `_kind` and `spec`. */
+  state: Record<string, unknown>;
+  /** The visualization module (hg_wasm_bg.wasm). */
+  wasm: BytesInput;
+  /** The engines' module (hg_kernel.wasm): only for widgets that run operations (IocView). */
+  kernel?: BytesInput;
+  /** Arrow IPC stream bytes of each data set. */
+  datasets: Record<string, BytesInput>;
+}
+
 /**
  * Mounts the widget described by `state` (at least `_kind` and `spec`) into `el` without a
- * kernel. `wasm` and each data set are bytes, URLs or base64; `_wasm_hash` and `_datasets` are
- * filled in from the bytes when `state` lacks them.
+ * kernel. `wasm`, `kernel` and each data set are bytes, URLs or base64; `_wasm_hash`,
+ * `_kernel_hash` (when `kernel` is given) and `_datasets` are filled in from the bytes when
+ * `state` lacks them.
  */
-export async function mountStandalone(
-  el: HTMLElement,
-  opts: { state: Record<string, unknown>; wasm: BytesInput; datasets: Record<string, BytesInput> },
-): Promise<{ model: AnyModel; cleanup: () => void }> {
+export async function mountStandalone(el: HTMLElement, opts: StandaloneOptions): Promise<{ model: AnyModel; cleanup: () => void }> {
   const widget = standaloneWidget;
   if (!widget) throw new Error("huntglass: internal error: no widget module registered for mountStandalone");
   const doc = el.ownerDocument;
@@ -229,13 +248,15 @@ export async function mountStandalone(
   el.replaceChildren(status);
   try {
     const names = Object.keys(opts.datasets);
-    const [wasm, ...datasetBytes] = await Promise.all([
+    const [wasm, kernel, ...datasetBytes] = await Promise.all([
       loadBytes(opts.wasm, "the wasm module"),
+      opts.kernel === undefined ? Promise.resolve(undefined) : loadBytes(opts.kernel, "the kernel module (hg_kernel.wasm)"),
       ...names.map((name) => loadBytes(opts.datasets[name] as BytesInput, `data set "${name}"`)),
     ]);
     const bytesByName = new Map(names.map((name, i) => [name, datasetBytes[i] as Uint8Array]));
     const state: Record<string, unknown> = { theme: "auto", selection: {}, view_range: [], rendered: 0, error: "", ...opts.state };
     if (typeof state._wasm_hash !== "string" || state._wasm_hash === "") state._wasm_hash = await wasmHash(wasm as Uint8Array);
+    if (kernel && (typeof state._kernel_hash !== "string" || state._kernel_hash === "")) state._kernel_hash = await wasmHash(kernel);
     if (!Array.isArray(state._datasets)) {
       // rows is unknown without decoding the Arrow stream; only the progress display reads it.
       state._datasets = names.map((name) => {
@@ -245,7 +266,9 @@ export async function mountStandalone(
     }
     const datasets: HostSource["datasets"] = {};
     for (const [name, bytes] of bytesByName) datasets[name] = () => Promise.resolve(bytes);
-    const model = createHostModel(state, { wasm: () => Promise.resolve(wasm as Uint8Array), datasets });
+    const source: HostSource = { wasm: () => Promise.resolve(wasm as Uint8Array), datasets };
+    if (kernel) source.kernel = () => Promise.resolve(kernel);
+    const model = createHostModel(state, source);
     el.replaceChildren();
     const initCleanup = await widget.initialize({ model });
     const renderCleanup = await widget.render({ model, el });

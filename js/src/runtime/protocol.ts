@@ -1,13 +1,16 @@
 /**
  * The Python to JS protocol (docs/CONTRACT.md): `initialize` sends `hg:hello` once per model;
- * the kernel answers with `hg:wasm` (only when asked), one `hg:data` per chunk (<= 8 MiB each) and
- * `hg:error` on failure. Chunks of a data set are concatenated in index order, whatever order
+ * the kernel answers with `hg:wasm` and `hg:kernel` (the visualization module and the engines'
+ * module, each only when asked), one `hg:data` per chunk (<= 8 MiB each) and `hg:error` on
+ * failure. Only a model with a `_kernel_hash` (a widget that runs operations) asks for the
+ * engines. Chunks of a data set are concatenated in index order, whatever order
  * they arrive in; the assembled data sets are cached per model, so every view of the model shares
  * them (the kernel sends the data once per page).
  */
 
 import { debounce } from "./debounce.js";
 import type { AnyModel, DataProgress, DatasetInfo, ModelCallback } from "./types.js";
+import { kernelHashOf } from "./kernel.js";
 import { failWasm, reserveModule, supplyWasm, wasmHashOf } from "./wasm.js";
 
 export { debounce };
@@ -68,6 +71,8 @@ interface ModelState {
   progress: Set<(p: DataProgress) => void>;
   lastProgress: Map<string, DataProgress>;
   hash: string | null;
+  /** The engines' module hash when this model's widget runs operations. */
+  kernelHash: string | null;
   listener: ModelCallback;
 }
 
@@ -93,6 +98,7 @@ function finishIfComplete(state: ModelState): void {
 
 function fail(state: ModelState, error: Error): void {
   if (state.hash !== null) failWasm(state.hash, error);
+  if (state.kernelHash !== null) failWasm(state.kernelHash, error);
   if (state.settled) return;
   state.settled = true;
   state.reject(error);
@@ -154,6 +160,13 @@ function onMessage(state: ModelState, msg: unknown, buffers: unknown): void {
       else fail(state, new Error("huntglass: hg:wasm message without a hash or a binary buffer"));
       break;
     }
+    case "hg:kernel": {
+      const bytes = toBytes(list[0]);
+      const hash = typeof content.hash === "string" ? content.hash : state.kernelHash;
+      if (bytes && hash) supplyWasm(hash, bytes.slice());
+      else fail(state, new Error("huntglass: hg:kernel message without a hash or a binary buffer"));
+      break;
+    }
     case "hg:data":
       onData(state, content, list);
       break;
@@ -167,7 +180,8 @@ function onMessage(state: ModelState, msg: unknown, buffers: unknown): void {
 
 /**
  * Starts the protocol for `model` (idempotent; called from `initialize`): listens for kernel
- * messages, then sends `hg:hello`, asking for the wasm only when no model on this page has yet.
+ * messages, then sends `hg:hello`, asking for the wasm (and, for a widget that runs operations,
+ * the engines' module) only when no model on this page has yet.
  */
 export function attachModel(model: AnyModel): void {
   if (states.has(model)) return;
@@ -189,11 +203,13 @@ export function attachModel(model: AnyModel): void {
     progress: new Set(),
     lastProgress: new Map(),
     hash: null,
+    kernelHash: null,
     listener: (msg: unknown, buffers: unknown) => onMessage(state, msg, buffers),
   };
   states.set(model, state);
   model.on("msg:custom", state.listener);
   let needWasm = false;
+  let needKernel = false;
   try {
     state.expected = datasetsOf(model);
     for (const info of state.expected) {
@@ -201,11 +217,13 @@ export function attachModel(model: AnyModel): void {
     }
     state.hash = wasmHashOf(model);
     needWasm = reserveModule(state.hash);
+    state.kernelHash = kernelHashOf(model);
+    if (state.kernelHash !== null) needKernel = reserveModule(state.kernelHash);
   } catch (error) {
     fail(state, error instanceof Error ? error : new Error(String(error)));
     return;
   }
-  model.send({ type: "hg:hello", need_wasm: needWasm });
+  model.send({ type: "hg:hello", need_wasm: needWasm, need_kernel: needKernel });
   finishIfComplete(state); // a widget with no data sets is complete at once
 }
 

@@ -8,10 +8,10 @@
  */
 
 import type { AnyModel } from "./types.js";
-import type { OpsApi, TimelineChartApi } from "./wasm_api.js";
+import type { TablesApi, TimelineChartApi } from "./wasm_api.js";
 
 /** The wasm-bindgen glue (`js/pkg/hg_wasm.js`, `--target web`) as the widgets use it. */
-export interface HgWasmGlue extends Partial<OpsApi> {
+export interface HgWasmGlue extends Partial<TablesApi> {
   /** Async init; given a compiled module it instantiates it and fetches nothing. */
   default(init: { module_or_path: WebAssembly.Module }): Promise<{ memory: WebAssembly.Memory }>;
   TimelineChart: new (spec_json: string) => TimelineChartApi;
@@ -21,8 +21,8 @@ export interface HgWasmGlue extends Partial<OpsApi> {
 export interface HgWasm {
   TimelineChart: new (spec_json: string) => TimelineChartApi;
   memory: WebAssembly.Memory;
-  /** The operation registry's front door (hg_wasm ops.rs); absent from test doubles without it. */
-  ops?: OpsApi;
+  /** The Arrow table reader (hg_wasm table.rs); absent from test doubles without it. */
+  tables?: TablesApi;
 }
 
 interface CacheEntry {
@@ -136,7 +136,7 @@ export function instantiate(glue: HgWasmGlue, hash: string): Promise<HgWasm> {
   if (!instance) {
     instance = compiledModule(hash)
       .then((module) => glue.default({ module_or_path: module }))
-      .then((exports) => ({ TimelineChart: glue.TimelineChart, memory: exports.memory, ops: opsOf(glue) }));
+      .then((exports) => ({ TimelineChart: glue.TimelineChart, memory: exports.memory, tables: tablesOf(glue) }));
     const created = instance;
     created.catch(() => {
       if (byHash.get(hash) === created) byHash.delete(hash);
@@ -146,11 +146,11 @@ export function instantiate(glue: HgWasmGlue, hash: string): Promise<HgWasm> {
   return instance;
 }
 
-/** The ops part of `glue` when it has all of it. */
-function opsOf(glue: HgWasmGlue): OpsApi | undefined {
-  const { run_op, ops_list, strings_to_ipc, ArrowTable } = glue;
-  if (!run_op || !ops_list || !strings_to_ipc || !ArrowTable) return undefined;
-  return { run_op, ops_list, strings_to_ipc, ArrowTable };
+/** The table part of `glue` when it has all of it. */
+function tablesOf(glue: HgWasmGlue): TablesApi | undefined {
+  const { strings_to_ipc, ArrowTable } = glue;
+  if (!strings_to_ipc || !ArrowTable) return undefined;
+  return { strings_to_ipc, ArrowTable };
 }
 
 /** This bundle's glue, registered by index.ts (kept out of this file so unit tests need no wasm). */

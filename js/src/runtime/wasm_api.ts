@@ -101,12 +101,11 @@ export interface ArrowTableApi {
   free(): void;
 }
 
-/** The operation registry's browser front door (hg_wasm ops.rs). */
-export interface OpsApi {
-  /** Runs a registry operation: JSON options, Arrow IPC stream in and out; throws naming what was wrong. */
-  run_op(name: string, options_json: string, ipc: Uint8Array): Uint8Array;
-  /** JSON `{operations: [{name, description, input, output, options}]}`. */
-  ops_list(): string;
+/**
+ * Arrow tables in the visualization module (hg_wasm table.rs). The operations themselves run in
+ * the engines' module (kernel.ts `runOp`), never here.
+ */
+export interface TablesApi {
   /** A one-column Utf8 Arrow IPC stream of `values`. */
   strings_to_ipc(column: string, values: string[]): Uint8Array;
   ArrowTable: new (ipc: Uint8Array) => ArrowTableApi;

@@ -4,9 +4,11 @@
  * value, type, count); clicking an observable (in the list or in the text) selects the records
  * that hold it (`selection` traitlet `{dataset: [rows]}` -> `widget.selected` in Python).
  *
- * Extraction runs here, in the browser, through the operation registry's front door
- * (`run_op("ioc.extract", ...)` of hg_wasm) on the Arrow data Python sent, so the results are the
- * kernel's (`hg.ioc.extract`) and the CLI's. The texts stay in wasm memory (`ArrowTable`); only
+ * Extraction runs here, in the browser, in the engines' own module (`runOp("ioc.extract", ...)`
+ * of hg_kernel.wasm, runtime/kernel.ts: the very module `hg.ioc.extract` runs in the Python
+ * kernel) on the Arrow data Python sent, so the results are the kernel's and the CLI's. Only this
+ * widget asks for that module (its model has a `_kernel_hash`); the Timeline never loads it. The
+ * texts stay in the visualization module's memory (`ArrowTable` of hg_wasm); only
  * the visible rows are read and put into the DOM (virtualized lists with fixed row heights), so
  * 100,000 records scroll smoothly. Log text is hostile: highlights are text nodes and spans made
  * with `createTextNode` / `textContent`, never HTML.
@@ -22,8 +24,9 @@ import { el, setText, style } from "../runtime/dom.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { loadKernel, type HgKernel } from "../runtime/kernel.js";
 import { loadWasm } from "../runtime/wasm.js";
-import type { ArrowTableApi, OpsApi, Selection } from "../runtime/wasm_api.js";
+import type { ArrowTableApi, Selection, TablesApi } from "../runtime/wasm_api.js";
 
 /** Delay before the selection is sent to Python (CONTRACT: 250 ms). */
 const SYNC_DEBOUNCE_MS = 250;
@@ -434,7 +437,8 @@ class IocView {
   private readonly observablesList: VirtualList;
 
   private spec: IocViewSpec | null = null;
-  private ops: OpsApi | null = null;
+  private tables: TablesApi | null = null;
+  private kernel: HgKernel | null = null;
   private data: Map<string, Uint8Array> | null = null;
   private table: ArrowTableApi | null = null;
   private index: IocIndex | null = null;
@@ -538,10 +542,11 @@ class IocView {
   async start(): Promise<void> {
     try {
       const data = requestData(this.model, this.onProgress);
-      const [wasm, datasets] = await Promise.all([loadWasm(this.model), data]);
+      const [wasm, kernel, datasets] = await Promise.all([loadWasm(this.model), loadKernel(this.model), data]);
       if (this.disposed) return;
-      if (!wasm.ops) throw new Error("huntglass IocView: this wasm build has no operation registry (run_op); rebuild hg_wasm");
-      this.ops = wasm.ops;
+      if (!wasm.tables) throw new Error("huntglass IocView: this wasm build has no ArrowTable reader; rebuild hg_wasm");
+      this.tables = wasm.tables;
+      this.kernel = kernel;
       this.data = datasets;
       this.build();
     } catch (error) {
@@ -551,7 +556,7 @@ class IocView {
 
   /** (Re)runs the extraction for the current spec and rebuilds every part of the view. */
   private build(): void {
-    if (!this.ops || !this.data || this.disposed) return;
+    if (!this.tables || !this.kernel || !this.data || this.disposed) return;
     this.freeTables();
     let spec: IocViewSpec;
     let table: ArrowTableApi | null = null;
@@ -563,9 +568,9 @@ class IocView {
       if (!bytes) {
         throw new Error(`huntglass IocView: spec names data set "${spec.dataset}" but none arrived (received: ${[...this.data.keys()].join(", ") || "none"})`);
       }
-      table = new this.ops.ArrowTable(bytes);
-      const output = this.ops.run_op("ioc.extract", JSON.stringify(extractOptions(spec)), bytes);
-      found = new this.ops.ArrowTable(output);
+      table = new this.tables.ArrowTable(bytes);
+      const output = this.kernel.runOp("ioc.extract", extractOptions(spec), bytes);
+      found = new this.tables.ArrowTable(output);
       this.index = buildIndex(readExtractColumns(found), spec.columns, table.num_rows());
     } catch (error) {
       table?.free();

@@ -1,10 +1,12 @@
 """One self-contained, offline HTML file of a widget: bundle, wasm, data and state inlined.
 
-Everything that comes from code or data (the bundle, the wasm, each data set's Arrow stream and
-the widget state as JSON) is base64 text inside ``<script type="application/octet-stream">``
+Everything that comes from code or data (the bundle, the visualization wasm, the engines' module
+``hg_kernel.wasm`` for widgets that run operations only, each data set's Arrow stream and the
+widget state as JSON) is base64 text inside ``<script type="application/octet-stream">``
 blocks, which the browser never parses as HTML or runs; the only other text, the page title, is
 HTML-escaped. A small module loader decodes the blocks, imports the bundle from a blob URL (so
-the page works from ``file://``) and calls its ``mountStandalone(el, {state, wasm, datasets})``.
+the page works from ``file://``) and calls its
+``mountStandalone(el, {state, wasm, kernel, datasets})``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._widget import load_esm, load_wasm
+from ._widget import load_esm, load_kernel, load_wasm
 
 if TYPE_CHECKING:
     from ._widget import HgWidget
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 STATE_KEYS = (
     "_kind",
     "_wasm_hash",
+    "_kernel_hash",
     "_datasets",
     "spec",
     "theme",
@@ -50,7 +53,8 @@ try {
   const state = JSON.parse(new TextDecoder().decode(bytes("hg-state")));
   const datasets = {};
   state._datasets.forEach((d, i) => { datasets[d.name] = bytes("hg-data-" + i); });
-  await bundle.mountStandalone(root, { state, wasm: bytes("hg-wasm"), datasets });
+  const kernel = document.getElementById("hg-kernel") ? bytes("hg-kernel") : undefined;
+  await bundle.mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, datasets });
 } catch (err) {
   const box = document.createElement("pre");
   box.className = "hg-error";
@@ -90,8 +94,10 @@ def render_html(widget: HgWidget, *, title: str | None = None) -> str:
         '<div id="hg-root"></div>\n',
         _block("hg-bundle", load_esm().encode("utf-8")),
         _block("hg-wasm", load_wasm()),
-        _block("hg-state", state_json.encode("utf-8")),
     ]
+    if widget._kernel_hash:
+        parts.append(_block("hg-kernel", load_kernel()))
+    parts.append(_block("hg-state", state_json.encode("utf-8")))
     for index, data in enumerate(widget._hg_data.values()):
         parts.append(_block(f"hg-data-{index}", data.stream))
     parts.append(f'<script type="module">{_LOADER}</script>\n</body>\n</html>\n')

@@ -28,10 +28,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ._widget import KERNEL_FILE as KERNEL_FILE  # the file name, defined beside the other assets
 from ._widget import AssetsMissingError, static_dir
-
-#: File name of the kernel module in the static directory.
-KERNEL_FILE = "hg_kernel.wasm"
 
 #: The ABI version this module speaks (``hg_abi_version``).
 ABI_VERSION = 1

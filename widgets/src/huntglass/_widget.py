@@ -1,10 +1,13 @@
 """The anywidget base class of every huntglass widget and the kernel side of the data protocol.
 
 The front end (``static/widget.js``) asks for data once per model and page with
-``{"type": "hg:hello", "need_wasm": bool}``. The widget answers every hello: first the wasm bytes
-when asked (``hg:wasm``), then every data set as Arrow IPC stream chunks of at most 8 MiB
-(``hg:data``, in order). Settings travel as traitlets; the front end reports the selection as
-``{data set name: [row, ...]}`` and :attr:`HgWidget.selected` maps it back to the input rows.
+``{"type": "hg:hello", "need_wasm": bool, "need_kernel": bool}``. The widget answers every hello:
+first the visualization module's bytes when asked (``hg:wasm``), then the engines' module
+``hg_kernel.wasm`` when asked (``hg:kernel``; only widgets that run operations in the browser,
+:attr:`HgWidget._uses_kernel`, have a ``_kernel_hash`` and ever ask), then every data set as
+Arrow IPC stream chunks of at most 8 MiB (``hg:data``, in order). Settings travel as
+traitlets; the front end reports the selection as ``{data set name: [row, ...]}`` and
+:attr:`HgWidget.selected` maps it back to the input rows.
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ import traitlets
 
 from ._arrow import PreparedData
 
-#: Where the build puts widget.js, hg_wasm_bg.wasm and VERSION.
+#: Where the build puts widget.js, hg_wasm_bg.wasm, hg_kernel.wasm and VERSION.
 STATIC_DIR = Path(__file__).parent / "static"
 ESM_FILE = "widget.js"
 WASM_FILE = "hg_wasm_bg.wasm"
+#: The engines' module: run by wasmtime in the kernel, and in the browser for widgets that
+#: run operations.
+KERNEL_FILE = "hg_kernel.wasm"
 VERSION_FILE = "VERSION"
 
 _cache: dict[tuple[str, int, int], Any] = {}
+_hashes: dict[tuple[str, int, int, str], str] = {}
 
 
 class AssetsMissingError(FileNotFoundError):
@@ -70,6 +77,21 @@ def load_wasm() -> bytes:
     return _read_cached(_asset(WASM_FILE), binary=True)
 
 
+def load_kernel() -> bytes:
+    """Return the engines' module bytes, ``hg_kernel.wasm`` (raises :class:`AssetsMissingError`)."""
+    return _read_cached(_asset(KERNEL_FILE), binary=True)
+
+
+def kernel_hash() -> str:
+    """Key of the browser's compiled kernel module: the sha256 of ``hg_kernel.wasm`` (16 hex)."""
+    path = _asset(KERNEL_FILE)
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, "sha256")
+    if key not in _hashes:
+        _hashes[key] = hashlib.sha256(load_kernel()).hexdigest()[:16]
+    return _hashes[key]
+
+
 def wasm_hash() -> str:
     """Key of the compiled wasm cache: ``static/VERSION``, else the wasm's sha256 (16 hex)."""
     version = static_dir() / VERSION_FILE
@@ -84,11 +106,17 @@ class HgWidget(anywidget.AnyWidget):
     """Base of every huntglass widget: assets, traitlets of the protocol and data delivery.
 
     Subclasses prepare their data sets (:func:`huntglass._arrow.prepare`) and a ``spec`` and
-    pass them to this constructor.
+    pass them to this constructor. A subclass whose front end runs operations (``runOp`` of the
+    engines' module) sets :attr:`_uses_kernel`; only its widgets carry a ``_kernel_hash`` and
+    send ``hg_kernel.wasm`` to the browser (and into :meth:`save_html` files).
     """
+
+    #: True for widgets whose front end runs operations in the engines' module (hg_kernel.wasm).
+    _uses_kernel = False
 
     _kind = traitlets.Unicode("").tag(sync=True)
     _wasm_hash = traitlets.Unicode("").tag(sync=True)
+    _kernel_hash = traitlets.Unicode("").tag(sync=True)
     _datasets = traitlets.List(traitlets.Dict()).tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)
     theme = traitlets.Enum(["auto", "light", "dark"], default_value="auto").tag(sync=True)
@@ -108,6 +136,7 @@ class HgWidget(anywidget.AnyWidget):
     ) -> None:
         self._hg_esm = load_esm()
         hash_ = wasm_hash()
+        kernel = kernel_hash() if self._uses_kernel else ""
         names = [d.name for d in datasets]
         if len(set(names)) != len(names):
             raise ValueError(f"data set names must be unique, got {names}")
@@ -115,6 +144,7 @@ class HgWidget(anywidget.AnyWidget):
         super().__init__(
             _kind=kind,
             _wasm_hash=hash_,
+            _kernel_hash=kernel,
             _datasets=[
                 {"name": d.name, "chunks": len(d.chunks), "bytes": d.stream.size, "rows": d.rows}
                 for d in datasets
@@ -137,17 +167,23 @@ class HgWidget(anywidget.AnyWidget):
 
     def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "hg:hello":
-            self._answer_hello(bool(content.get("need_wasm")))
+            self._answer_hello(bool(content.get("need_wasm")), bool(content.get("need_kernel")))
 
-    def _answer_hello(self, need_wasm: bool) -> None:
-        """Send the wasm (when asked) and every data set's chunks, in order."""
-        if need_wasm:
-            try:
-                wasm = load_wasm()
-            except AssetsMissingError as exc:
-                self.send({"type": "hg:error", "message": str(exc)})
-                return
+    def _answer_hello(self, need_wasm: bool, need_kernel: bool = False) -> None:
+        """Send the modules (each when asked) and every data set's chunks, in order.
+
+        ``need_kernel`` is honoured only for a widget that runs operations (``_kernel_hash``).
+        """
+        try:
+            wasm = load_wasm() if need_wasm else None
+            kernel = load_kernel() if need_kernel and self._kernel_hash else None
+        except AssetsMissingError as exc:
+            self.send({"type": "hg:error", "message": str(exc)})
+            return
+        if wasm is not None:
             self.send({"type": "hg:wasm", "hash": self._wasm_hash}, [wasm])
+        if kernel is not None:
+            self.send({"type": "hg:kernel", "hash": self._kernel_hash}, [kernel])
         for data in self._hg_data.values():
             count = len(data.chunks)
             for index, chunk in enumerate(data.chunks):

@@ -7,9 +7,10 @@ observables (canonical value, type, count); clicking one selects the records hol
 ``widget.selected`` returns those rows of the input.
 
 Extraction runs in the browser through the same ``ioc.extract`` operation as
-:func:`huntglass.ioc.extract` (the browser wasm and the kernel module share the operation
-registry), with the same keywords and defaults: ``include_paths`` is False for a DataFrame (the
-reference's DataFrame default) and True for a string. The columns are sent as text (non-text
+:func:`huntglass.ioc.extract`, in the very same module (``hg_kernel.wasm``, sent to the browser
+once per page for widgets that run operations), with the same keywords and defaults:
+``include_paths`` is False for a DataFrame (the reference's DataFrame default) and True for a
+string. The columns are sent as text (non-text
 columns as their text, as ``hg.ioc.extract`` scans them), in the input's row order, so the
 selection maps back by position.
 """
@@ -131,6 +132,9 @@ class IocView(HgWidget):
     :func:`huntglass.ioc.extract`. ``height`` is the height of the lists in CSS pixels.
     ``widget.selected`` is the input's rows holding the observable clicked last.
     """
+
+    #: The front end runs ``ioc.extract`` in the engines' module (hg_kernel.wasm).
+    _uses_kernel = True
 
     def __init__(
         self,

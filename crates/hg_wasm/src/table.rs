@@ -1,59 +1,35 @@
-//! The browser front door of the operation registry (`hg_ops`) and a columnar Arrow reader.
+//! A columnar reader of Arrow IPC streams for widgets, and a one-column table maker.
 //!
-//! [`run_op`] calls [`hg_ops::Registry::call`] on the standard registry, exactly as the kernel
-//! module (`hg_kernel`) and the `huntglass` command do, so every operation added to `hg_ops`
-//! is available in the browser at once and gives the same result there. [`ops_list`] is the
-//! registry's self-description as JSON.
+//! [`ArrowTable`] reads one Arrow IPC stream (a data set a widget received, or the output of an
+//! operation run by the engines' own wasm module, `hg_kernel`) and hands JavaScript whole
+//! columns at a time (`Float64Array` numbers, string categories as labels plus `Uint32Array`
+//! codes) or single cells (`text`), so a widget pays one boundary crossing per column rather
+//! than per value, and long texts stay in wasm memory until a row is shown. [`strings_to_ipc`]
+//! makes a one-column table of JavaScript strings, for callers that hold text rather than Arrow
+//! data.
 //!
-//! Operation results are Arrow IPC streams; [`ArrowTable`] reads one (or any data set a widget
-//! received) and hands JavaScript whole columns at a time (`Float64Array` numbers, string
-//! categories as labels plus `Uint32Array` codes) or single cells (`text`), so a widget pays one
-//! boundary crossing per column rather than per value, and long texts stay in wasm memory until a
-//! row is shown. [`strings_to_ipc`] makes a one-column table of JavaScript strings, for callers
-//! that hold text rather than Arrow data.
+//! The operations themselves (`hg_ops`) are not linked here: the browser runs them in
+//! `hg_kernel.wasm`, loaded only by the widgets that need operations (see `js/src/runtime/kernel.ts`),
+//! so this module stays within its size budget and a Timeline never pays for the engines.
 //!
 //! Input limits: those of `hg_arrow::read_ipc_stream` (rows, columns, decoded bytes, pre-flight
-//! checks) for every IPC stream read here, and those of each operation in `hg_ops`;
-//! [`strings_to_ipc`] refuses more than [`MAX_STRINGS_BYTES`] of text.
+//! checks) for every IPC stream read here; [`strings_to_ipc`] refuses more than
+//! [`MAX_STRINGS_BYTES`] of text.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use hg_arrow::{StringColumn, Table};
-use hg_ops::Registry;
 use wasm_bindgen::prelude::*;
 
 use crate::js_error;
 
 /// Largest total text [`strings_to_ipc`] accepts (Arrow's 32-bit string offsets: 2 GiB - 1).
 pub const MAX_STRINGS_BYTES: usize = i32::MAX as usize;
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::standard)
-}
-
-/// Runs the operation `name` of the huntglass registry with `options_json` (a JSON object; ""
-/// means all defaults) on `ipc` (one Arrow IPC stream) and returns its output stream. Errors
-/// name what was wrong: an unknown operation (and the known ones), an unknown or bad option, a
-/// missing column (and the columns that exist), bytes that are not an IPC stream.
-#[wasm_bindgen]
-pub fn run_op(name: &str, options_json: &str, ipc: &[u8]) -> Result<Vec<u8>, JsError> {
-    registry()
-        .call(name, options_json.as_bytes(), ipc)
-        .map_err(js_error)
-}
-
-/// The registry's operations as JSON: `{"operations": [{name, description, input, output,
-/// options: [{name, type, required, default, description}]}]}`.
-#[wasm_bindgen]
-pub fn ops_list() -> String {
-    registry().list_json()
-}
 
 /// A one-column Arrow IPC stream (column `column`, Utf8) holding `values` in order.
 #[wasm_bindgen]
