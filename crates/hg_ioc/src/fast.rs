@@ -68,7 +68,7 @@ pub(crate) fn starts_with_ci(hay: &[u8], i: usize, lit: &[u8]) -> bool {
 
 /// End of the run of label bytes starting at `i`.
 #[inline]
-fn label_run_end(hay: &[u8], mut i: usize) -> usize {
+pub(crate) fn label_run_end(hay: &[u8], mut i: usize) -> usize {
     while i < hay.len() && is_label_byte(hay[i]) {
         i += 1;
     }
@@ -144,7 +144,17 @@ pub(crate) fn dotted_at(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
     if !is_label_byte(first) || first == b'-' {
         return None;
     }
-    let mut i = label_run_end(hay, s);
+    dotted_from(hay, label_run_end(hay, s), defanged)
+}
+
+/// The `(?:SEP[a-z0-9_-]+)+` part of the dotted-name pattern, after a first label ending at
+/// `label_end`.
+#[inline]
+pub(crate) fn dotted_from(hay: &[u8], label_end: usize, defanged: bool) -> Option<usize> {
+    if !may_begin_sep(at(hay, label_end), defanged) {
+        return None;
+    }
+    let mut i = label_end;
     let mut seps = 0;
     while let Some(e) = sep_then_label(hay, i, defanged) {
         i = e;

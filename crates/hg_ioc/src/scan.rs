@@ -366,7 +366,8 @@ impl Scanner {
             let class = CLASS[usize::from(hay[i])];
             if class & W == 0 {
                 if class & START_OTHER != 0 {
-                    if let Some((pattern, end)) = self.match_at(hay, i, &mut finder.email) {
+                    if let Some((pattern, end)) = self.match_at(hay, i, i, true, &mut finder.email)
+                    {
                         return Some((i, pattern, end));
                     }
                 }
@@ -384,7 +385,16 @@ impl Scanner {
                 i += 1;
             }
             // The run's first byte is its smallest candidate: try it before deriving the others.
-            if let Some((pattern, end)) = self.match_at(hay, s, &mut finder.email) {
+            let last_pct_plus = if flags & PCT_PLUS != 0 {
+                hay[s..i]
+                    .iter()
+                    .rposition(|&b| b == b'%' || b == b'+')
+                    .map(|p| s + p)
+            } else {
+                None
+            };
+            let plain = |c: usize| last_pct_plus.is_none_or(|p| c > p);
+            if let Some((pattern, end)) = self.match_at(hay, s, i, plain(s), &mut finder.email) {
                 return Some((s, pattern, end));
             }
             let candidates = &mut finder.candidates;
@@ -395,7 +405,8 @@ impl Scanner {
                 candidates.dedup();
             }
             for &c in candidates.iter() {
-                if let Some((pattern, end)) = self.match_at(hay, c, &mut finder.email) {
+                if let Some((pattern, end)) = self.match_at(hay, c, i, plain(c), &mut finder.email)
+                {
                     return Some((c, pattern, end));
                 }
             }
@@ -477,24 +488,43 @@ impl Scanner {
     /// The preferred match of the union anchored at `s` (pattern id and end), if any: the
     /// patterns in priority order, each decided by an exact hand check, or by a necessary
     /// condition followed by that pattern's own anchored regex.
-    fn match_at(&self, hay: &[u8], s: usize, email: &mut EmailMemo) -> Option<(usize, usize)> {
+    ///
+    /// `run_end` is the end of the `W` run holding `s` (`s` itself when `hay[s]` is not a `W`
+    /// byte) and `plain` says whether no `%` or `+` lies in `hay[s..run_end]`; with them each
+    /// pattern is gated in O(1): a scheme or hive is a whole run followed by its separator, a
+    /// local part needs a `.` or an `@` marker after the run, a label ends where the run does.
+    fn match_at(
+        &self,
+        hay: &[u8],
+        s: usize,
+        run_end: usize,
+        plain: bool,
+        email: &mut EmailMemo,
+    ) -> Option<(usize, usize)> {
         let defanged = self.defanged;
         let first = hay[s];
         let lower = first | 0x20;
+        let after_run = at(hay, run_end);
         // Each pattern is only tried where its first byte allows it to start.
-        if matches!(lower, b'h' | b'f' | b's' | b't' | b'l') {
+        if matches!(lower, b'h' | b'f' | b's' | b't' | b'l')
+            && (3..=6).contains(&(run_end - s))
+            && matches!(after_run, b':' | b'[' | b'(' | b'{')
+        {
             if let Some(end) = fast::url_end(hay, s, defanged) {
                 return Some((patterns::PAT_URL, end));
             }
         }
-        if email.possible && CLASS[usize::from(first)] & W != 0 {
+        if email.possible
+            && CLASS[usize::from(first)] & W != 0
+            && matches!(after_run, b'.' | b'@' | b' ' | b'[' | b'(' | b'{')
+        {
             if let Some(end) = email.email_end(hay, s, |local_end| {
                 fast::email_end(hay, local_end, defanged)
             }) {
                 return Some((patterns::PAT_EMAIL, end));
             }
         }
-        if lower == b'h' {
+        if lower == b'h' && matches!(after_run, b':' | b'\\') {
             if let Some(end) = fast::registry_end(hay, s) {
                 return Some((patterns::PAT_REGISTRY, end));
             }
@@ -528,7 +558,15 @@ impl Scanner {
         if hex >= 32 {
             return Some((patterns::PAT_HASH, s + hex));
         }
-        fast::dotted_at(hay, s, defanged).map(|end| (patterns::PAT_DOTTED, end))
+        if first == b'-' || CLASS[usize::from(first)] & fast::LABEL == 0 {
+            return None;
+        }
+        let label_end = if plain {
+            run_end
+        } else {
+            fast::label_run_end(hay, s)
+        };
+        fast::dotted_from(hay, label_end, defanged).map(|end| (patterns::PAT_DOTTED, end))
     }
 
     /// A dotted name: an IPv4 address, a domain, or neither (version numbers, file names). When

@@ -39,18 +39,14 @@ pub(crate) fn ipv4_from_dotted(canonical_dotted: &str, out: &mut String) -> bool
     // from the canonical form.
     out.clear();
     let mut parts = 0;
-    for part in canonical_dotted.split('.') {
+    for part in canonical_dotted.as_bytes().split(|&b| b == b'.') {
         parts += 1;
-        if parts > 4
-            || part.is_empty()
-            || part.len() > 3
-            || !part.bytes().all(|b| b.is_ascii_digit())
-        {
+        if parts > 4 || part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
             return false;
         }
         let value: u16 = part
-            .bytes()
-            .fold(0, |acc, b| acc * 10 + u16::from(b - b'0'));
+            .iter()
+            .fold(0, |acc, &b| acc * 10 + u16::from(b - b'0'));
         if value > 255 {
             return false;
         }
@@ -113,21 +109,23 @@ pub(crate) fn is_domain(
         return false;
     }
     let mut labels = 0usize;
-    let mut last = "";
-    for label in name.split('.') {
+    let mut last: &[u8] = b"";
+    for label in name.as_bytes().split(|&b| b == b'.') {
         labels += 1;
         if label.is_empty()
             || label.len() > MAX_LABEL_LEN
-            || label.starts_with('-')
-            || label.ends_with('-')
+            || label.first() == Some(&b'-')
+            || label.last() == Some(&b'-')
             || !label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
             return false;
         }
         last = label;
     }
+    // Labels are ASCII (checked above), so this is the name's last label as text.
+    let last = std::str::from_utf8(last).unwrap_or_default();
     let tld_ok = last.bytes().all(|b| b.is_ascii_lowercase())
         || (last.starts_with("xn--") && last.len() > 4 && !last.contains('_'));
     if !tld_ok || last.contains('_') {
