@@ -261,7 +261,10 @@ pub fn score_table(
             )),
         ));
     }
-    let input = arrow_select::concat::concat_batches(table.schema(), table.batches())?;
+    let input = match table.batches() {
+        [one] => one.clone(),
+        many => arrow_select::concat::concat_batches(table.schema(), many)?,
+    };
     let mut fields: Vec<Field> = input
         .schema()
         .fields()

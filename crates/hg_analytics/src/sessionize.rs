@@ -114,12 +114,17 @@ impl SessionRows {
     }
 }
 
-/// Groups rows into sessions from dense per-row key ranks (equal rank = same user; rank order =
-/// user sort order) and times in nanoseconds.
-pub fn session_rows(key_rank: &[u32], times: &[i64], opts: &SessionizeOptions) -> SessionRows {
+/// Groups rows into sessions from per-row key ranks (equal rank = same user; rank order = user
+/// sort order) and times in nanoseconds.
+pub fn session_rows(key_rank: &[u64], times: &[i64], opts: &SessionizeOptions) -> SessionRows {
     let n = times.len();
-    let mut rows: Vec<u32> = (0..n as u32).collect();
-    rows.sort_unstable_by_key(|&r| (key_rank[r as usize], times[r as usize], r));
+    // Sorting contiguous (key, time, row) triples avoids an indirection per comparison; the row
+    // index last keeps ties in input order (a stable sort, as the reference's).
+    let mut order: Vec<(u64, i64, u32)> =
+        (0..n).map(|r| (key_rank[r], times[r], r as u32)).collect();
+    order.sort_unstable();
+    let rows: Vec<u32> = order.iter().map(|t| t.2).collect();
+    drop(order);
     let mut offsets = Vec::with_capacity(n / 4 + 2);
     if n == 0 {
         offsets.push(0);
@@ -149,14 +154,14 @@ pub fn session_rows(key_rank: &[u32], times: &[i64], opts: &SessionizeOptions) -
 /// Per row, whether a key value is shown as missing in the output (`None`: none is).
 type HiddenKeys = Option<Vec<bool>>;
 
-/// Dense ranks of the combined key columns, plus per key column whether a row's output value must
+/// Ranks of the combined key columns (lexicographic order of the columns' sort codes), plus per key column whether a row's output value must
 /// be shown as missing (the reference's `dummy_str` substitution).
 fn key_ranks(
     table: &Table,
     opts: &SessionizeOptions,
-) -> Result<(Vec<u32>, Vec<HiddenKeys>), AnalyticsError> {
+) -> Result<(Vec<u64>, Vec<HiddenKeys>), AnalyticsError> {
     let n = table.num_rows();
-    let mut combined = vec![0u32; n];
+    let mut combined = vec![0u64; n];
     let mut null_out = Vec::new();
     for name in &opts.user_identifier_cols {
         let is_string = table.strings(name).is_ok();
@@ -187,16 +192,18 @@ fn key_ranks(
         }
         null_out.push(mask);
         let cardinality = cats.labels.len() as u64 + 1;
-        let mut pairs: Vec<u64> = combined
-            .iter()
-            .zip(&cats.codes)
-            .map(|(&r, &c)| r as u64 * cardinality + c as u64)
-            .collect();
-        let mut distinct = pairs.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for (slot, p) in combined.iter_mut().zip(pairs.iter_mut()) {
-            *slot = distinct.binary_search(p).unwrap_or(0) as u32;
+        let max_rank = combined.iter().copied().max().unwrap_or(0);
+        if max_rank.checked_mul(cardinality).is_none() {
+            // Re-rank densely (at most one rank per row) so the product fits again.
+            let mut distinct = combined.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            for slot in combined.iter_mut() {
+                *slot = distinct.binary_search(slot).unwrap_or(0) as u64;
+            }
+        }
+        for (slot, &c) in combined.iter_mut().zip(&cats.codes) {
+            *slot = *slot * cardinality + c as u64;
         }
     }
     Ok((combined, null_out))
