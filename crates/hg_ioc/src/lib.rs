@@ -17,12 +17,20 @@
 //!
 //! # Design
 //!
-//! One pass of one DFA-backed regular expression (`regex-automata`'s meta engine, leftmost-first,
-//! all types as alternatives in priority order) finds *candidates*; validators then decide. The
-//! scanner never looks at a byte twice except in two bounded cases (below). Because every type
-//! takes part in the one pass, the text is cut the same way whichever types are enabled: a file
-//! name inside a Windows path is never mistaken for a domain, a URL's tail is never a Linux path.
-//! Disabled types are simply not reported.
+//! The patterns of `patterns.rs` (one per kind of candidate, in priority order) define what a
+//! *candidate* is: the scan reports exactly the matches that one leftmost-first search of their
+//! union would, but finds them without running it. A single forward walk over the text visits
+//! runs of word bytes (`[a-z0-9_%+-]`) and the few other bytes that can start a match (`.`, `/`,
+//! `\`, `:`, `~`); inside a run only a handful of positions can start one (a scheme or registry
+//! hive right before its separator, up to four hex digits before `:`, each `%`, each `cve-`, the
+//! start of a 32+ hex run, the last label before a dot). Each such position is checked against
+//! the patterns in priority order by hand-written matchers (`fast.rs`) that follow the patterns'
+//! leftmost-first, greedy semantics exactly; a differential test compares every matcher with its
+//! pattern's anchored regex at every position, and the whole scan with the union search, on
+//! seeded inputs. Validators then decide (public suffix list, IPv6 parsing, URL host checks).
+//! Because every type takes part in the one walk, the text is cut the same way whichever types
+//! are enabled: a file name inside a Windows path is never mistaken for a domain, a URL's tail
+//! is never a Linux path. Disabled types are simply not reported.
 //!
 //! Priority when candidates overlap: an earlier start wins; at the same start the order is url,
 //! email, registry_key, windows_path, linux_path, cve, ipv6, hashes, then dotted names
@@ -62,15 +70,17 @@
 //!
 //! The extractor is meant for attacker-controlled text (command lines, logs, e-mail, decoded
 //! payloads) of any size:
-//! - Time: the search is a DFA/NFA simulation with the `regex` family's guarantee of no
-//!   backtracking; each byte is scanned a bounded number of times: re-scans after a rejected
-//!   URL host are capped by a budget equal to the input length, and the search for nested URLs
-//!   covers each URL at most [`MAX_URL_NESTING`] times. As with any leftmost-first iterator, a
-//!   candidate can make the search read ahead of its match end; patterns never span a line
-//!   break, which bounds that read-ahead by the line length.
-//! - Memory: the regex caches are bounded by `regex-automata` defaults (a few MiB per thread),
-//!   and per-match scratch space is proportional to the longest match. Nothing grows with the
-//!   number of matches: results go to the caller's [`IocSink`] as they are found.
+//! - Time: linear in the input. The walk reads each byte once; a run's candidate positions are
+//!   worked out once and kept while matches inside the run are handled (forward-only cursors),
+//!   and e-mail local parts are scanned once per chain. Each matcher reads only its own match
+//!   plus a few bytes, or, when it fails, a stretch that no other attempt of the same matcher
+//!   reads again. Re-scans after a rejected URL host are capped by a budget equal to the input
+//!   length, and the search for nested URLs (a regex over the URL's tail) covers each URL at
+//!   most [`MAX_URL_NESTING`] times.
+//! - Memory: per-thread scratch buffers proportional to the longest match (dropped after a call
+//!   that grew them past 64 KiB) and the regex cache of the nested-URL search, bounded by
+//!   `regex-automata` defaults. Nothing grows with the number of matches: results go to the
+//!   caller's [`IocSink`] as they are found.
 //! - No panics: slicing goes through checked accessors; every reported span lies on UTF-8
 //!   character boundaries of the input (patterns match ASCII at both ends).
 //! - Results are not deduplicated: every occurrence is reported with its offsets.

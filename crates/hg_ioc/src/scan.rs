@@ -168,8 +168,21 @@ fn trim_trailing(hay: &[u8], start: usize, mut end: usize, min_end: usize) -> us
 /// Per-scan state of [`Scanner::next_match`].
 #[derive(Default)]
 struct Finder {
-    candidates: Vec<usize>,
+    run: RunCache,
     email: EmailMemo,
+}
+
+/// The analysis of one run of `W` bytes: its bounds and the positions inside it where a match
+/// can start (sorted), with forward-only cursors so that resuming inside it costs no rescan.
+#[derive(Default)]
+struct RunCache {
+    start: usize,
+    end: usize,
+    has_pct_plus: bool,
+    last_pct_plus: Option<usize>,
+    pct_plus_cursor: usize,
+    candidates: Vec<usize>,
+    cursor: usize,
 }
 
 /// The e-mail pattern's outcome for the last local-part chain looked at. Every start inside one
@@ -277,7 +290,7 @@ impl Scanner {
             Ok(mut buffers) => {
                 let (scratch, finder) = &mut *buffers;
                 self.scan_with(em, scratch, finder);
-                if scratch.capacity() > MAX_KEPT_BUFFER || finder.candidates.capacity() > 1024 {
+                if scratch.capacity() > MAX_KEPT_BUFFER || finder.run.candidates.capacity() > 1024 {
                     *buffers = Default::default();
                 }
             }
@@ -292,6 +305,9 @@ impl Scanner {
         finder: &mut Finder,
     ) {
         let hay = em.text.as_bytes();
+        // Nothing found in an earlier text may be reused (the buffers outlive the call).
+        finder.run.start = 0;
+        finder.run.end = 0;
         finder.email = EmailMemo {
             possible: hay.contains(&b'@')
                 || (self.defanged
@@ -362,12 +378,20 @@ impl Scanner {
     ) -> Option<(usize, usize, usize)> {
         let n = hay.len();
         let mut i = pos;
+        // A search resuming inside the run the previous search analysed (a match ended in the
+        // middle of it) reuses that analysis, so a run is walked once however many matches it
+        // holds.
+        if finder.run.start < pos && pos < finder.run.end {
+            if let Some(found) = self.run_match(hay, pos, &mut finder.run, &mut finder.email) {
+                return Some(found);
+            }
+            i = finder.run.end;
+        }
         while i < n {
             let class = CLASS[usize::from(hay[i])];
             if class & W == 0 {
                 if class & START_OTHER != 0 {
-                    if let Some((pattern, end)) = self.match_at(hay, i, i, true, &mut finder.email)
-                    {
+                    if let Some((pattern, end)) = self.match_at(hay, i, i, i, &mut finder.email) {
                         return Some((i, pattern, end));
                     }
                 }
@@ -384,8 +408,11 @@ impl Scanner {
                 flags |= class;
                 i += 1;
             }
-            // The run's first byte is its smallest candidate: try it before deriving the others.
-            let last_pct_plus = if flags & PCT_PLUS != 0 {
+            let run = &mut finder.run;
+            run.start = s;
+            run.end = i;
+            run.has_pct_plus = flags & PCT_PLUS != 0;
+            run.last_pct_plus = if run.has_pct_plus {
                 hay[s..i]
                     .iter()
                     .rposition(|&b| b == b'%' || b == b'+')
@@ -393,25 +420,101 @@ impl Scanner {
             } else {
                 None
             };
-            let plain = |c: usize| last_pct_plus.is_none_or(|p| c > p);
-            if let Some((pattern, end)) = self.match_at(hay, s, i, plain(s), &mut finder.email) {
-                return Some((s, pattern, end));
+            run.pct_plus_cursor = s;
+            run.cursor = 0;
+            run.candidates.clear();
+            self.run_candidates(hay, s, i, flags, &mut run.candidates);
+            if run.candidates.len() > 1 {
+                run.candidates.sort_unstable();
+                run.candidates.dedup();
             }
-            let candidates = &mut finder.candidates;
-            candidates.clear();
-            self.run_candidates(hay, s, i, flags, candidates);
-            if candidates.len() > 1 {
-                candidates.sort_unstable();
-                candidates.dedup();
-            }
-            for &c in candidates.iter() {
-                if let Some((pattern, end)) = self.match_at(hay, c, i, plain(c), &mut finder.email)
-                {
-                    return Some((c, pattern, end));
-                }
+            if let Some(found) = self.run_match(hay, s, run, &mut finder.email) {
+                return Some(found);
             }
         }
         None
+    }
+
+    /// The first match starting in `hay[pos..run.end]` of the analysed run: `pos` itself, then
+    /// the run's candidates after it, with the dotted-name start for `pos` merged in.
+    fn run_match(
+        &self,
+        hay: &[u8],
+        pos: usize,
+        run: &mut RunCache,
+        email: &mut EmailMemo,
+    ) -> Option<(usize, usize, usize)> {
+        let e = run.end;
+        // The dotted-name pattern can start after the last `%`/`+` (not on a `-`), and only
+        // when a separator may follow the run.
+        let dotted = if fast::may_begin_sep(at(hay, e), self.defanged) {
+            let mut d = match run.last_pct_plus {
+                Some(p) if p >= pos => p + 1,
+                _ => pos,
+            };
+            while d < e && hay[d] == b'-' {
+                d += 1;
+            }
+            (d > pos && d < e).then_some(d)
+        } else {
+            None
+        };
+        if let Some((pattern, end)) = self.run_candidate(hay, pos, run, email) {
+            return Some((pos, pattern, end));
+        }
+        while run.candidates.get(run.cursor).is_some_and(|&c| c <= pos) {
+            run.cursor += 1;
+        }
+        let mut dotted = dotted;
+        let mut k = run.cursor;
+        loop {
+            let next = run.candidates.get(k).copied();
+            let c = match (next, dotted) {
+                (Some(c), Some(d)) if d < c => {
+                    dotted = None;
+                    d
+                }
+                (Some(c), Some(d)) if d == c => {
+                    dotted = None;
+                    k += 1;
+                    c
+                }
+                (Some(c), _) => {
+                    k += 1;
+                    c
+                }
+                (None, Some(d)) => {
+                    dotted = None;
+                    d
+                }
+                (None, None) => return None,
+            };
+            if let Some((pattern, end)) = self.run_candidate(hay, c, run, email) {
+                return Some((c, pattern, end));
+            }
+        }
+    }
+
+    /// [`Scanner::match_at`] for a candidate inside the run, with the end of its label run
+    /// found by a cursor that only moves forward (candidates come in increasing order).
+    fn run_candidate(
+        &self,
+        hay: &[u8],
+        c: usize,
+        run: &mut RunCache,
+        email: &mut EmailMemo,
+    ) -> Option<(usize, usize)> {
+        let label_end = if run.has_pct_plus {
+            run.pct_plus_cursor = run.pct_plus_cursor.max(c);
+            while run.pct_plus_cursor < run.end && !matches!(hay[run.pct_plus_cursor], b'%' | b'+')
+            {
+                run.pct_plus_cursor += 1;
+            }
+            run.pct_plus_cursor
+        } else {
+            run.end
+        };
+        self.match_at(hay, c, run.end, label_end, email)
     }
 
     /// Positions inside the run `hay[s..e]` (after its first byte) where a match can start.
@@ -442,20 +545,6 @@ impl Scanner {
             }
         } else if next == b'\\' {
             fast::hive_suffix_starts(hay, s, e, out);
-        }
-        if fast::may_begin_sep(next, self.defanged) {
-            let mut d = s;
-            if flags & PCT_PLUS != 0 {
-                if let Some(p) = hay[s..e].iter().rposition(|&b| b == b'%' || b == b'+') {
-                    d = s + p + 1;
-                }
-            }
-            while d < e && hay[d] == b'-' {
-                d += 1;
-            }
-            if d > s && d < e {
-                out.push(d);
-            }
         }
         if flags & PCT != 0 {
             out.extend((s + 1..e).filter(|&k| hay[k] == b'%'));
@@ -489,8 +578,8 @@ impl Scanner {
     /// patterns in priority order, each decided by an exact hand check, or by a necessary
     /// condition followed by that pattern's own anchored regex.
     ///
-    /// `run_end` is the end of the `W` run holding `s` (`s` itself when `hay[s]` is not a `W`
-    /// byte) and `plain` says whether no `%` or `+` lies in `hay[s..run_end]`; with them each
+    /// `run_end` is the end of the `W` run holding `s` and `label_end` the end of the label run
+    /// from `s` (both `s` itself when `hay[s]` is not a `W` byte); with them each
     /// pattern is gated in O(1): a scheme or hive is a whole run followed by its separator, a
     /// local part needs a `.` or an `@` marker after the run, a label ends where the run does.
     fn match_at(
@@ -498,7 +587,7 @@ impl Scanner {
         hay: &[u8],
         s: usize,
         run_end: usize,
-        plain: bool,
+        label_end: usize,
         email: &mut EmailMemo,
     ) -> Option<(usize, usize)> {
         let defanged = self.defanged;
@@ -561,11 +650,6 @@ impl Scanner {
         if first == b'-' || CLASS[usize::from(first)] & fast::LABEL == 0 {
             return None;
         }
-        let label_end = if plain {
-            run_end
-        } else {
-            fast::label_run_end(hay, s)
-        };
         fast::dotted_from(hay, label_end, defanged).map(|end| (patterns::PAT_DOTTED, end))
     }
 
