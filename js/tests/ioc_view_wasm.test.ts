@@ -1,7 +1,7 @@
 /**
  * The real engines' module (static/hg_kernel.wasm, the one the Python kernel runs) through the
- * browser runtime's C-ABI wrapper (runtime/kernel.ts), with the real visualization module (js/pkg)
- * making inputs and reading outputs: every case of the shared corpus tests/cases/ioc runs through
+ * browser runtime's C-ABI wrapper (runtime/kernel.ts), on inputs written by pyarrow (as Python
+ * sends them), outputs read by the real visualization module's `ArrowTable` (js/pkg): every case of the shared corpus tests/cases/ioc runs through
  * `runOp("ioc.extract", ...)` and must give exactly what the Rust corpus test
  * (crates/hg_ops/tests/ioc_corpus.rs) demands of the native registry: the expected matches (type,
  * observable, canonical, byte span), nothing else when the case is exact, none of the absent ones.
@@ -10,6 +10,7 @@
  * except in CI.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { before, describe, it } from "node:test";
@@ -24,8 +25,36 @@ const gluePath = `${root}js/pkg/hg_wasm.js`;
 const wasmPath = `${root}js/pkg/hg_wasm_bg.wasm`;
 const kernelPath = `${root}widgets/src/huntglass/static/hg_kernel.wasm`;
 const casesDir = `${root}tests/cases/ioc`;
-const built = existsSync(gluePath) && existsSync(wasmPath) && existsSync(kernelPath);
-const skip = !built && process.env.CI !== "true" ? "js/pkg or static/hg_kernel.wasm is not built (run scripts/build.sh)" : false;
+const python = `${root}.venv/bin/python`;
+const built = existsSync(gluePath) && existsSync(wasmPath) && existsSync(kernelPath) && existsSync(python);
+const skip = !built && process.env.CI !== "true" ? "js/pkg, static/hg_kernel.wasm or .venv is missing (make setup, make build)" : false;
+
+/** One-column Utf8 tables written by pyarrow (IPC stream), in one Python run; keyed by `tableKey`. */
+function pyarrowTables(requests: [string, string[]][]): Map<string, Uint8Array> {
+  const script = [
+    "import base64, json, sys",
+    "import pyarrow as pa",
+    "out = []",
+    "for column, values in json.load(sys.stdin):",
+    "    table = pa.table({column: pa.array(values, type=pa.string())})",
+    "    sink = pa.BufferOutputStream()",
+    "    with pa.ipc.new_stream(sink, table.schema) as writer:",
+    "        writer.write_table(table)",
+    "    out.append(base64.b64encode(sink.getvalue().to_pybytes()).decode())",
+    "json.dump(out, sys.stdout)",
+  ].join("\n");
+  const result = spawnSync(python, ["-c", script], { input: JSON.stringify(requests), maxBuffer: 1 << 28, encoding: "utf8" });
+  assert.equal(result.status, 0, `pyarrow failed: ${result.stderr}`);
+  const encoded = JSON.parse(result.stdout) as string[];
+  return new Map(requests.map((request, i) => [tableKey(...request), new Uint8Array(Buffer.from(encoded[i] as string, "base64"))]));
+}
+
+function tableKey(column: string, values: string[]): string {
+  return JSON.stringify([column, values]);
+}
+
+const INDEX_TEXTS = ["see 10.0.0.1 and evil.com", "10.0.0.1 again, <script>alert(1)</script>", "nothing here", "http://evil.com/x"];
+const BIG_TEXTS = Array.from({ length: 20_000 }, (_, i) => `host${i}.example.com 10.${i % 256}.0.1`);
 
 interface Expected {
   type: string;
@@ -108,19 +137,36 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
   let ops: TablesApi;
   let kernel: HgKernel;
   let cases: Case[];
+  let tables: Map<string, Uint8Array>;
+  /** The pyarrow-written table of `values` (prepared in `before`). */
+  const textTable = (column: string, values: string[]): Uint8Array => {
+    const found = tables.get(tableKey(column, values));
+    if (!found) throw new Error(`test bug: no table prepared for ${tableKey(column, values).slice(0, 80)}`);
+    return found;
+  };
 
   before(async () => {
     const glue = (await import(pathToFileURL(gluePath).href)) as unknown as HgWasmGlue;
     reserveModule("real-tables");
     supplyWasm("real-tables", new Uint8Array(readFileSync(wasmPath)));
     const wasm = await instantiate(glue, "real-tables");
-    assert.ok(wasm.tables, "the built glue exports strings_to_ipc and ArrowTable");
+    assert.ok(wasm.tables, "the built glue exports ArrowTable");
     assert.equal((glue as unknown as Record<string, unknown>).run_op, undefined, "the visualization module carries no operations");
     ops = wasm.tables;
     supplyWasm("real-kernel", new Uint8Array(readFileSync(kernelPath)));
     kernel = await kernelFor("real-kernel");
     cases = loadCases();
     assert.ok(cases.length >= 50, `corpus too small: ${cases.length}`);
+    const plain = cases.filter((c) => c.options === undefined).map((c) => c.input);
+    tables = pyarrowTables([
+      ...cases.map((c): [string, string[]] => ["Text", [c.input]]),
+      ["Text", plain],
+      ["Text", INDEX_TEXTS],
+      ["C", ["b", "a", "b"]],
+      ["Text", ["10.0.0.1"]],
+      ["Text", ["ping 10.0.0.1"]],
+      ["Text", BIG_TEXTS],
+    ]);
   });
 
   // Same call shape as the widget: the runtime's typed wrapper, options as an object.
@@ -138,7 +184,7 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
     const failures: string[] = [];
     for (const c of cases) {
       try {
-        const input = ops.strings_to_ipc("Text", [c.input]);
+        const input = textTable("Text", [c.input]);
         const found = rowsOf(ops, run("ioc.extract", JSON.stringify({ ...(c.options ?? {}), columns: ["Text"] }), input));
         assert.ok(found.every((r) => r.source === 0 && r.column === "Text"));
         const failure = check(c, found);
@@ -152,16 +198,16 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
 
   it("finds the same matches with all default-option cases in one table, rows and columns mapped back", () => {
     const plain = cases.filter((c) => c.options === undefined);
-    const one = plain.map((c) => rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", [c.input]))));
-    const together = rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ops.strings_to_ipc("Text", plain.map((c) => c.input))));
+    const one = plain.map((c) => rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', textTable("Text", [c.input]))));
+    const together = rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', textTable("Text", plain.map((c) => c.input))));
     const expected = one.flatMap((found, row) => found.map((r) => ({ ...r, source: row })));
     assert.deepEqual(together, expected);
   });
 
   it("builds the IocView index from the output: counts per type, unique observables, rows per observable", () => {
-    const texts = ["see 10.0.0.1 and evil.com", "10.0.0.1 again, <script>alert(1)</script>", "nothing here", "http://evil.com/x"];
+    const texts = INDEX_TEXTS;
     const spec = parseSpec({ columns: ["Text"], include_paths: false });
-    const ipc = ops.strings_to_ipc("Text", texts);
+    const ipc = textTable("Text", texts);
     const out = new ops.ArrowTable(run("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
     try {
       const found = rowsOf(ops, run("ioc.extract", JSON.stringify(extractOptions(spec)), ipc));
@@ -193,7 +239,7 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
   });
 
   it("reads any table a widget receives: numbers, categories with nulls, windows of texts", () => {
-    const table = new ops.ArrowTable(ops.strings_to_ipc("C", ["b", "a", "b"]));
+    const table = new ops.ArrowTable(textTable("C", ["b", "a", "b"]));
     try {
       assert.equal(table.num_rows(), 3);
       const [labels, codes, missing] = table.categorize("C") as [string[], Uint32Array, number];
@@ -211,7 +257,7 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
   });
 
   it("throws errors naming what was wrong", () => {
-    const ipc = ops.strings_to_ipc("Text", ["10.0.0.1"]);
+    const ipc = textTable("Text", ["10.0.0.1"]);
     assert.throws(() => run("no.such", "", ipc), /unknown operation 'no.such'; available operations: ioc.extract/);
     assert.throws(() => run("ioc.extract", '{"columns":["Missing"]}', ipc), /Missing[\s\S]*Text/);
     assert.throws(() => run("ioc.extract", '{"columns":["Text"],"colour":1}', ipc), /unknown option 'colour'/);
@@ -221,10 +267,10 @@ describe("hg_kernel.wasm ioc.extract in the browser runtime over the shared corp
   });
 
   it("keeps working after errors, empty inputs and many calls (buffers and results are released)", () => {
-    const ipc = ops.strings_to_ipc("Text", ["ping 10.0.0.1"]);
+    const ipc = textTable("Text", ["ping 10.0.0.1"]);
     for (let i = 0; i < 200; i++) assert.throws(() => run("ioc.extract", { columns: ["Nope"] }, ipc), /Nope/);
     assert.throws(() => run("ioc.extract", { columns: ["Text"] }, new Uint8Array(0)));
-    const big = ops.strings_to_ipc("Text", Array.from({ length: 20_000 }, (_, i) => `host${i}.example.com 10.${i % 256}.0.1`));
+    const big = textTable("Text", BIG_TEXTS);
     const found = rowsOf(ops, run("ioc.extract", { columns: ["Text"], types: ["ipv4"] }, big));
     assert.equal(found.length, 20_000);
     assert.deepEqual(rowsOf(ops, run("ioc.extract", '{"columns":["Text"]}', ipc)).map((r) => r.observable), ["10.0.0.1"]);

@@ -1,50 +1,28 @@
-//! A columnar reader of Arrow IPC streams for widgets, and a one-column table maker.
+//! A columnar reader of Arrow IPC streams for widgets.
 //!
 //! [`ArrowTable`] reads one Arrow IPC stream (a data set a widget received, or the output of an
 //! operation run by the engines' own wasm module, `hg_kernel`) and hands JavaScript whole
 //! columns at a time (`Float64Array` numbers, string categories as labels plus `Uint32Array`
 //! codes) or single cells (`text`), so a widget pays one boundary crossing per column rather
-//! than per value, and long texts stay in wasm memory until a row is shown. [`strings_to_ipc`]
-//! makes a one-column table of JavaScript strings, for callers that hold text rather than Arrow
-//! data.
+//! than per value, and long texts stay in wasm memory until a row is shown.
 //!
 //! The operations themselves (`hg_ops`) are not linked here: the browser runs them in
 //! `hg_kernel.wasm`, loaded only by the widgets that need operations (see `js/src/runtime/kernel.ts`),
-//! so this module stays within its size budget and a Timeline never pays for the engines.
+//! so this module stays within its size budget and a Timeline never pays for the engines. Nor
+//! does it write Arrow IPC (the writer alone was 99 KB of this module): widgets only read what
+//! Python, the standalone host or an operation hands them.
 //!
 //! Input limits: those of `hg_arrow::read_ipc_stream` (rows, columns, decoded bytes, pre-flight
-//! checks) for every IPC stream read here; [`strings_to_ipc`] refuses more than
-//! [`MAX_STRINGS_BYTES`] of text.
+//! checks) for every IPC stream read here.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
 use hg_arrow::{StringColumn, Table};
 use wasm_bindgen::prelude::*;
 
 use crate::js_error;
-
-/// Largest total text [`strings_to_ipc`] accepts (Arrow's 32-bit string offsets: 2 GiB - 1).
-pub const MAX_STRINGS_BYTES: usize = i32::MAX as usize;
-
-/// A one-column Arrow IPC stream (column `column`, Utf8) holding `values` in order.
-#[wasm_bindgen]
-pub fn strings_to_ipc(column: &str, values: Vec<String>) -> Result<Vec<u8>, JsError> {
-    let total: usize = values.iter().map(String::len).sum();
-    if total > MAX_STRINGS_BYTES {
-        return Err(JsError::new(&format!(
-            "strings_to_ipc: {total} bytes of text (at most {MAX_STRINGS_BYTES} in one table)"
-        )));
-    }
-    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, true)]));
-    let array: ArrayRef = Arc::new(StringArray::from(values));
-    let batch = RecordBatch::try_new(Arc::clone(&schema), vec![array]).map_err(js_error)?;
-    hg_arrow::write_ipc_stream(&schema, &[batch]).map_err(js_error)
-}
 
 /// A decoded Arrow IPC stream whose columns JavaScript reads a whole column at a time.
 #[wasm_bindgen]

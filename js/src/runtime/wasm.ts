@@ -148,9 +148,9 @@ export function instantiate(glue: HgWasmGlue, hash: string): Promise<HgWasm> {
 
 /** The table part of `glue` when it has all of it. */
 function tablesOf(glue: HgWasmGlue): TablesApi | undefined {
-  const { strings_to_ipc, ArrowTable } = glue;
-  if (!strings_to_ipc || !ArrowTable) return undefined;
-  return { strings_to_ipc, ArrowTable };
+  const { ArrowTable } = glue;
+  if (!ArrowTable) return undefined;
+  return { ArrowTable };
 }
 
 /** This bundle's glue, registered by index.ts (kept out of this file so unit tests need no wasm). */

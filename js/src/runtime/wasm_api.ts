@@ -106,7 +106,5 @@ export interface ArrowTableApi {
  * the engines' module (kernel.ts `runOp`), never here.
  */
 export interface TablesApi {
-  /** A one-column Utf8 Arrow IPC stream of `values`. */
-  strings_to_ipc(column: string, values: string[]): Uint8Array;
   ArrowTable: new (ipc: Uint8Array) => ArrowTableApi;
 }
