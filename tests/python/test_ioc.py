@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -317,3 +318,42 @@ def test_hostile_inputs_complete() -> None:
     # A string mode call on the whole megabyte completes as well.
     assert hg.ioc.extract(one_mb_line)["ipv4"] == ["10.1.2.3"]
     assert elapsed >= 0  # completion is the property; speed is measured in bench/
+
+
+# -- kernel == native --------------------------------------------------------------------------
+
+
+def _native_binary() -> Path | None:
+    candidates = [os.environ.get("HUNTGLASS_BIN")]
+    target = os.environ.get("CARGO_TARGET_DIR")
+    candidates.append(str(Path(target) / "release" / "huntglass") if target else None)
+    candidates.append(str(CASES.parents[1] / "target" / "release" / "huntglass"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def test_kernel_equals_the_native_command_on_the_corpus(tmp_path: Path) -> None:
+    """Every default-option corpus input, one per line: the kernel's rows are the native rows."""
+    binary = _native_binary()
+    if binary is None:
+        message = "native huntglass binary not built (run `make build` or set HUNTGLASS_BIN)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    inputs = [case["input"] for _, case in CORPUS if not case.get("options")]
+    assert len(inputs) > 50
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(inputs) + "\n", encoding="utf-8")
+    completed = subprocess.run(
+        [str(binary), "ioc", "--format", "jsonl", str(corpus)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    native = [json.loads(line) for line in completed.stdout.splitlines()]
+    table = pa.table({"Text": pa.array(inputs, pa.string())})
+    kernel = _kernel.call("ioc.extract", {"columns": ["Text"]}, table).to_pylist()
+    assert len(kernel) > 100
+    assert kernel == native

@@ -1,7 +1,10 @@
 //! C-ABI wasm module exposing the huntglass operation registry to the Python kernel (run by wasmtime).
 //!
-//! Built with `cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_kernel`
+//! Built by `scripts/build.sh` (`cargo rustc --profile kernel-release --target
+//! wasm32-unknown-unknown -p hg_kernel -- -C strip=symbols` with `-C target-feature=+simd128`)
 //! into `hg_kernel.wasm` (no wasm-bindgen, no imports: the module needs nothing from its host).
+//! It is built for speed rather than size: opt-level 3 and wasm SIMD ran IoC extraction about
+//! twice as fast as the size-optimized `wasm-release` profile (`bench/ioc/results/kernel.md`).
 //! `huntglass._kernel` instantiates it once per process and calls operations with Arrow IPC
 //! stream bytes in and out, so kernel-side results are the browser's and the CLI's results,
 //! and hostile payloads are parsed inside the wasm sandbox.

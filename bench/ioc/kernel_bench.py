@@ -1,0 +1,166 @@
+"""Kernel-side (hg_kernel.wasm under wasmtime) vs native throughput of ioc.extract.
+
+Same input as the engine benchmark (crates/hg_ioc/benches/extract.rs): the 1 MB mixed corpus of
+``gen_corpus.py --seed 11 --bytes 1000000``, one record per row, all types enabled. Measured:
+
+* native op: ``Registry::call("ioc.extract")`` on the Arrow IPC of the corpus (example
+  ``crates/hg_ops/examples/ioc_throughput.rs``, release build), and the bare engine loop;
+* kernel op: ``huntglass._kernel.call("ioc.extract", ...)`` on the same table (IPC write, copy
+  into wasm memory, the op in wasmtime, copy out, IPC read);
+* kernel DataFrame mode: ``hg.ioc.extract(df, columns=["Text"], include_paths=True)`` from a
+  pandas DataFrame to a pandas DataFrame (conversion, batching, ``Input`` column included).
+
+Native and kernel runs are interleaved in rounds so that load from other processes on the
+machine affects both alike; medians are reported. Writes ``results/kernel.md``.
+
+Usage: python bench/ioc/kernel_bench.py [--rounds 3] [--runs 5]
+Needs ``make build`` (hg_kernel.wasm) and cargo. Build both from the same sources: the IoC counts
+of the two must agree (checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "widgets" / "src"))
+
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+import huntglass as hg  # noqa: E402
+from huntglass import _kernel  # noqa: E402
+
+
+def corpus(target: Path) -> Path:
+    text = target / "hg_ioc_bench_corpus_seed11.txt"
+    if not text.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "ioc" / "gen_corpus.py"),
+                "--seed",
+                "11",
+                "--bytes",
+                "1000000",
+                "--out",
+                str(target / "hg_ioc_bench_corpus_seed11.jsonl"),
+                "--text-out",
+                str(text),
+            ],
+            check=True,
+        )
+    return text
+
+
+def build_native(target: Path) -> Path:
+    """Build the native example once (so that every round runs the same binary)."""
+    subprocess.run(
+        ["cargo", "build", "--release", "-q", "-p", "hg_ops", "--example", "ioc_throughput"],
+        check=True,
+        cwd=ROOT,
+    )
+    return target / "release" / "examples" / "ioc_throughput"
+
+
+def native(binary: Path, text: Path, runs: int) -> dict:
+    out = subprocess.run(
+        [str(binary), str(text), str(runs)], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed(fn, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--native-binary",
+        type=Path,
+        help="a built ioc_throughput example (default: build it from this checkout)",
+    )
+    args = parser.parse_args()
+
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    target.mkdir(parents=True, exist_ok=True)
+    text = corpus(target)
+    binary = args.native_binary or build_native(target)
+    lines = text.read_text(encoding="utf-8").splitlines()
+    size = sum(len(line.encode("utf-8")) + 1 for line in lines)
+    table = pa.table({"Text": pa.array(lines, pa.string())})
+    frame = pd.DataFrame({"Text": lines})
+    options = {"columns": ["Text"]}
+
+    load_started = time.perf_counter()
+    first = _kernel.call("ioc.extract", options, table)  # loads (or compiles) the module
+    load_seconds = time.perf_counter() - load_started
+
+    native_op, native_engine, kernel_op, kernel_df = [], [], [], []
+    found = first.num_rows
+    for _ in range(args.rounds):
+        n = native(binary, text, args.runs)
+        assert n["bytes"] == size, (n["bytes"], size)
+        assert n["iocs"] == found, f"native found {n['iocs']}, kernel {found}"
+        native_op.append(n["op_seconds"])
+        native_engine.append(n["engine_seconds"])
+        kernel_op += timed(lambda: _kernel.call("ioc.extract", options, table), args.runs)
+        kernel_df += timed(
+            lambda: hg.ioc.extract(frame, columns=["Text"], include_paths=True), args.runs
+        )
+    rows = [
+        ("native engine (hg_ioc loop, no Arrow)", statistics.median(native_engine)),
+        ("native op (hg_ops ioc.extract, Arrow in/out)", statistics.median(native_op)),
+        ("kernel op (_kernel.call, wasmtime)", statistics.median(kernel_op)),
+        ("kernel DataFrame mode (hg.ioc.extract, pandas in/out)", statistics.median(kernel_df)),
+    ]
+    base = rows[1][1]
+    wasm = _kernel.kernel_path()
+    lines_md = [
+        "# IoC extraction: kernel-side (wasmtime) vs native",
+        "",
+        f"Corpus: `gen_corpus.py --seed 11 --bytes 1000000` ({size:,} bytes, {len(lines):,} "
+        f"records, {found:,} IoCs, all types), as in `crates/hg_ioc/benches/extract.rs`. "
+        f"Medians of {args.rounds} interleaved rounds of {args.runs} runs. Regenerate with "
+        "`python bench/ioc/kernel_bench.py` after `make build`.",
+        "",
+        "| path | median s | MB/s | vs native op |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds in rows:
+        lines_md.append(
+            f"| {name} | {seconds:.4f} | {size / seconds / 1e6:.2f} | {base / seconds:.2f}x |"
+        )
+    load = os.getloadavg()
+    lines_md += [
+        "",
+        f"hg_kernel.wasm: {wasm.stat().st_size:,} bytes; first call in this process (load or "
+        f"compile the module, then run): {load_seconds:.2f} s.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work "
+        f"(load average {load[0]:.1f} at the end), Python {platform.python_version()}, "
+        f"wasmtime-py {_kernel._wasmtime_version()}. Date {time.strftime('%Y-%m-%d')}.",
+        "",
+    ]
+    out = ROOT / "bench" / "ioc" / "results" / "kernel.md"
+    out.write_text("\n".join(lines_md), encoding="utf-8")
+    print("\n".join(lines_md))
+
+
+if __name__ == "__main__":
+    main()
