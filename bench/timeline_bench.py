@@ -45,6 +45,7 @@ from huntglass._html import STATE_KEYS  # noqa: E402
 STATIC = ROOT / "widgets/src/huntglass/static"
 REF_PYTHON = ROOT / ".venv-ref/bin/python"
 RESULTS = HERE / "results"
+LOAD_AT_START = Path("/proc/loadavg").read_text().split()[0]
 LABELS = {10_000: "10k", 100_000: "100k", 1_000_000: "1M", 10_000_000: "10M"}
 
 
@@ -166,6 +167,10 @@ def machine_info(chromium: str) -> dict[str, str]:
         cwd=ROOT,
     ).stdout.strip()
     return {
+        "load_average": LOAD_AT_START
+        + " at the start, "
+        + Path("/proc/loadavg").read_text().split()[0]
+        + " at the end (1-minute load; the machine is shared)",
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit,
         "cpu": f"{cpu}, {os.cpu_count()} cores",
@@ -215,7 +220,7 @@ def write_report(results: dict[str, Any]) -> Path:
         "",
         f"Machine: {info['cpu']}, {info['memory']} RAM; {info['os']}; Python {info['python']}; "
         f"Chromium {info['chromium']}; node {info['node']}; reference {info['reference']}. "
-        f"Date {info['date']}, commit {info['commit']}.",
+        f"Date {info['date']}, commit {info['commit']}. Load average {info['load_average']}.",
         "",
         "## huntglass at 1,000,000 events",
         "",
