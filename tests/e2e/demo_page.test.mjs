@@ -1,7 +1,8 @@
 // The demo page of `huntglass serve` in Debian's chromium: the Timeline of the built-in scenario
 // paints, wheel zoom changes the visible range, and hovering the scenario's event whose CommandLine
 // holds `<img src=x onerror=alert(1)>` shows that markup as tooltip text without running it.
-// Also saves the README picture (docs/img/timeline.png).
+// Also saves a picture of the widget: tests/e2e/out/timeline.png, or the README picture
+// (docs/img/timeline.png) when HG_UPDATE_README_IMG=1, so a test run leaves tracked files alone.
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -27,7 +28,10 @@ import {
 import { spawnSync } from "node:child_process";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
-const SCREENSHOT = path.join(ROOT, "docs/img/timeline.png");
+const SCREENSHOT = path.join(
+  ROOT,
+  process.env.HG_UPDATE_README_IMG === "1" ? "docs/img/timeline.png" : "tests/e2e/out/timeline.png",
+);
 
 /**
  * Where the built-in scenario holds the hostile command line: generates the scenario with the same
