@@ -48,22 +48,24 @@ ensure_venv() {
   fi
 }
 
-# Installs the huntglass package from widgets/ in editable mode unless it is already importable
-# from this checkout.
+# Installs the huntglass package from widgets/ in editable mode unless it is already installed
+# from this checkout with the same pyproject.toml (its dependencies change with it).
 ensure_editable_widgets() {
-  local venv="$1" location
+  local venv="$1" location stamp="$1/.hg-widgets.sha256" want
+  want="$(hash_of widgets/pyproject.toml)"
   # pip records where an editable install came from in direct_url.json.
   location="$("$venv/bin/python" -c '
 import importlib.metadata as m, json
 print(json.loads(m.distribution("huntglass").read_text("direct_url.json"))["url"])' 2>/dev/null || true)"
-  if [[ "$location" == "file://$ROOT/widgets" ]]; then
-    say "$venv: huntglass already installed from widgets/ (editable)"
+  if [[ "$location" == "file://$ROOT/widgets" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    say "$venv: huntglass already installed from widgets/ (editable, pyproject unchanged)"
   elif [[ ! -f widgets/pyproject.toml ]]; then
     say "$venv: widgets/pyproject.toml missing; cannot install the huntglass package" >&2
     return 1
   else
     say "$venv: pip install -e widgets"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e widgets
+    echo "$want" >"$stamp"
   fi
 }
 
