@@ -48,10 +48,15 @@ ensure_venv() {
   fi
 }
 
-# Installs the huntglass package from widgets/ in editable mode unless it is already installed
-# from this checkout with the same pyproject.toml (its dependencies change with it).
+# Installs the huntglass package from widgets/ in editable mode (with its dependencies) unless it is
+# already installed from this checkout and widgets/pyproject.toml is unchanged since (stamp).
 ensure_editable_widgets() {
-  local venv="$1" location stamp="$1/.hg-widgets.sha256" want
+  local venv="$1" location
+  local stamp="$venv/.hg-widgets.sha256" want
+  if [[ ! -f widgets/pyproject.toml ]]; then
+    say "$venv: widgets/pyproject.toml missing; cannot install the huntglass package" >&2
+    return 1
+  fi
   want="$(hash_of widgets/pyproject.toml)"
   # pip records where an editable install came from in direct_url.json.
   location="$("$venv/bin/python" -c '
@@ -59,9 +64,6 @@ import importlib.metadata as m, json
 print(json.loads(m.distribution("huntglass").read_text("direct_url.json"))["url"])' 2>/dev/null || true)"
   if [[ "$location" == "file://$ROOT/widgets" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     say "$venv: huntglass already installed from widgets/ (editable, pyproject unchanged)"
-  elif [[ ! -f widgets/pyproject.toml ]]; then
-    say "$venv: widgets/pyproject.toml missing; cannot install the huntglass package" >&2
-    return 1
   else
     say "$venv: pip install -e widgets"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e widgets
