@@ -266,6 +266,23 @@ const EXTRACTOR_CACHE_SIZE: usize = 8;
 
 static EXTRACTORS: Mutex<Vec<(ExtractorKey, Arc<IocExtractor>)>> = Mutex::new(Vec::new());
 
+/// The cached extractor with every type and paths on, as `ioc.validate` and `ioc.type_of` use it.
+fn all_types_extractor(
+    op: &OpInfo,
+    defanged: Option<bool>,
+    ignore_tlds: Option<bool>,
+) -> Result<Arc<IocExtractor>, OpError> {
+    extractor(
+        op,
+        ExtractorKey {
+            types: None,
+            include_paths: true,
+            defanged: defanged.unwrap_or(true),
+            ignore_tlds: ignore_tlds.unwrap_or(false),
+        },
+    )
+}
+
 fn extractor(op: &OpInfo, key: ExtractorKey) -> Result<Arc<IocExtractor>, OpError> {
     {
         let cache = EXTRACTORS.lock().unwrap_or_else(|p| p.into_inner());
@@ -508,15 +525,7 @@ impl Operation for ValidateOp {
         let opts: ValidateOptions = parse_options(op, options)?;
         let type_name = opts.ioc_type.unwrap_or_default();
         let wanted = resolve_types(op, "ioc_type", std::slice::from_ref(&type_name))?;
-        let extractor = extractor(
-            op,
-            ExtractorKey {
-                types: None,
-                include_paths: true,
-                defanged: opts.defanged.unwrap_or(true),
-                ignore_tlds: opts.ignore_tlds.unwrap_or(false),
-            },
-        )?;
+        let extractor = all_types_extractor(op, opts.defanged, opts.ignore_tlds)?;
         let column = opts.column.unwrap_or_else(|| "Value".to_string());
         map_column(
             op,
@@ -546,15 +555,7 @@ impl Operation for TypeOfOp {
     fn run(&self, options: &[u8], input: &[u8]) -> Result<Vec<u8>, OpError> {
         let op = &TYPE_OF_INFO;
         let opts: TypeOfOptions = parse_options(op, options)?;
-        let extractor = extractor(
-            op,
-            ExtractorKey {
-                types: None,
-                include_paths: true,
-                defanged: opts.defanged.unwrap_or(true),
-                ignore_tlds: opts.ignore_tlds.unwrap_or(false),
-            },
-        )?;
+        let extractor = all_types_extractor(op, opts.defanged, opts.ignore_tlds)?;
         let column = opts.column.unwrap_or_else(|| "Value".to_string());
         map_column(
             op,
