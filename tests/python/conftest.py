@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "msticpy-testdata"
 
@@ -35,3 +39,40 @@ def processes():
     if not path.is_file():
         pytest.skip(f"reference sample data not found at {path}")
     return pd.read_csv(path, index_col=0)
+
+
+def native_binary() -> Path | None:
+    """The native `huntglass` command: $HUNTGLASS_BIN, then $CARGO_TARGET_DIR, then target/."""
+    candidates = [os.environ.get("HUNTGLASS_BIN")]
+    target = os.environ.get("CARGO_TARGET_DIR")
+    candidates.append(str(Path(target) / "release" / "huntglass") if target else None)
+    candidates.append(str(ROOT / "target" / "release" / "huntglass"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def huntglass_bin() -> Path:
+    """The native binary; a failure under CI (make test builds it first), a skip elsewhere."""
+    binary = native_binary()
+    if binary is None:
+        message = "native huntglass binary not built (run `make build` or set HUNTGLASS_BIN)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def demo_scenario(huntglass_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in scenario written once per test session by `huntglass demo-data`."""
+    directory = tmp_path_factory.mktemp("demo-data")
+    subprocess.run(
+        [str(huntglass_bin), "demo-data", "--out", str(directory)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return directory

@@ -323,25 +323,11 @@ def test_hostile_inputs_complete() -> None:
 # -- kernel == native --------------------------------------------------------------------------
 
 
-def _native_binary() -> Path | None:
-    candidates = [os.environ.get("HUNTGLASS_BIN")]
-    target = os.environ.get("CARGO_TARGET_DIR")
-    candidates.append(str(Path(target) / "release" / "huntglass") if target else None)
-    candidates.append(str(CASES.parents[1] / "target" / "release" / "huntglass"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
-def test_kernel_equals_the_native_command_on_the_corpus(tmp_path: Path) -> None:
+def test_kernel_equals_the_native_command_on_the_corpus(
+    tmp_path: Path, huntglass_bin: Path
+) -> None:
     """Every default-option corpus input, one per line: the kernel's rows are the native rows."""
-    binary = _native_binary()
-    if binary is None:
-        message = "native huntglass binary not built (run `make build` or set HUNTGLASS_BIN)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = huntglass_bin
     inputs = [case["input"] for _, case in CORPUS if not case.get("options")]
     assert len(inputs) > 50
     corpus = tmp_path / "corpus.txt"
