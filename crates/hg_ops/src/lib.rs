@@ -22,6 +22,8 @@
 //!   (`IoCType, Observable, Canonical, SourceIndex, Column, Start, End`); see [`ioc`].
 //! - `ioc.validate`: per row, whether the whole value is one indicator of a given type.
 //! - `ioc.type_of`: per row, the type of the whole value (`unknown` when it is none).
+//! - `sessions.build`, `sessions.train`, `sessions.score`: sessionizing events and scoring
+//!   session rarity with a Markov-chain model; see [`sessions`].
 //!
 //! `validate` and `type_of` are operations (rather than separate functions) so that every front
 //! door reaches them through the same single entry point; they are vectorized over a column, and
@@ -36,6 +38,7 @@
 //! The engines themselves are linear in their input (see `hg_ioc`).
 
 pub mod ioc;
+pub mod sessions;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -176,6 +179,9 @@ impl Registry {
                 Box::new(ioc::ExtractOp),
                 Box::new(ioc::ValidateOp),
                 Box::new(ioc::TypeOfOp),
+                Box::new(sessions::BuildOp),
+                Box::new(sessions::TrainOp),
+                Box::new(sessions::ScoreOp),
             ],
         }
     }
