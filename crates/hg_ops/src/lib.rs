@@ -22,6 +22,9 @@
 //!   (`IoCType, Observable, Canonical, SourceIndex, Column, Start, End`); see [`ioc`].
 //! - `ioc.validate`: per row, whether the whole value is one indicator of a given type.
 //! - `ioc.type_of`: per row, the type of the whole value (`unknown` when it is none).
+//! - `decode.unpack`: encoded content of a string column decoded recursively within limits, one
+//!   output row per layer (the reference's base64-unpacking columns plus the chain, limits and,
+//!   with `iocs`, each layer's indicators); see [`decode`].
 //! - `sessions.build`, `sessions.train`, `sessions.score`: sessionizing events and scoring
 //!   session rarity with a Markov-chain model; see [`sessions`].
 //!
@@ -37,6 +40,7 @@
 //! buffer passes [`MAX_OUTPUT_BATCH_BYTES`] (Arrow's 32-bit string offsets can never overflow).
 //! The engines themselves are linear in their input (see `hg_ioc`).
 
+pub mod decode;
 pub mod ioc;
 pub mod sessions;
 
@@ -182,6 +186,7 @@ impl Registry {
                 Box::new(sessions::BuildOp),
                 Box::new(sessions::TrainOp),
                 Box::new(sessions::ScoreOp),
+                Box::new(decode::UnpackOp),
             ],
         }
     }
