@@ -3,15 +3,19 @@
 ``import huntglass as hg`` registers the ``hg`` accessor on pandas DataFrames (and on polars
 DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_values(...)``,
 ``df.hg.timeline_duration(...)``, ``df.hg.ioc(columns=[...])``,
-``df.hg.ioc_view(columns=[...])``. ``hg.ioc`` extracts indicators in the kernel
-(``hg.ioc.extract``, ``hg.ioc.validate``, ``hg.ioc.type_of``).
+``df.hg.ioc_view(columns=[...])``, ``df.hg.sessions(...)``, ``df.hg.session_rarity(...)``.
+``hg.ioc`` extracts indicators in the kernel (``hg.ioc.extract``, ``hg.ioc.validate``,
+``hg.ioc.type_of``); ``hg.sessions`` groups events into sessions and scores their rarity
+(``hg.sessions.build``, ``hg.sessions.train``, ``hg.sessions.score``), shown by
+``hg.SessionRarity``.
 """
 
-from . import demo, ioc
+from . import demo, ioc, sessions
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
 from .ioc_view import IocView, ioc_view
+from .session_rarity import SessionRarity, session_rarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
 __version__ = "0.1.0"
@@ -20,12 +24,15 @@ __all__ = [
     "AssetsMissingError",
     "HgWidget",
     "IocView",
+    "SessionRarity",
     "Timeline",
     "__version__",
     "demo",
     "ioc",
     "ioc_view",
     "save_html",
+    "session_rarity",
+    "sessions",
     "timeline",
     "timeline_duration",
     "timeline_values",

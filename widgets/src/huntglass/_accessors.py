@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 
 from . import ioc as _ioc
+from . import sessions as _sessions
 from .ioc_view import IocView
+from .session_rarity import SessionRarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
 
@@ -43,6 +45,14 @@ class HgFrameMethods:
     def ioc_view(self, columns: str | list[str], **kwargs: Any) -> IocView:
         """IocView of ``columns``: IoCs highlighted, counts per type, unique observables."""
         return IocView(self._frame, columns, **kwargs)
+
+    def sessions(self, **kwargs: Any) -> Any:
+        """Sessions of these events (see :func:`huntglass.sessions.build` for the keywords)."""
+        return _sessions.build(self._frame, **kwargs)
+
+    def session_rarity(self, user_identifier_cols: str | list[str], **kwargs: Any) -> SessionRarity:
+        """SessionRarity of these events (see :class:`huntglass.SessionRarity`)."""
+        return SessionRarity(self._frame, user_identifier_cols, **kwargs)
 
 
 _registered = False
