@@ -13,6 +13,7 @@ import { attachModel } from "./runtime/protocol.js";
 import type { AnyModel } from "./runtime/types.js";
 import { registerGlue, type HgWasmGlue } from "./runtime/wasm.js";
 import { renderIocView } from "./widgets/ioc_view.js";
+import { renderQueryBrowser } from "./widgets/query_browser.js";
 import { renderSessionRarity } from "./widgets/session_rarity.js";
 import { renderTimeline } from "./widgets/timeline.js";
 
@@ -31,6 +32,7 @@ type Renderer = (model: AnyModel, el: HTMLElement) => () => void;
 const renderers: Record<string, Renderer> = {
   timeline: renderTimeline,
   ioc_view: renderIocView,
+  query_browser: renderQueryBrowser,
   session_rarity: renderSessionRarity,
 };
 
