@@ -142,6 +142,46 @@ function iocSection(id, table, column, title, options = {}) {
   });
 }
 
+/**
+ * QueryBrowser over the proxy's `local` provider: the library comes from /api/queries and queries
+ * run through /api/query, both with the page's HttpOnly token cookie (set when the page is opened
+ * through the URL `huntglass serve` prints).
+ */
+async function queriesSection() {
+  const el = document.getElementById("queries-widget");
+  if (!el) return;
+  let provider;
+  try {
+    const response = await fetch("/api/queries?provider=local", { credentials: "same-origin" });
+    if (response.status === 401) {
+      throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to run queries");
+    }
+    if (!response.ok) throw new Error(`the query library could not be loaded (HTTP ${response.status})`);
+    provider = (await response.json()).providers[0];
+  } catch (error) {
+    const message = document.createElement("p");
+    message.className = "widget-error";
+    message.setAttribute("data-hg-role", "error");
+    message.textContent = error instanceof Error ? error.message : String(error);
+    el.replaceChildren(message);
+    return;
+  }
+  return mountSection("queries", {
+    datasets: {},
+    state: {
+      _kind: "query_browser",
+      query: "WindowsSecurity.list_host_processes",
+      spec: {
+        provider: provider.name,
+        raw_language: provider.raw_language,
+        families: provider.families,
+        api: "same-origin",
+        height: 480,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -149,4 +189,5 @@ await iocSection("ioc-commands", "SecurityEvent", "CommandLine", "Indicators in 
   include_paths: true,
 });
 await iocSection("ioc-proxy", "CommonSecurityLog", "RequestURL", "Indicators in proxy requests (CommonSecurityLog.RequestURL)");
+await queriesSection();
 globalThis.__huntglassDemo = { mounted };
