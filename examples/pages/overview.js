@@ -5,7 +5,7 @@
 import { mountStandalone } from "/static/widget.js";
 
 const WASM_URL = "/static/hg_wasm_bg.wasm";
-/** The engines' module: only the IoC sections (they run operations) load it. */
+/** The engines' module: only the sections that run operations (IoC, sessions) load it. */
 const KERNEL_URL = "/static/hg_kernel.wasm";
 const THEMES = ["auto", "light", "dark"];
 const THEME_KEY = "huntglass-demo-theme";
@@ -182,6 +182,36 @@ async function queriesSection() {
   });
 }
 
+/**
+ * SessionRarity of the scenario's Office 365 activity: sessions per user and client address (20 min
+ * sessions, 2 min gaps) scored on operation pairs, in the page, by hg_kernel.wasm.
+ */
+function sessionsSection() {
+  return mountSection("sessions", {
+    kernel: KERNEL_URL,
+    datasets: { OfficeActivity: "/data/OfficeActivity.arrow" },
+    state: {
+      _kind: "session_rarity",
+      spec: {
+        dataset: "OfficeActivity",
+        user_identifier_cols: ["UserId", "ClientIP"],
+        time_col: "TimeGenerated",
+        max_session_time_mins: 20,
+        max_event_separation_mins: 2,
+        event_col: "Operation",
+        params_col: "Parameters",
+        color_by: "UserId",
+        window_length: 2,
+        use_start_end_tokens: true,
+        use_geo_mean: false,
+        threshold: null,
+        title: "Office 365 sessions by rarity (OfficeActivity, by UserId and ClientIP)",
+        height: 380,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -190,4 +220,5 @@ await iocSection("ioc-commands", "SecurityEvent", "CommandLine", "Indicators in 
 });
 await iocSection("ioc-proxy", "CommonSecurityLog", "RequestURL", "Indicators in proxy requests (CommonSecurityLog.RequestURL)");
 await queriesSection();
+await sessionsSection();
 globalThis.__huntglassDemo = { mounted };
