@@ -260,6 +260,18 @@ fn text(
 }
 
 /// Cuts a label to at most `max_chars` characters, ending with `…` when cut.
+/// Vertical step between rows of reference-marker labels (CSS px).
+const MARKER_LABEL_ROW: f64 = 12.0;
+/// Most rows of reference-marker labels stacked at the top of the plot.
+const MAX_MARKER_LABEL_ROWS: usize = 8;
+
+/// Width of `text` in [`SMALL_FONT`], estimated without a text engine (the canvas measures text in
+/// the browser, but layout happens here): 10 px sans-serif averages under 6 px per character, so
+/// this errs on the wide side and labels never collide.
+fn estimated_small_text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * 6.0
+}
+
 fn fit_label(label: &str, max_chars: usize) -> String {
     if label.chars().count() <= max_chars {
         return label.to_string();
@@ -1168,9 +1180,15 @@ impl TimelineChart {
             }
         }
 
-        // Reference markers.
+        // Reference markers: every line is drawn; labels go to the first row where they do not
+        // overlap a label to their left, and a label that finds no free row is left out (its line
+        // stays) rather than drawn over another one.
         raster.set_clip(px0, py0, px1, py1);
-        for (i, m) in self.spec.ref_markers.iter().enumerate() {
+        let label_rows =
+            ((plot.h - 6.0) / MARKER_LABEL_ROW).clamp(1.0, MAX_MARKER_LABEL_ROWS as f64) as usize;
+        let mut row_ends = vec![f64::NEG_INFINITY; label_rows];
+        let mut visible: Vec<(f64, &str)> = Vec::with_capacity(self.spec.ref_markers.len());
+        for m in &self.spec.ref_markers {
             let x = scale_css.x(ms_to_ns(m.time_ms));
             if x < plot.x || x > plot.right() {
                 continue;
@@ -1187,17 +1205,26 @@ impl TimelineChart {
                 th.reference.with_alpha(220),
             );
             if !m.label.is_empty() {
-                let y = plot.y + 3.0 + (i % 8) as f64 * 12.0;
-                frame.texts.push(text(
-                    x + 3.0,
-                    y,
-                    format!("< {}", fit_label(&m.label, 60)),
-                    Align::Left,
-                    Baseline::Top,
-                    th.reference,
-                    SMALL_FONT,
-                ));
+                visible.push((x, &m.label));
             }
+        }
+        visible.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (x, label) in visible {
+            let label = format!("< {}", fit_label(label, 60));
+            let width = estimated_small_text_width(&label);
+            let Some(row) = row_ends.iter().position(|&end| end + 4.0 <= x) else {
+                continue;
+            };
+            row_ends[row] = x + 3.0 + width;
+            frame.texts.push(text(
+                x + 3.0,
+                plot.y + 3.0 + row as f64 * MARKER_LABEL_ROW,
+                label,
+                Align::Left,
+                Baseline::Top,
+                th.reference,
+                SMALL_FONT,
+            ));
         }
         raster.reset_clip();
 

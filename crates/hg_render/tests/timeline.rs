@@ -616,3 +616,39 @@ fn colour_categories_in_one_pixel_column_composite_like_overdrawn_marks() {
         );
     }
 }
+
+#[test]
+fn close_reference_marker_labels_take_separate_rows_and_never_overlap() {
+    // Twelve alerts a minute apart: far closer than a label is wide.
+    let markers: Vec<String> = (0..12)
+        .map(|i| {
+            let t = (T0 + (600 + 60 * i) * SEC) as f64 / 1e6;
+            format!(r#"{{"time_ms": {t}, "label": "Suspicious alert number {i}"}}"#)
+        })
+        .collect();
+    let mut c = chart(
+        &format!(r#", "ref_markers": [{}]"#, markers.join(",")),
+        &small(),
+    );
+    let frame = c.render().unwrap();
+    let labels: Vec<_> = frame
+        .texts
+        .iter()
+        .filter(|t| t.text.starts_with("< Suspicious"))
+        .collect();
+    assert!(labels.len() >= 2, "some labels are drawn: {}", labels.len());
+    assert!(labels.len() < 12, "the ones with no free row are left out");
+    for (i, a) in labels.iter().enumerate() {
+        for b in &labels[i + 1..] {
+            let same_row = (a.y - b.y).abs() < 1.0;
+            let (left, right) = if a.x <= b.x { (a, b) } else { (b, a) };
+            let left_end = left.x + left.text.chars().count() as f64 * 6.0;
+            assert!(
+                !same_row || left_end <= right.x,
+                "{:?} overlaps {:?}",
+                left.text,
+                right.text
+            );
+        }
+    }
+}
