@@ -1,0 +1,629 @@
+//! Parent linking and the forest: nodes, parents, children, tree order and the utilities.
+
+use std::collections::HashMap;
+
+use hg_arrow::Table;
+
+use crate::input::{names_match, read_times, IdColumn, IdInterner, NameInfo, NameTable, RawId};
+use crate::schema::ProcSchema;
+use crate::{BuildOptions, ProcTreeError, SchemaChoice, MAX_CANDIDATES, MAX_DEPTH, MAX_ROWS};
+
+/// No node.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Tolerance when a child records its parent's creation time (Defender): 1 ms.
+const PARENT_TIME_TOLERANCE_NS: i64 = 1_000_000;
+
+/// A parent that the events name but do not contain.
+#[derive(Debug, Clone)]
+pub(crate) struct Placeholder {
+    /// Its id as the first child wrote it.
+    pub(crate) id: Option<RawId>,
+    /// Its name as the first child wrote it (`None` when the schema has no parent name).
+    pub(crate) name: Option<String>,
+    /// The input row of its first child (for copying the host value).
+    pub(crate) first_child_row: u32,
+}
+
+/// A process forest built from process-creation events.
+///
+/// Nodes `0..processes()` are the kept input rows (in input order); the rest are placeholder
+/// parents. A node's `source_index` is its input row, or `input_rows + k` for the k-th
+/// placeholder.
+#[derive(Debug, Clone)]
+pub struct ProcessForest {
+    pub(crate) schema: ProcSchema,
+    pub(crate) input_rows: usize,
+    /// Input row of each kept process.
+    pub(crate) rows: Vec<u32>,
+    pub(crate) placeholders: Vec<Placeholder>,
+    pub(crate) parent: Vec<u32>,
+    pub(crate) orphan: Vec<bool>,
+    /// Ordering time (ns; `i64::MIN` for a process without a time; a placeholder takes its
+    /// earliest child's).
+    pub(crate) time: Vec<i64>,
+    pub(crate) time_valid: Vec<bool>,
+    pub(crate) child_start: Vec<u32>,
+    pub(crate) child_list: Vec<u32>,
+    pub(crate) roots: Vec<u32>,
+    /// Pre-order (roots by time, children by time).
+    pub(crate) order: Vec<u32>,
+    pub(crate) depth: Vec<u32>,
+    pub(crate) name_lc: Vec<Option<u32>>,
+    pub(crate) names: NameTable,
+    pub(crate) ids: Vec<Option<RawId>>,
+    pub(crate) duplicates: usize,
+    pub(crate) filtered: usize,
+}
+
+impl ProcessForest {
+    /// The schema used (resolved against the input's columns).
+    pub fn schema(&self) -> &ProcSchema {
+        &self.schema
+    }
+
+    /// Number of nodes: processes plus placeholders.
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+
+    /// Whether the forest has no node.
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_empty()
+    }
+
+    /// Number of input processes kept (after the event filter and duplicate removal).
+    pub fn processes(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Number of placeholder parents.
+    pub fn placeholders(&self) -> usize {
+        self.placeholders.len()
+    }
+
+    /// Input rows dropped as exact duplicates of an earlier event.
+    pub fn duplicates_dropped(&self) -> usize {
+        self.duplicates
+    }
+
+    /// Input rows dropped by the schema's event filter (not process creations).
+    pub fn filtered_out(&self) -> usize {
+        self.filtered
+    }
+
+    /// The input row of a process node (`None` for a placeholder).
+    pub fn input_row(&self, node: usize) -> Option<usize> {
+        self.rows.get(node).map(|r| *r as usize)
+    }
+
+    /// The node's `source_index`: its input row, or `input_rows + k` for placeholder k.
+    pub fn source_index(&self, node: usize) -> usize {
+        match self.rows.get(node) {
+            Some(r) => *r as usize,
+            None => self.input_rows + (node - self.rows.len()),
+        }
+    }
+
+    /// The node with this `source_index`, if any.
+    pub fn node_of_source_index(&self, source_index: usize) -> Option<usize> {
+        if source_index >= self.input_rows {
+            let k = source_index - self.input_rows;
+            return (k < self.placeholders.len()).then(|| self.rows.len() + k);
+        }
+        // Rows are kept in input order, so a binary search finds the node.
+        self.rows.binary_search(&(source_index as u32)).ok()
+    }
+
+    /// Whether the node is a placeholder parent.
+    pub fn is_placeholder(&self, node: usize) -> bool {
+        node >= self.rows.len()
+    }
+
+    /// Whether the process names a parent the events do not contain (a placeholder stands in
+    /// for it unless `infer_parents` is off), or its parent link was cut to break a cycle.
+    pub fn is_orphan(&self, node: usize) -> bool {
+        self.orphan[node]
+    }
+
+    /// The parent node.
+    pub fn parent(&self, node: usize) -> Option<usize> {
+        let p = self.parent[node];
+        (p != NONE).then_some(p as usize)
+    }
+
+    /// The children, oldest first.
+    pub fn children(&self, node: usize) -> &[u32] {
+        &self.child_list[self.child_start[node] as usize..self.child_start[node + 1] as usize]
+    }
+
+    /// The roots, oldest first.
+    pub fn roots(&self) -> &[u32] {
+        &self.roots
+    }
+
+    /// All nodes in tree order (pre-order: each root, then its subtrees oldest first).
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+
+    /// Number of ancestors (0 for a root).
+    pub fn depth(&self, node: usize) -> usize {
+        self.depth[node] as usize
+    }
+
+    /// The ordering time of a node (ns), `None` for a process without a time and for a
+    /// placeholder (its real creation time is unknown).
+    pub fn time_ns(&self, node: usize) -> Option<i64> {
+        (node < self.rows.len() && self.time_valid[node]).then(|| self.time[node])
+    }
+
+    /// The root of the node's tree.
+    pub fn root(&self, node: usize) -> usize {
+        let mut n = node;
+        while let Some(p) = self.parent(n) {
+            n = p;
+        }
+        n
+    }
+
+    /// The ancestors from the parent up to the root.
+    pub fn ancestors(&self, node: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut n = node;
+        while let Some(p) = self.parent(n) {
+            out.push(p);
+            n = p;
+        }
+        out
+    }
+
+    /// The descendants in tree order, at most `max_levels` levels down (`None`: all).
+    pub fn descendants(&self, node: usize, max_levels: Option<usize>) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(u32, usize)> =
+            self.children(node).iter().rev().map(|&c| (c, 1)).collect();
+        while let Some((n, level)) = stack.pop() {
+            out.push(n as usize);
+            if max_levels.is_none_or(|m| level < m) {
+                stack.extend(
+                    self.children(n as usize)
+                        .iter()
+                        .rev()
+                        .map(|&c| (c, level + 1)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The other children of the node's parent, oldest first (other roots for a root).
+    pub fn siblings(&self, node: usize) -> Vec<usize> {
+        let pool: &[u32] = match self.parent(node) {
+            Some(p) => self.children(p),
+            None => &self.roots,
+        };
+        pool.iter()
+            .map(|&n| n as usize)
+            .filter(|&n| n != node)
+            .collect()
+    }
+}
+
+fn resolve_schema(table: &Table, choice: &SchemaChoice) -> Result<ProcSchema, ProcTreeError> {
+    let columns = table.column_names();
+    match choice {
+        SchemaChoice::Detect => ProcSchema::detect(&columns),
+        SchemaChoice::Named(name) => ProcSchema::named(name)?.resolve(&columns),
+        SchemaChoice::Mapping(map) => ProcSchema::from_mapping(map)?.resolve(&columns),
+        SchemaChoice::Schema(schema) => schema.resolve(&columns),
+    }
+}
+
+/// Which rows the schema's event filter keeps.
+fn event_filter(table: &Table, schema: &ProcSchema) -> Result<Option<Vec<bool>>, ProcTreeError> {
+    let (Some(column), Some(value)) = (&schema.event_id_column, &schema.event_id_identifier) else {
+        return Ok(None);
+    };
+    let cats = table.categorize(column)?;
+    let matching: Vec<bool> = cats
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| cats.missing != Some(i as u32) && l.trim() == value.as_str())
+        .collect();
+    Ok(Some(
+        cats.codes.iter().map(|&c| matching[c as usize]).collect(),
+    ))
+}
+
+fn host_codes(table: &Table, schema: &ProcSchema, n: usize) -> Result<Vec<u32>, ProcTreeError> {
+    match &schema.host {
+        Some(column) => Ok(table.categorize(column)?.codes),
+        None => Ok(vec![0; n]),
+    }
+}
+
+fn fnv(text: Option<&str>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    match text {
+        None => 0,
+        Some(t) => {
+            for b in t.bytes() {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            h | 1
+        }
+    }
+}
+
+/// Builds the forest (see the crate documentation for the rules).
+pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessForest, ProcTreeError> {
+    let schema = resolve_schema(table, &options.schema)?;
+    let n_input = table.num_rows();
+    if n_input > MAX_ROWS {
+        return Err(ProcTreeError::Limit(format!(
+            "{n_input} rows (at most {MAX_ROWS} process events)"
+        )));
+    }
+    let names_col = table.strings(&schema.process_name)?;
+    let pid_col = IdColumn::read(table, &schema.process_id)?;
+    let ppid_col = IdColumn::read(table, &schema.parent_id)?;
+    let times = read_times(table, &schema.time_stamp)?;
+    let parent_times = match &schema.parent_time {
+        Some(c) => Some(read_times(table, c)?),
+        None => None,
+    };
+    let parent_names_col = match &schema.parent_name {
+        Some(c) => Some(table.strings(c)?),
+        None => None,
+    };
+    let cmd_col = match &schema.cmd_line {
+        Some(c) if crate::input::is_text(table.data_type(c)?) => Some(table.strings(c)?),
+        _ => None,
+    };
+    let keep = event_filter(table, &schema)?;
+    let hosts = if options.match_host {
+        host_codes(table, &schema, n_input)?
+    } else {
+        vec![0; n_input]
+    };
+
+    let mut names = NameTable::default();
+    let name_info = names.intern_column(&names_col);
+    let parent_info: Option<Vec<Option<NameInfo>>> =
+        parent_names_col.as_ref().map(|c| names.intern_column(c));
+    let mut interner = IdInterner::default();
+
+    // Kept rows in input order.
+    let mut rows: Vec<u32> = Vec::with_capacity(n_input);
+    let mut filtered = 0usize;
+    for row in 0..n_input {
+        if keep.as_ref().is_some_and(|k| !k[row]) {
+            filtered += 1;
+            continue;
+        }
+        rows.push(row as u32);
+    }
+    let pid: Vec<Option<u64>> = rows
+        .iter()
+        .map(|&r| pid_col.key(r as usize, &mut interner))
+        .collect();
+    let ppid: Vec<Option<u64>> = rows
+        .iter()
+        .map(|&r| ppid_col.key(r as usize, &mut interner))
+        .collect();
+    let time: Vec<i64> = rows
+        .iter()
+        .map(|&r| times[r as usize].unwrap_or(i64::MIN))
+        .collect();
+
+    // Candidate parents sorted by (host, id, time, row): the processes with each id on each host
+    // form one time-ordered run.
+    let mut cand: Vec<(u32, u64, i64, u32)> = (0..rows.len())
+        .filter_map(|i| pid[i].map(|p| (hosts[rows[i] as usize], p, time[i], i as u32)))
+        .collect();
+    cand.sort_unstable();
+
+    // Exact duplicates (same host, id, time, name, parent id and command line) are adjacent.
+    let mut duplicate = vec![false; rows.len()];
+    let mut duplicates = 0usize;
+    let same_event = |a: usize, b: usize| {
+        let (ra, rb) = (rows[a] as usize, rows[b] as usize);
+        name_info[ra] == name_info[rb]
+            && ppid[a] == ppid[b]
+            && cmd_col
+                .as_ref()
+                .is_none_or(|c| fnv(c.get(ra)) == fnv(c.get(rb)) && c.get(ra) == c.get(rb))
+    };
+    let mut start = 0;
+    while start < cand.len() {
+        let mut end = start + 1;
+        while end < cand.len()
+            && cand[end].0 == cand[start].0
+            && cand[end].1 == cand[start].1
+            && cand[end].2 == cand[start].2
+        {
+            end += 1;
+        }
+        for j in start + 1..end {
+            let b = cand[j].3 as usize;
+            if (start..j)
+                .rev()
+                .take(MAX_CANDIDATES)
+                .any(|i| !duplicate[cand[i].3 as usize] && same_event(cand[i].3 as usize, b))
+            {
+                duplicate[b] = true;
+                duplicates += 1;
+            }
+        }
+        start = end;
+    }
+    if duplicates > 0 {
+        cand.retain(|c| !duplicate[c.3 as usize]);
+    }
+
+    let process_name = |i: usize| name_info[rows[i] as usize];
+    let mut parent = vec![NONE; rows.len()];
+    let mut orphan = vec![false; rows.len()];
+    let mut placeholders: Vec<Placeholder> = Vec::new();
+    let mut placeholder_of: HashMap<(u32, u64, u32, i64), u32> = HashMap::new();
+
+    for c in 0..rows.len() {
+        if duplicate[c] {
+            continue;
+        }
+        let Some(p) = ppid[c] else { continue };
+        let row = rows[c] as usize;
+        let host = hosts[row];
+        let wanted: Option<NameInfo> = parent_info.as_ref().and_then(|v| v[row]);
+        let name_ok = |j: usize| match wanted {
+            None => true,
+            Some(w) => process_name(j).is_some_and(|n| names_match(n, w)),
+        };
+        let run_start = cand.partition_point(|x| (x.0, x.1) < (host, p));
+        let known_parent_time = parent_times.as_ref().and_then(|t| t[row]);
+        let mut found = NONE;
+        if let Some(pt) = known_parent_time {
+            let lo = cand
+                .partition_point(|x| (x.0, x.1, x.2) < (host, p, pt - PARENT_TIME_TOLERANCE_NS));
+            let mut best: Option<(i64, u32)> = None;
+            for x in cand[lo..].iter().take(MAX_CANDIDATES) {
+                if x.0 != host || x.1 != p || x.2 > pt + PARENT_TIME_TOLERANCE_NS {
+                    break;
+                }
+                let j = x.3 as usize;
+                if j != c && name_ok(j) {
+                    let gap = (x.2 - pt).abs();
+                    if best.is_none_or(|(g, _)| gap < g) {
+                        best = Some((gap, x.3));
+                    }
+                }
+            }
+            if let Some((_, j)) = best {
+                found = j;
+            }
+        } else {
+            let hi = cand.partition_point(|x| (x.0, x.1, x.2) <= (host, p, time[c]));
+            for x in cand[run_start..hi].iter().rev().take(MAX_CANDIDATES) {
+                let j = x.3 as usize;
+                if j != c && name_ok(j) {
+                    found = x.3;
+                    break;
+                }
+            }
+        }
+        if found != NONE {
+            parent[c] = found;
+            continue;
+        }
+        orphan[c] = true;
+        if !options.infer_parents {
+            continue;
+        }
+        let name_key = wanted.map_or(NONE, |w| w.full);
+        let key = (host, p, name_key, known_parent_time.unwrap_or(i64::MIN));
+        let k = *placeholder_of.entry(key).or_insert_with(|| {
+            placeholders.push(Placeholder {
+                id: ppid_col.raw(row),
+                name: parent_names_col
+                    .as_ref()
+                    .and_then(|col| col.get(row))
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                first_child_row: row as u32,
+            });
+            (placeholders.len() - 1) as u32
+        });
+        parent[c] = (rows.len() + k as usize) as u32;
+    }
+
+    // Drop duplicate rows from the node set (renumbering nodes).
+    let (rows, pid_raw, name_lc, time, time_valid, parent, orphan) = {
+        let mut new_index = vec![NONE; rows.len()];
+        let mut next = 0u32;
+        for (i, slot) in new_index.iter_mut().enumerate() {
+            if !duplicate[i] {
+                *slot = next;
+                next += 1;
+            }
+        }
+        let kept = next as usize;
+        let remap = |p: u32| -> u32 {
+            if p == NONE {
+                NONE
+            } else if (p as usize) < rows.len() {
+                new_index[p as usize]
+            } else {
+                (kept + (p as usize - rows.len())) as u32
+            }
+        };
+        let mut r2 = Vec::with_capacity(kept);
+        let mut ids = Vec::with_capacity(kept);
+        let mut nl = Vec::with_capacity(kept);
+        let mut t2 = Vec::with_capacity(kept);
+        let mut tv = Vec::with_capacity(kept);
+        let mut p2 = Vec::with_capacity(kept);
+        let mut o2 = Vec::with_capacity(kept);
+        for i in 0..rows.len() {
+            if duplicate[i] {
+                continue;
+            }
+            let row = rows[i] as usize;
+            r2.push(rows[i]);
+            ids.push(pid_col.raw(row));
+            nl.push(name_info[row].map(|n| n.full));
+            t2.push(time[i]);
+            tv.push(times[row].is_some());
+            p2.push(remap(parent[i]));
+            o2.push(orphan[i]);
+        }
+        (r2, ids, nl, t2, tv, p2, o2)
+    };
+
+    let n_real = rows.len();
+    let total = n_real + placeholders.len();
+    let mut parent = parent;
+    parent.resize(total, NONE);
+    let mut orphan = orphan;
+    orphan.resize(total, false);
+    let mut time = time;
+    let mut time_valid = time_valid;
+    time.resize(total, i64::MAX);
+    time_valid.resize(total, false);
+    for c in 0..n_real {
+        let p = parent[c] as usize;
+        if parent[c] != NONE && p >= n_real && time[c] < time[p] {
+            time[p] = time[c];
+        }
+    }
+    let mut ids = pid_raw;
+    let mut name_lc = name_lc;
+    for ph in &placeholders {
+        ids.push(ph.id.clone());
+        name_lc.push(ph.name.as_deref().map(|n| names.intern(n).full));
+    }
+
+    break_cycles(&mut parent, &mut orphan);
+
+    // Children lists sorted by (time, source index); roots likewise.
+    let sort_key = |n: u32| -> (i64, usize) {
+        let si = if (n as usize) < n_real {
+            rows[n as usize] as usize
+        } else {
+            n_input + (n as usize - n_real)
+        };
+        (time[n as usize], si)
+    };
+    let mut counts = vec![0u32; total + 1];
+    for &p in &parent {
+        if p != NONE {
+            counts[p as usize] += 1;
+        }
+    }
+    let mut child_start = vec![0u32; total + 1];
+    for i in 0..total {
+        child_start[i + 1] = child_start[i] + counts[i];
+    }
+    let mut fill = child_start.clone();
+    let mut child_list = vec![0u32; child_start[total] as usize];
+    let mut roots = Vec::new();
+    for (node, &p) in parent.iter().enumerate() {
+        if p == NONE {
+            roots.push(node as u32);
+        } else {
+            child_list[fill[p as usize] as usize] = node as u32;
+            fill[p as usize] += 1;
+        }
+    }
+    for i in 0..total {
+        let s = &mut child_list[child_start[i] as usize..child_start[i + 1] as usize];
+        if s.len() > 1 {
+            s.sort_unstable_by_key(|&n| sort_key(n));
+        }
+    }
+    roots.sort_unstable_by_key(|&n| sort_key(n));
+
+    // Pre-order with depths.
+    let mut order = Vec::with_capacity(total);
+    let mut depth = vec![0u32; total];
+    let mut stack: Vec<u32> = roots.iter().rev().copied().collect();
+    while let Some(n) = stack.pop() {
+        let d = match parent[n as usize] {
+            NONE => 0,
+            p => depth[p as usize] + 1,
+        };
+        if d as usize > MAX_DEPTH {
+            let row = if (n as usize) < n_real {
+                rows[n as usize] as usize
+            } else {
+                n_input
+            };
+            return Err(ProcTreeError::Limit(format!(
+                "process tree deeper than {MAX_DEPTH} levels (at input row {row}); the parent \
+                 ids probably form a chain that is not a real process ancestry"
+            )));
+        }
+        depth[n as usize] = d;
+        order.push(n);
+        let (s, e) = (
+            child_start[n as usize] as usize,
+            child_start[n as usize + 1] as usize,
+        );
+        stack.extend(child_list[s..e].iter().rev());
+    }
+    debug_assert_eq!(order.len(), total);
+
+    Ok(ProcessForest {
+        schema,
+        input_rows: n_input,
+        rows,
+        placeholders,
+        parent,
+        orphan,
+        time,
+        time_valid,
+        child_start,
+        child_list,
+        roots,
+        order,
+        depth,
+        name_lc,
+        names,
+        ids,
+        duplicates,
+        filtered,
+    })
+}
+
+/// Cuts one link of every parent cycle (possible only among events with equal times): the node
+/// where a walk up the parents meets itself becomes a root and is marked orphan.
+fn break_cycles(parent: &mut [u32], orphan: &mut [bool]) {
+    // 0 = unvisited, 1 = on the current walk, 2 = done.
+    let mut state = vec![0u8; parent.len()];
+    let mut walk = Vec::new();
+    for start in 0..parent.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        walk.clear();
+        let mut n = start as u32;
+        loop {
+            if n == NONE || state[n as usize] == 2 {
+                break;
+            }
+            if state[n as usize] == 1 {
+                parent[n as usize] = NONE;
+                orphan[n as usize] = true;
+                break;
+            }
+            state[n as usize] = 1;
+            walk.push(n);
+            n = parent[n as usize];
+        }
+        for &w in &walk {
+            state[w as usize] = 2;
+        }
+    }
+}
