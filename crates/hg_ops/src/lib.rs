@@ -27,6 +27,8 @@
 //!   with `iocs`, each layer's indicators); see [`decode`].
 //! - `sessions.build`, `sessions.train`, `sessions.score`: sessionizing events and scoring
 //!   session rarity with a Markov-chain model; see [`sessions`].
+//! - `proctree.build`: process trees from process-creation events (input columns in tree order
+//!   plus the tree columns); see [`proctree`].
 //!
 //! `validate` and `type_of` are operations (rather than separate functions) so that every front
 //! door reaches them through the same single entry point; they are vectorized over a column, and
@@ -42,6 +44,7 @@
 
 pub mod decode;
 pub mod ioc;
+pub mod proctree;
 pub mod sessions;
 
 use serde::de::DeserializeOwned;
@@ -187,6 +190,7 @@ impl Registry {
                 Box::new(sessions::TrainOp),
                 Box::new(sessions::ScoreOp),
                 Box::new(decode::UnpackOp),
+                Box::new(proctree::BuildOp),
             ],
         }
     }
