@@ -250,7 +250,10 @@ pub(crate) fn base_url(key: &str, raw: &str) -> Result<String, RemoteError> {
         ));
     }
     if url.query().is_some() || url.host_str().is_none() {
-        return Err(RemoteError::config(key, "expected scheme://host[:port][/path] without a query"));
+        return Err(RemoteError::config(
+            key,
+            "expected scheme://host[:port][/path] without a query",
+        ));
     }
     Ok(raw.trim_end_matches('/').to_string())
 }

@@ -9,7 +9,10 @@ use serde_json::{json, Map, Value};
 use crate::config::{base_url, Section};
 use crate::http::{summarize_body, Http};
 use crate::table::{ColumnKind, ColumnSpec, Emitter};
-use crate::{HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Secret, Warning, WarningKind};
+use crate::{
+    HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Secret, Warning,
+    WarningKind,
+};
 
 const PROVIDER: &str = "Elastic";
 /// Deepest `_source` nesting flattened into dotted columns; deeper objects stay JSON.
@@ -92,31 +95,47 @@ impl ElasticConfig {
                     base_url(&format!("{}.host", args.path), &host)?
                 } else {
                     if host.contains(['/', '@', '?', '#', ' ']) {
-                        return Err(RemoteError::config(format!("{}.host", args.path), "expected a host name"));
+                        return Err(RemoteError::config(
+                            format!("{}.host", args.path),
+                            "expected a host name",
+                        ));
                     }
                     let scheme = args.str_opt(&["scheme"])?.unwrap_or_else(|| "https".into());
                     let port = args.u64_opt(&["port"])?.unwrap_or(9200);
                     if port == 0 || port > 65_535 {
-                        return Err(RemoteError::config(format!("{}.port", args.path), "expected 1..65535"));
+                        return Err(RemoteError::config(
+                            format!("{}.port", args.path),
+                            "expected 1..65535",
+                        ));
                     }
-                    base_url(&format!("{}.host", args.path), &format!("{scheme}://{host}:{port}"))?
+                    base_url(
+                        &format!("{}.host", args.path),
+                        &format!("{scheme}://{host}:{port}"),
+                    )?
                 }
             }
         };
         let auth = if let Some(key) = args.secret_opt(&["api_key", "ApiKey"])? {
             match args.str_opt(&["api_key_id", "ApiKeyId"])? {
                 Some(id) => ElasticAuth::ApiKey(Secret::new(
-                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", key.expose())),
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{id}:{}", key.expose())),
                 )),
                 None => ElasticAuth::ApiKey(key),
             }
         } else if let Some(t) = args.secret_opt(&["bearer_token", "token"])? {
             ElasticAuth::Bearer(t)
         } else {
-            match (args.str_opt(&["username", "user"])?, args.secret_opt(&["password"])?) {
+            match (
+                args.str_opt(&["username", "user"])?,
+                args.secret_opt(&["password"])?,
+            ) {
                 (Some(username), Some(password)) => ElasticAuth::Basic { username, password },
                 (Some(_), None) => {
-                    return Err(RemoteError::config(format!("{}.password", args.path), "missing (username given)"))
+                    return Err(RemoteError::config(
+                        format!("{}.password", args.path),
+                        "missing (username given)",
+                    ))
                 }
                 _ => ElasticAuth::None,
             }
@@ -135,7 +154,11 @@ impl ElasticConfig {
                 ))
             }
         };
-        let paging = match args.str_opt(&["Paging"])?.map(|f| f.to_ascii_lowercase()).as_deref() {
+        let paging = match args
+            .str_opt(&["Paging"])?
+            .map(|f| f.to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("pit") => Paging::PointInTime,
             Some("sort") => Paging::Sort,
             Some(other) => {
@@ -145,17 +168,33 @@ impl ElasticConfig {
                 ))
             }
         };
-        let page_size = args.u64_opt(&["PageSize"])?.unwrap_or(1000).clamp(1, 10_000) as usize;
+        let page_size = args
+            .u64_opt(&["PageSize"])?
+            .unwrap_or(1000)
+            .clamp(1, 10_000) as usize;
         let keep_alive = args.str_opt(&["KeepAlive"])?.unwrap_or_else(|| "1m".into());
         if !keep_alive.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(RemoteError::config(format!("{}.KeepAlive", args.path), "expected a duration such as 1m"));
+            return Err(RemoteError::config(
+                format!("{}.KeepAlive", args.path),
+                "expected a duration such as 1m",
+            ));
         }
         let default_index = args.str_opt(&["index", "Index"])?;
         if let Some(i) = &default_index {
             check_index(&format!("{}.index", args.path), i)?;
         }
         let (http, limits) = args.common()?;
-        Ok(Self { base_url: base, flavor, auth, default_index, page_size, paging, keep_alive, http, limits })
+        Ok(Self {
+            base_url: base,
+            flavor,
+            auth,
+            default_index,
+            page_size,
+            paging,
+            keep_alive,
+            http,
+            limits,
+        })
     }
 }
 
@@ -163,12 +202,17 @@ impl ElasticConfig {
 fn check_index(key: &str, index: &str) -> Result<(), RemoteError> {
     let ok = !index.is_empty()
         && index.len() <= 1024
-        && index.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.*,:+".contains(&b))
+        && index
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.*,:+".contains(&b))
         && !index.starts_with('_');
     if ok {
         Ok(())
     } else {
-        Err(RemoteError::config(key, format!("not a usable index pattern: {index:?}")))
+        Err(RemoteError::config(
+            key,
+            format!("not a usable index pattern: {index:?}"),
+        ))
     }
 }
 
@@ -195,9 +239,12 @@ impl EsQuery {
     pub fn parse(text: &str) -> Result<Self, RemoteError> {
         let t = text.trim();
         if t.starts_with('{') {
-            let v: Value = serde_json::from_str(t)
-                .map_err(|e| RemoteError::Param(format!("the search body is not valid JSON: {e}")))?;
-            let Value::Object(mut body) = v else { unreachable!("starts with {{") };
+            let v: Value = serde_json::from_str(t).map_err(|e| {
+                RemoteError::Param(format!("the search body is not valid JSON: {e}"))
+            })?;
+            let Value::Object(mut body) = v else {
+                unreachable!("starts with {{")
+            };
             let index = match body.remove("index") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(s),
@@ -207,7 +254,9 @@ impl EsQuery {
         } else if t.is_empty() {
             Err(RemoteError::Param("empty query".into()))
         } else {
-            Ok(Self::Sql { query: t.to_string() })
+            Ok(Self::Sql {
+                query: t.to_string(),
+            })
         }
     }
 }
@@ -231,10 +280,15 @@ impl ElasticClient {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.http.client().request(method, format!("{}{path}", self.cfg.base_url));
+        let rb = self
+            .http
+            .client()
+            .request(method, format!("{}{path}", self.cfg.base_url));
         match &self.cfg.auth {
             ElasticAuth::None => rb,
-            ElasticAuth::Basic { username, password } => rb.basic_auth(username, Some(password.expose())),
+            ElasticAuth::Basic { username, password } => {
+                rb.basic_auth(username, Some(password.expose()))
+            }
             ElasticAuth::ApiKey(k) => rb.header("Authorization", format!("ApiKey {}", k.expose())),
             ElasticAuth::Bearer(t) => rb.bearer_auth(t.expose()),
         }
@@ -272,13 +326,21 @@ impl ElasticClient {
     }
 
     /// Runs a search or SQL statement; rows go to the sink in batches.
-    pub async fn query(&self, q: &EsQuery, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
+    pub async fn query(
+        &self,
+        q: &EsQuery,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
         match q {
             EsQuery::Search { index, body } => {
                 let index = index
                     .clone()
                     .or_else(|| self.cfg.default_index.clone())
-                    .ok_or_else(|| RemoteError::Param("the search names no `index` and no default index is configured".into()))?;
+                    .ok_or_else(|| {
+                        RemoteError::Param(
+                            "the search names no `index` and no default index is configured".into(),
+                        )
+                    })?;
                 check_index("index", &index).map_err(|e| RemoteError::Param(e.to_string()))?;
                 self.search(&index, body, sink).await
             }
@@ -287,12 +349,27 @@ impl ElasticClient {
     }
 
     /// Field path -> mapping type over every index the pattern matches (conflicts -> `keyword`).
-    async fn mapping(&self, index: &str, sink: &mut dyn ResultSink) -> Result<HashMap<String, String>, RemoteError> {
-        let v = self.call_json(reqwest::Method::GET, &format!("/{index}/_mapping"), None, sink).await?;
+    async fn mapping(
+        &self,
+        index: &str,
+        sink: &mut dyn ResultSink,
+    ) -> Result<HashMap<String, String>, RemoteError> {
+        let v = self
+            .call_json(
+                reqwest::Method::GET,
+                &format!("/{index}/_mapping"),
+                None,
+                sink,
+            )
+            .await?;
         let mut out: HashMap<String, String> = HashMap::new();
-        let Some(indices) = v.as_object() else { return Ok(out) };
+        let Some(indices) = v.as_object() else {
+            return Ok(out);
+        };
         for idx in indices.values() {
-            let Some(m) = idx.get("mappings") else { continue };
+            let Some(m) = idx.get("mappings") else {
+                continue;
+            };
             // Elasticsearch 6 has one level of mapping type (`_doc`) above `properties`.
             let props = m.get("properties").or_else(|| {
                 m.as_object()
@@ -305,14 +382,25 @@ impl ElasticClient {
         Ok(out)
     }
 
-    async fn search(&self, index: &str, user_body: &Map<String, Value>, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
+    async fn search(
+        &self,
+        index: &str,
+        user_body: &Map<String, Value>,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
         let types = match self.mapping(index, sink).await {
             Ok(t) => t,
-            Err(e @ (RemoteError::Auth { .. } | RemoteError::Timeout { .. } | RemoteError::Transport { .. })) => return Err(e),
+            Err(
+                e @ (RemoteError::Auth { .. }
+                | RemoteError::Timeout { .. }
+                | RemoteError::Transport { .. }),
+            ) => return Err(e),
             Err(e) => {
                 sink.event(QueryEvent::Warning(Warning {
                     kind: WarningKind::Conversion,
-                    message: format!("index mapping unavailable, column types inferred from the values ({e})"),
+                    message: format!(
+                        "index mapping unavailable, column types inferred from the values ({e})"
+                    ),
                 }));
                 HashMap::new()
             }
@@ -321,7 +409,9 @@ impl ElasticClient {
             None | Some(Value::Null) => self.cfg.limits.max_rows,
             Some(v) => v
                 .as_u64()
-                .ok_or_else(|| RemoteError::Param("`size` must be a non-negative whole number".into()))?
+                .ok_or_else(|| {
+                    RemoteError::Param("`size` must be a non-negative whole number".into())
+                })?
                 .min(self.cfg.limits.max_rows),
         };
         let page = (self.cfg.page_size as u64).min(limit.max(1)) as usize;
@@ -329,18 +419,27 @@ impl ElasticClient {
         if self.cfg.paging == Paging::PointInTime {
             pit = self.open_pit(index, sink).await?;
         }
-        let result = self.search_pages(index, user_body, &types, limit, page, &mut pit, sink).await;
+        let result = self
+            .search_pages(index, user_body, &types, limit, page, &mut pit, sink)
+            .await;
         if let Some(id) = pit {
             self.close_pit(&id, sink).await;
         }
         result
     }
 
-    async fn open_pit(&self, index: &str, sink: &mut dyn ResultSink) -> Result<Option<String>, RemoteError> {
+    async fn open_pit(
+        &self,
+        index: &str,
+        sink: &mut dyn ResultSink,
+    ) -> Result<Option<String>, RemoteError> {
         let ka = &self.cfg.keep_alive;
         let (path, key) = match self.cfg.flavor {
             Flavor::Elasticsearch => (format!("/{index}/_pit?keep_alive={ka}"), "id"),
-            Flavor::OpenSearch => (format!("/{index}/_search/point_in_time?keep_alive={ka}"), "pit_id"),
+            Flavor::OpenSearch => (
+                format!("/{index}/_search/point_in_time?keep_alive={ka}"),
+                "pit_id",
+            ),
         };
         let resp = self.call(reqwest::Method::POST, &path, None, sink).await?;
         let status = resp.status().as_u16();
@@ -355,7 +454,10 @@ impl ElasticClient {
         let v = self.http.read_json(resp).await?;
         match v.get(key).and_then(Value::as_str) {
             Some(id) => Ok(Some(id.to_string())),
-            None => Err(RemoteError::Response { provider: PROVIDER, detail: format!("point-in-time reply without `{key}`") }),
+            None => Err(RemoteError::Response {
+                provider: PROVIDER,
+                detail: format!("point-in-time reply without `{key}`"),
+            }),
         }
     }
 
@@ -365,7 +467,10 @@ impl ElasticClient {
             Flavor::OpenSearch => ("/_search/point_in_time", json!({ "pit_id": [id] })),
         };
         // Best effort: the keep-alive frees it anyway.
-        if let Ok(resp) = self.call(reqwest::Method::DELETE, path, Some(&body), sink).await {
+        if let Ok(resp) = self
+            .call(reqwest::Method::DELETE, path, Some(&body), sink)
+            .await
+        {
             let _ = self.http.summary_of(resp).await;
         }
     }
@@ -403,10 +508,17 @@ impl ElasticClient {
         let mut reported: BTreeSet<String> = BTreeSet::new();
         let mut search_after: Option<Value> = None;
         let mut fetched: u64 = 0;
-        let path = if pit.is_some() { "/_search".to_string() } else { format!("/{index}/_search") };
+        let path = if pit.is_some() {
+            "/_search".to_string()
+        } else {
+            format!("/{index}/_search")
+        };
         loop {
             if let Some(id) = pit.as_ref() {
-                body.insert("pit".into(), json!({ "id": id, "keep_alive": self.cfg.keep_alive }));
+                body.insert(
+                    "pit".into(),
+                    json!({ "id": id, "keep_alive": self.cfg.keep_alive }),
+                );
             }
             if let Some(sa) = &search_after {
                 body.insert("search_after".into(), sa.clone());
@@ -414,7 +526,9 @@ impl ElasticClient {
             let remaining = limit - fetched;
             body.insert("size".into(), json!((page as u64).min(remaining)));
             let body_v = Value::Object(body.clone());
-            let mut v = self.call_json(reqwest::Method::POST, &path, Some(&body_v), window.sink()).await?;
+            let mut v = self
+                .call_json(reqwest::Method::POST, &path, Some(&body_v), window.sink())
+                .await?;
             if let Some(id) = v.get("pit_id").and_then(Value::as_str) {
                 *pit = Some(id.to_string());
             }
@@ -422,17 +536,27 @@ impl ElasticClient {
             if let Some(msg) = shard_problem {
                 partial = true;
                 if reported.insert(msg.clone()) {
-                    window.sink().event(QueryEvent::Warning(Warning { kind: WarningKind::PartialResult, message: msg }));
+                    window.sink().event(QueryEvent::Warning(Warning {
+                        kind: WarningKind::PartialResult,
+                        message: msg,
+                    }));
                 }
             }
             let hits = match v.pointer_mut("/hits/hits").map(Value::take) {
                 Some(Value::Array(h)) => h,
-                _ => return Err(RemoteError::Response { provider: PROVIDER, detail: "search reply without hits.hits".into() }),
+                _ => {
+                    return Err(RemoteError::Response {
+                        provider: PROVIDER,
+                        detail: "search reply without hits.hits".into(),
+                    })
+                }
             };
             let n = hits.len();
             let mut last_sort = None;
             for hit in hits {
-                let Value::Object(mut hit) = hit else { continue };
+                let Value::Object(mut hit) = hit else {
+                    continue;
+                };
                 last_sort = hit.remove("sort");
                 let mut row = Map::new();
                 for meta in ["_index", "_id"] {
@@ -453,7 +577,12 @@ impl ElasticClient {
             }
             match last_sort {
                 Some(s) => search_after = Some(s),
-                None => return Err(RemoteError::Response { provider: PROVIDER, detail: "hits carry no `sort` values to page on".into() }),
+                None => {
+                    return Err(RemoteError::Response {
+                        provider: PROVIDER,
+                        detail: "hits carry no `sort` values to page on".into(),
+                    })
+                }
             }
         }
         let mut summary = window.finish()?;
@@ -461,17 +590,31 @@ impl ElasticClient {
         Ok(summary)
     }
 
-    async fn sql(&self, query: &str, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
+    async fn sql(
+        &self,
+        query: &str,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
         let (path, close_path, cols_key, rows_key) = match self.cfg.flavor {
             Flavor::Elasticsearch => ("/_sql?format=json", "/_sql/close", "columns", "rows"),
-            Flavor::OpenSearch => ("/_plugins/_sql", "/_plugins/_sql/close", "schema", "datarows"),
+            Flavor::OpenSearch => (
+                "/_plugins/_sql",
+                "/_plugins/_sql/close",
+                "schema",
+                "datarows",
+            ),
         };
         let first = json!({ "query": query, "fetch_size": self.cfg.page_size });
-        let mut v = self.call_json(reqwest::Method::POST, path, Some(&first), sink).await?;
-        let cols = v
-            .get(cols_key)
-            .and_then(Value::as_array)
-            .ok_or_else(|| RemoteError::Response { provider: PROVIDER, detail: format!("SQL reply without `{cols_key}`") })?;
+        let mut v = self
+            .call_json(reqwest::Method::POST, path, Some(&first), sink)
+            .await?;
+        let cols =
+            v.get(cols_key)
+                .and_then(Value::as_array)
+                .ok_or_else(|| RemoteError::Response {
+                    provider: PROVIDER,
+                    detail: format!("SQL reply without `{cols_key}`"),
+                })?;
         let specs: Vec<ColumnSpec> = cols
             .iter()
             .enumerate()
@@ -486,23 +629,39 @@ impl ElasticClient {
                 ColumnSpec::new(name, es_kind(ty))
             })
             .collect();
-        let mut out = Emitter::new(sink, &specs, self.cfg.limits.batch_rows, self.cfg.limits.max_rows)?;
+        let mut out = Emitter::new(
+            sink,
+            &specs,
+            self.cfg.limits.batch_rows,
+            self.cfg.limits.max_rows,
+        )?;
         let width = specs.len();
         loop {
             let rows = match v.get_mut(rows_key).map(Value::take) {
                 Some(Value::Array(r)) => r,
                 None | Some(Value::Null) => Vec::new(),
-                Some(_) => return Err(RemoteError::Response { provider: PROVIDER, detail: format!("`{rows_key}` is not a list") }),
+                Some(_) => {
+                    return Err(RemoteError::Response {
+                        provider: PROVIDER,
+                        detail: format!("`{rows_key}` is not a list"),
+                    })
+                }
             };
             let mut stopped = false;
             for (i, row) in rows.into_iter().enumerate() {
                 let Value::Array(cells) = row else {
-                    return Err(RemoteError::Response { provider: PROVIDER, detail: format!("SQL row {i} is not a list") });
+                    return Err(RemoteError::Response {
+                        provider: PROVIDER,
+                        detail: format!("SQL row {i} is not a list"),
+                    });
                 };
                 if cells.len() != width {
                     return Err(RemoteError::Response {
                         provider: PROVIDER,
-                        detail: format!("SQL row {i} has {} cells for {width} columns", cells.len()),
+                        detail: format!(
+                            "SQL row {i} has {} cells for {width} columns",
+                            cells.len()
+                        ),
                     });
                 }
                 if !out.push_row(|c| cells.get(c))? {
@@ -510,19 +669,28 @@ impl ElasticClient {
                     break;
                 }
             }
-            let cursor = v.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
+            let cursor = v
+                .get("cursor")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string);
             match cursor {
                 None => break,
                 Some(c) if stopped => {
                     let body = json!({ "cursor": c });
-                    if let Ok(resp) = self.call(reqwest::Method::POST, close_path, Some(&body), out.sink()).await {
+                    if let Ok(resp) = self
+                        .call(reqwest::Method::POST, close_path, Some(&body), out.sink())
+                        .await
+                    {
                         let _ = self.http.summary_of(resp).await;
                     }
                     break;
                 }
                 Some(c) => {
                     let body = json!({ "cursor": c });
-                    v = self.call_json(reqwest::Method::POST, path, Some(&body), out.sink()).await?;
+                    v = self
+                        .call_json(reqwest::Method::POST, path, Some(&body), out.sink())
+                        .await?;
                 }
             }
         }
@@ -535,14 +703,26 @@ impl ElasticClient {
 /// Shard failures or a time-out in a search reply, as one message.
 fn shard_failures(v: &Value) -> Option<String> {
     let shards = v.get("_shards");
-    let failed = shards.and_then(|s| s.get("failed")).and_then(Value::as_u64).unwrap_or(0);
+    let failed = shards
+        .and_then(|s| s.get("failed"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     let timed_out = v.get("timed_out").and_then(Value::as_bool).unwrap_or(false);
     if failed == 0 && !timed_out {
         return None;
     }
-    let total = shards.and_then(|s| s.get("total")).and_then(Value::as_u64).unwrap_or(0);
+    let total = shards
+        .and_then(|s| s.get("total"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     let mut reasons: Vec<String> = Vec::new();
-    for f in shards.and_then(|s| s.get("failures")).and_then(Value::as_array).into_iter().flatten().take(3) {
+    for f in shards
+        .and_then(|s| s.get("failures"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(3)
+    {
         let r = f.get("reason").cloned().unwrap_or(Value::Null);
         let text = summarize_body(json!({ "error": r }).to_string().as_bytes());
         if !text.is_empty() && !reasons.contains(&text) {
@@ -569,10 +749,16 @@ fn shard_failures(v: &Value) -> Option<String> {
 fn collect_mapping(prefix: &str, props: &Value, out: &mut HashMap<String, String>, depth: usize) {
     let Some(obj) = props.as_object() else { return };
     for (name, def) in obj {
-        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
         let ty = def.get("type").and_then(Value::as_str);
         match (ty, def.get("properties")) {
-            (None | Some("object"), Some(p)) if depth < MAX_FLATTEN_DEPTH => collect_mapping(&path, p, out, depth + 1),
+            (None | Some("object"), Some(p)) if depth < MAX_FLATTEN_DEPTH => {
+                collect_mapping(&path, p, out, depth + 1)
+            }
             (Some(t), _) => {
                 let t = t.to_string();
                 match out.get(&path) {
@@ -597,7 +783,11 @@ fn flatten(prefix: &str, v: Value, out: &mut Map<String, Value>, depth: usize) {
     match v {
         Value::Object(o) if depth < MAX_FLATTEN_DEPTH => {
             for (k, x) in o {
-                let path = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&path, x, out, depth + 1);
             }
         }
@@ -611,10 +801,12 @@ fn flatten(prefix: &str, v: Value, out: &mut Map<String, Value>, depth: usize) {
 pub fn es_kind(ty: &str) -> ColumnKind {
     match ty.to_ascii_lowercase().as_str() {
         "date" | "date_nanos" | "datetime" | "timestamp" => ColumnKind::Timestamp,
-        "long" | "integer" | "short" | "byte" | "unsigned_long" | "int" | "tinyint" | "smallint" | "bigint" => ColumnKind::Int64,
+        "long" | "integer" | "short" | "byte" | "unsigned_long" | "int" | "tinyint"
+        | "smallint" | "bigint" => ColumnKind::Int64,
         "double" | "float" | "half_float" | "scaled_float" | "real" => ColumnKind::Float64,
         "boolean" => ColumnKind::Boolean,
-        "object" | "nested" | "flattened" | "geo_point" | "geo_shape" | "shape" | "point" | "array" | "struct" => ColumnKind::Json,
+        "object" | "nested" | "flattened" | "geo_point" | "geo_shape" | "shape" | "point"
+        | "array" | "struct" => ColumnKind::Json,
         _ => ColumnKind::Utf8,
     }
 }
@@ -635,7 +827,11 @@ struct SchemaWindow<'s, 't> {
 }
 
 impl<'s, 't> SchemaWindow<'s, 't> {
-    fn new(types: &'t HashMap<String, String>, limits: Limits, sink: &'s mut dyn ResultSink) -> Self {
+    fn new(
+        types: &'t HashMap<String, String>,
+        limits: Limits,
+        sink: &'s mut dyn ResultSink,
+    ) -> Self {
         Self {
             sink: Some(sink),
             types,
@@ -718,9 +914,24 @@ impl<'s, 't> SchemaWindow<'s, 't> {
     }
 
     fn start(&mut self) -> Result<bool, RemoteError> {
-        let specs: Vec<ColumnSpec> = self.order.iter().map(|c| ColumnSpec::new(c, self.kind_of(c))).collect();
+        // Hit metadata first, then the fields (objects are read with sorted keys).
+        self.order.sort_by_key(|c| match c.as_str() {
+            "_index" => 0,
+            "_id" => 1,
+            _ => 2,
+        });
+        let specs: Vec<ColumnSpec> = self
+            .order
+            .iter()
+            .map(|c| ColumnSpec::new(c, self.kind_of(c)))
+            .collect();
         let sink = self.sink.take().expect("not started yet");
-        self.emitter = Some(Emitter::new(sink, &specs, self.limits.batch_rows, self.limits.max_rows)?);
+        self.emitter = Some(Emitter::new(
+            sink,
+            &specs,
+            self.limits.batch_rows,
+            self.limits.max_rows,
+        )?);
         let pending = std::mem::take(&mut self.pending);
         for row in &pending {
             if !self.push_fixed(row)? {

@@ -237,20 +237,26 @@ impl EntraAuth {
             .get("message")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .unwrap_or_else(|| format!("To sign in, open {verification_uri} and enter the code {user_code}."));
+            .unwrap_or_else(|| {
+                format!("To sign in, open {verification_uri} and enter the code {user_code}.")
+            });
         let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(900);
-        let mut interval = Duration::from_secs(v.get("interval").and_then(Value::as_u64).unwrap_or(5))
-            .max(self.cfg.min_poll_interval);
+        let mut interval =
+            Duration::from_secs(v.get("interval").and_then(Value::as_u64).unwrap_or(5))
+                .max(self.cfg.min_poll_interval);
         sink.event(QueryEvent::SignIn {
             message,
             verification_uri,
             user_code,
         });
-        let deadline = Instant::now()
-            + Duration::from_secs(expires_in).min(self.cfg.max_sign_in_wait);
+        let deadline =
+            Instant::now() + Duration::from_secs(expires_in).min(self.cfg.max_sign_in_wait);
         let token_url = self.endpoint("token");
         let poll_form = [
-            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code".to_string()),
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:device_code".to_string(),
+            ),
             ("client_id", self.client_id().to_string()),
             ("device_code", device_code.expose().to_string()),
         ];

@@ -451,7 +451,10 @@ mod tests {
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(42));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(42)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(42))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(42));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
@@ -484,13 +487,19 @@ mod tests {
             "invalid_client; AADSTS7000215: Invalid client secret provided."
         );
         let splunk = br#"{"messages":[{"type":"WARN","text":"call not properly authenticated"}]}"#;
-        assert_eq!(summarize_body(splunk), "WARN call not properly authenticated");
+        assert_eq!(
+            summarize_body(splunk),
+            "WARN call not properly authenticated"
+        );
         let es = br#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [x]"}],"type":"index_not_found_exception","reason":"no such index [x]"},"status":404}"#;
         assert_eq!(
             summarize_body(es),
             "index_not_found_exception; no such index [x]"
         );
-        assert_eq!(summarize_body(b"<html>\n Bad   gateway </html>"), "<html> Bad gateway </html>");
+        assert_eq!(
+            summarize_body(b"<html>\n Bad   gateway </html>"),
+            "<html> Bad gateway </html>"
+        );
         let long = "x".repeat(1000);
         assert_eq!(summarize_body(long.as_bytes()).chars().count(), 403);
     }

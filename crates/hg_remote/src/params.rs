@@ -62,7 +62,12 @@ impl ParamValue {
     /// date, a number of days from `now` (negative = past), or an offset `[+-]N[unit]` with unit
     /// `y`, `mon`, `w`, `d` (default), `h`, `m`, `s`. Lists accept a JSON list or comma-separated
     /// text.
-    pub fn from_json(name: &str, ty: &str, v: &Value, now: DateTime<Utc>) -> Result<Self, RemoteError> {
+    pub fn from_json(
+        name: &str,
+        ty: &str,
+        v: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Self, RemoteError> {
         let bad = |what: &str| RemoteError::Param(format!("`{name}` ({ty}): {what}, found {v}"));
         match ty {
             "str" | "string" => match v {
@@ -72,27 +77,49 @@ impl ParamValue {
                 _ => Err(bad("expected text")),
             },
             "int" => match v {
-                Value::Number(n) => n.as_i64().map(Self::Int).ok_or_else(|| bad("expected a whole number")),
-                Value::String(s) => s.trim().parse().map(Self::Int).map_err(|_| bad("expected a whole number")),
+                Value::Number(n) => n
+                    .as_i64()
+                    .map(Self::Int)
+                    .ok_or_else(|| bad("expected a whole number")),
+                Value::String(s) => s
+                    .trim()
+                    .parse()
+                    .map(Self::Int)
+                    .map_err(|_| bad("expected a whole number")),
                 _ => Err(bad("expected a whole number")),
             },
             "float" => match v {
-                Value::Number(n) => n.as_f64().map(Self::Float).ok_or_else(|| bad("expected a number")),
-                Value::String(s) => s.trim().parse().map(Self::Float).map_err(|_| bad("expected a number")),
+                Value::Number(n) => n
+                    .as_f64()
+                    .map(Self::Float)
+                    .ok_or_else(|| bad("expected a number")),
+                Value::String(s) => s
+                    .trim()
+                    .parse()
+                    .map(Self::Float)
+                    .map_err(|_| bad("expected a number")),
                 _ => Err(bad("expected a number")),
             },
             "datetime" => match v {
                 Value::Number(n) => {
                     let days = n.as_f64().ok_or_else(|| bad("expected a date"))?;
-                    offset(now, days * 86_400.0).map(Self::DateTime).ok_or_else(|| bad("offset out of range"))
+                    offset(now, days * 86_400.0)
+                        .map(Self::DateTime)
+                        .ok_or_else(|| bad("offset out of range"))
                 }
-                Value::String(s) => parse_datetime(s, now).map(Self::DateTime).ok_or_else(|| bad("expected an ISO-8601 date/time or an offset such as -7d")),
+                Value::String(s) => parse_datetime(s, now)
+                    .map(Self::DateTime)
+                    .ok_or_else(|| bad("expected an ISO-8601 date/time or an offset such as -7d")),
                 _ => Err(bad("expected a date")),
             },
             "list" => {
                 let items: Vec<Value> = match v {
                     Value::Array(a) => a.clone(),
-                    Value::String(s) => s.split(',').map(|x| Value::String(x.trim().to_string())).filter(|x| x != "").collect(),
+                    Value::String(s) => s
+                        .split(',')
+                        .map(|x| Value::String(x.trim().to_string()))
+                        .filter(|x| x != "")
+                        .collect(),
                     Value::Number(_) => vec![v.clone()],
                     _ => return Err(bad("expected a list")),
                 };
@@ -103,13 +130,18 @@ impl ParamValue {
                     .iter()
                     .map(|x| match x {
                         Value::String(s) => Ok(Self::Str(s.clone())),
-                        Value::Number(n) => Ok(n.as_i64().map(Self::Int).unwrap_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)))),
+                        Value::Number(n) => Ok(n
+                            .as_i64()
+                            .map(Self::Int)
+                            .unwrap_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)))),
                         _ => Err(bad("list items must be text or numbers")),
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Self::List)
             }
-            other => Err(RemoteError::Param(format!("`{name}`: unknown parameter type `{other}` (str, int, float, datetime, list)"))),
+            other => Err(RemoteError::Param(format!(
+                "`{name}`: unknown parameter type `{other}` (str, int, float, datetime, list)"
+            ))),
         }
     }
 }
@@ -127,7 +159,12 @@ pub fn parse_datetime(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc());
         }
@@ -140,7 +177,9 @@ pub fn parse_datetime(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         b'+' => (1.0, &s[1..]),
         _ => (1.0, s),
     };
-    let digits_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+    let digits_end = rest
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(rest.len());
     let n: f64 = rest[..digits_end].parse().ok()?;
     let unit = match rest[digits_end..].trim().to_ascii_lowercase().as_str() {
         "" | "d" | "day" | "days" => 86_400.0,
@@ -157,10 +196,18 @@ pub fn parse_datetime(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 fn check_text(s: &str) -> Result<(), RemoteError> {
     if s.chars().count() > MAX_TEXT_CHARS {
-        return Err(RemoteError::Param(format!("text longer than {MAX_TEXT_CHARS} characters")));
+        return Err(RemoteError::Param(format!(
+            "text longer than {MAX_TEXT_CHARS} characters"
+        )));
     }
-    if let Some(c) = s.chars().find(|c| c.is_control() && *c != '\t' && *c != '\n' && *c != '\r') {
-        return Err(RemoteError::Param(format!("text contains the control character U+{:04X}", c as u32)));
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && *c != '\t' && *c != '\n' && *c != '\r')
+    {
+        return Err(RemoteError::Param(format!(
+            "text contains the control character U+{:04X}",
+            c as u32
+        )));
     }
     Ok(())
 }
@@ -190,7 +237,9 @@ pub fn kql_string(s: &str) -> Result<String, RemoteError> {
 pub fn spl_string(s: &str) -> Result<String, RemoteError> {
     check_text(s)?;
     if s.contains(['\n', '\r']) {
-        return Err(RemoteError::Param("SPL values cannot contain line breaks".into()));
+        return Err(RemoteError::Param(
+            "SPL values cannot contain line breaks".into(),
+        ));
     }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -241,28 +290,54 @@ pub fn literal(lang: QueryLanguage, v: &ParamValue) -> Result<String, RemoteErro
         (QueryLanguage::Kql, ParamValue::Float(f)) => Ok(if f.is_nan() {
             "real(nan)".into()
         } else if f.is_infinite() {
-            if *f > 0.0 { "real(+inf)".into() } else { "real(-inf)".into() }
+            if *f > 0.0 {
+                "real(+inf)".into()
+            } else {
+                "real(-inf)".into()
+            }
         } else {
             format!("{f:?}")
         }),
         (_, ParamValue::Float(f)) if f.is_finite() => Ok(format!("{f:?}")),
-        (_, ParamValue::Float(f)) => Err(RemoteError::Param(format!("{f} cannot be written in this query language"))),
-        (QueryLanguage::Kql, ParamValue::DateTime(t)) => Ok(format!("datetime({})", t.to_rfc3339_opts(SecondsFormat::Nanos, true))),
+        (_, ParamValue::Float(f)) => Err(RemoteError::Param(format!(
+            "{f} cannot be written in this query language"
+        ))),
+        (QueryLanguage::Kql, ParamValue::DateTime(t)) => Ok(format!(
+            "datetime({})",
+            t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+        )),
         (QueryLanguage::Spl, ParamValue::DateTime(t)) => {
             let ms = t.timestamp_millis();
-            Ok(if ms % 1000 == 0 { (ms / 1000).to_string() } else { format!("{:.3}", ms as f64 / 1000.0) })
+            Ok(if ms % 1000 == 0 {
+                (ms / 1000).to_string()
+            } else {
+                format!("{:.3}", ms as f64 / 1000.0)
+            })
         }
-        (QueryLanguage::EsDsl, ParamValue::DateTime(t)) => Ok(format!("\"{}\"", t.to_rfc3339_opts(SecondsFormat::Millis, true))),
-        (QueryLanguage::EsSql, ParamValue::DateTime(t)) => Ok(format!("CAST('{}' AS DATETIME)", t.to_rfc3339_opts(SecondsFormat::Millis, true))),
+        (QueryLanguage::EsDsl, ParamValue::DateTime(t)) => Ok(format!(
+            "\"{}\"",
+            t.to_rfc3339_opts(SecondsFormat::Millis, true)
+        )),
+        (QueryLanguage::EsSql, ParamValue::DateTime(t)) => Ok(format!(
+            "CAST('{}' AS DATETIME)",
+            t.to_rfc3339_opts(SecondsFormat::Millis, true)
+        )),
         (lang, ParamValue::List(items)) => {
             if items.iter().any(|i| matches!(i, ParamValue::List(_))) {
-                return Err(RemoteError::Param("lists of lists are not supported".into()));
+                return Err(RemoteError::Param(
+                    "lists of lists are not supported".into(),
+                ));
             }
-            let parts = items.iter().map(|i| literal(lang, i)).collect::<Result<Vec<_>, _>>()?;
+            let parts = items
+                .iter()
+                .map(|i| literal(lang, i))
+                .collect::<Result<Vec<_>, _>>()?;
             match lang {
                 QueryLanguage::EsDsl => Ok(format!("[{}]", parts.join(","))),
                 QueryLanguage::Kql if parts.is_empty() => Ok("dynamic([])".into()),
-                _ if parts.is_empty() => Err(RemoteError::Param("an empty list cannot be written in this query language".into())),
+                _ if parts.is_empty() => Err(RemoteError::Param(
+                    "an empty list cannot be written in this query language".into(),
+                )),
                 _ => Ok(parts.join(", ")),
             }
         }
@@ -271,7 +346,11 @@ pub fn literal(lang: QueryLanguage, v: &ParamValue) -> Result<String, RemoteErro
 
 /// Fills every `{name}` of the template with the literal of its value. Missing values are one
 /// error naming all of them; values the template does not use are ignored.
-pub fn render(lang: QueryLanguage, template: &str, params: &BTreeMap<String, ParamValue>) -> Result<String, RemoteError> {
+pub fn render(
+    lang: QueryLanguage,
+    template: &str,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<String, RemoteError> {
     let mut out = String::with_capacity(template.len() + 64);
     let mut missing: Vec<String> = Vec::new();
     let mut rest = template;
@@ -304,7 +383,14 @@ pub fn render(lang: QueryLanguage, template: &str, params: &BTreeMap<String, Par
     }
     out.push_str(rest);
     if !missing.is_empty() {
-        return Err(RemoteError::Param(format!("no value for {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))));
+        return Err(RemoteError::Param(format!(
+            "no value for {}",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     Ok(out)
 }

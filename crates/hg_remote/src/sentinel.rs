@@ -8,7 +8,9 @@ use crate::config::{base_url, Section};
 use crate::entra::{EntraAuth, EntraConfig, EntraFlow, AZURE_CLI_CLIENT_ID};
 use crate::http::{summarize_body, Http};
 use crate::table::{ColumnKind, ColumnSpec, Emitter};
-use crate::{HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Warning, WarningKind};
+use crate::{
+    HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Warning, WarningKind,
+};
 
 const PROVIDER: &str = "MSSentinel";
 
@@ -54,12 +56,17 @@ fn check_id(key: String, value: &str, allow_domain: bool) -> Result<(), RemoteEr
     let ok = !value.is_empty()
         && value.len() <= 253
         && value.bytes().all(|b| {
-            b.is_ascii_hexdigit() || b == b'-' || (allow_domain && (b.is_ascii_alphanumeric() || b == b'.'))
+            b.is_ascii_hexdigit()
+                || b == b'-'
+                || (allow_domain && (b.is_ascii_alphanumeric() || b == b'.'))
         });
     if ok {
         Ok(())
     } else if allow_domain {
-        Err(RemoteError::config(key, "expected a tenant GUID or domain name"))
+        Err(RemoteError::config(
+            key,
+            "expected a tenant GUID or domain name",
+        ))
     } else {
         Err(RemoteError::config(key, "expected a workspace GUID"))
     }
@@ -76,7 +83,11 @@ impl SentinelConfig {
     /// code flow runs with `ClientId` or Azure CLI's public client), `Cloud` (global, usgov, cn),
     /// `AuthorityUri`, `LogAnalyticsUri`, `AdditionalWorkspaces`, `ServerWait`, and the common
     /// options (`Timeout`, `MaxRetries`, `MaxRows`, ...).
-    pub fn from_msticpy(path: &str, section: &Value, workspace: Option<&str>) -> Result<Self, RemoteError> {
+    pub fn from_msticpy(
+        path: &str,
+        section: &Value,
+        workspace: Option<&str>,
+    ) -> Result<Self, RemoteError> {
         let top = Section::new(path, section)?;
         let args = top.args()?;
         let entry = match top.section(&["Workspaces"])? {
@@ -97,7 +108,11 @@ impl SentinelConfig {
                                 format!("{}.Default", ws.path),
                                 format!(
                                     "missing; name the workspace to use (configured: {})",
-                                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                                    if names.is_empty() {
+                                        "none".to_string()
+                                    } else {
+                                        names.join(", ")
+                                    }
                                 ),
                             ))
                         }
@@ -134,7 +149,10 @@ impl SentinelConfig {
             None => authority_default.to_string(),
         };
         let endpoint = match text(&["LogAnalyticsUri", "Endpoint"])? {
-            Some(e) => base_url(&format!("{}.LogAnalyticsUri", entry.path), e.trim_end_matches("/v1"))?,
+            Some(e) => base_url(
+                &format!("{}.LogAnalyticsUri", entry.path),
+                e.trim_end_matches("/v1"),
+            )?,
             None => endpoint_default.to_string(),
         };
         let client_id = text(&["ClientId", "client_id"])?;
@@ -158,7 +176,10 @@ impl SentinelConfig {
             },
         };
         let mut additional_workspaces = Vec::new();
-        if let Some((k, v)) = entry.get(&["AdditionalWorkspaces"]).or_else(|| args.get(&["AdditionalWorkspaces"])) {
+        if let Some((k, v)) = entry
+            .get(&["AdditionalWorkspaces"])
+            .or_else(|| args.get(&["AdditionalWorkspaces"]))
+        {
             let key = format!("{}.{k}", entry.path);
             let list = v
                 .as_array()
@@ -231,8 +252,15 @@ impl SentinelClient {
     }
 
     /// Runs the query; the first result table goes to the sink in batches.
-    pub async fn query(&self, q: &KqlQuery, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
-        let url = format!("{}/v1/workspaces/{}/query", self.cfg.endpoint, self.cfg.workspace_id);
+    pub async fn query(
+        &self,
+        q: &KqlQuery,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
+        let url = format!(
+            "{}/v1/workspaces/{}/query",
+            self.cfg.endpoint, self.cfg.workspace_id
+        );
         let mut body = json!({ "query": q.query });
         if let Some(ts) = &q.timespan {
             body["timespan"] = json!(ts);
@@ -275,7 +303,9 @@ impl SentinelClient {
             return Err(match error {
                 Some(e) => RemoteError::Query {
                     provider: PROVIDER,
-                    detail: self.http.redact(&summarize_body(json!({ "error": e }).to_string().as_bytes())),
+                    detail: self.http.redact(&summarize_body(
+                        json!({ "error": e }).to_string().as_bytes(),
+                    )),
                 },
                 None => self.bad("no `tables` in the reply"),
             });
@@ -287,7 +317,9 @@ impl SentinelClient {
                 kind: WarningKind::PartialResult,
                 message: format!(
                     "partial results: {}",
-                    self.http.redact(&summarize_body(json!({ "error": e }).to_string().as_bytes()))
+                    self.http.redact(&summarize_body(
+                        json!({ "error": e }).to_string().as_bytes()
+                    ))
                 ),
             }));
         }
@@ -296,11 +328,19 @@ impl SentinelClient {
         let mut first = tables.next().expect("non-empty");
         if n_tables > 1 {
             let names: Vec<String> = tables
-                .map(|t| t.get("name").and_then(Value::as_str).unwrap_or("?").to_string())
+                .map(|t| {
+                    t.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                })
                 .collect();
             sink.event(QueryEvent::Warning(Warning {
                 kind: WarningKind::ExtraTables,
-                message: format!("only the first result table is returned; also produced: {}", names.join(", ")),
+                message: format!(
+                    "only the first result table is returned; also produced: {}",
+                    names.join(", ")
+                ),
             }));
         }
         let specs = self.columns(&first)?;
@@ -308,14 +348,22 @@ impl SentinelClient {
             Some(Value::Array(r)) => r,
             _ => return Err(self.bad("the table has no `rows` list")),
         };
-        let mut out = Emitter::new(sink, &specs, self.cfg.limits.batch_rows, self.cfg.limits.max_rows)?;
+        let mut out = Emitter::new(
+            sink,
+            &specs,
+            self.cfg.limits.batch_rows,
+            self.cfg.limits.max_rows,
+        )?;
         let width = out.width();
         for (i, row) in rows.into_iter().enumerate() {
             let Value::Array(cells) = row else {
                 return Err(self.bad(&format!("row {i} is not a list")));
             };
             if cells.len() != width {
-                return Err(self.bad(&format!("row {i} has {} cells for {width} columns", cells.len())));
+                return Err(self.bad(&format!(
+                    "row {i} has {} cells for {width} columns",
+                    cells.len()
+                )));
             }
             if !out.push_row(|c| cells.get(c))? {
                 break;

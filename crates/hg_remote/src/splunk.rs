@@ -3,14 +3,56 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::config::{base_url, Section};
 use crate::http::{truncate_chars, Http};
 use crate::table::{ColumnKind, ColumnSpec, Emitter};
-use crate::{HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Secret, Warning, WarningKind};
+use crate::{
+    HttpSettings, Limits, QueryEvent, QuerySummary, RemoteError, ResultSink, Secret, Warning,
+    WarningKind,
+};
 
 const PROVIDER: &str = "Splunk";
+
+/// A JSON object read with its keys in the order Splunk sent them (the `| table` order).
+struct OrderedFields(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OrderedFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a result object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<OrderedFields, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedFields(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// One line of the export stream.
+#[derive(serde::Deserialize)]
+struct ExportLine {
+    #[serde(default)]
+    preview: Option<bool>,
+    #[serde(default)]
+    lastrow: Option<bool>,
+    #[serde(default)]
+    messages: Option<Vec<Value>>,
+    #[serde(default)]
+    result: Option<OrderedFields>,
+}
 /// Longest NDJSON line accepted (one result row).
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -70,19 +112,34 @@ impl SplunkConfig {
                 .unwrap_or_else(|| "https".into());
             let port = args.u64_opt(&["port"])?.unwrap_or(8089);
             if port == 0 || port > 65_535 {
-                return Err(RemoteError::config(format!("{}.port", args.path), "expected 1..65535"));
+                return Err(RemoteError::config(
+                    format!("{}.port", args.path),
+                    "expected 1..65535",
+                ));
             }
             if host.contains(['/', '@', '?', '#', ' ']) {
-                return Err(RemoteError::config(format!("{}.host", args.path), "expected a host name"));
+                return Err(RemoteError::config(
+                    format!("{}.host", args.path),
+                    "expected a host name",
+                ));
             }
-            base_url(&format!("{}.host", args.path), &format!("{scheme}://{host}:{port}"))?
+            base_url(
+                &format!("{}.host", args.path),
+                &format!("{scheme}://{host}:{port}"),
+            )?
         };
         let auth = match args.secret_opt(&["bearer_token", "token", "BearerToken"])? {
             Some(t) => SplunkAuth::Token(t),
-            None => match (args.str_opt(&["username"])?, args.secret_opt(&["password"])?) {
+            None => match (
+                args.str_opt(&["username"])?,
+                args.secret_opt(&["password"])?,
+            ) {
                 (Some(username), Some(password)) => SplunkAuth::Basic { username, password },
                 (Some(_), None) => {
-                    return Err(RemoteError::config(format!("{}.password", args.path), "missing (username given)"))
+                    return Err(RemoteError::config(
+                        format!("{}.password", args.path),
+                        "missing (username given)",
+                    ))
                 }
                 _ => {
                     return Err(RemoteError::config(
@@ -92,7 +149,12 @@ impl SplunkConfig {
                 }
             },
         };
-        let api = match args.str_opt(&["SearchApi"])?.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let api = match args
+            .str_opt(&["SearchApi"])?
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("auto") => SearchApi::Auto,
             Some("v2") => SearchApi::V2,
             Some("v1") => SearchApi::V1,
@@ -104,7 +166,13 @@ impl SplunkConfig {
             }
         };
         let (http, limits) = args.common()?;
-        Ok(Self { base_url: base, auth, api, http, limits })
+        Ok(Self {
+            base_url: base,
+            auth,
+            api,
+            http,
+            limits,
+        })
     }
 }
 
@@ -135,7 +203,11 @@ impl SplunkClient {
             SplunkAuth::Token(t) => http.add_secret(t),
             SplunkAuth::Basic { username, password } => http.add_basic(username, password),
         }
-        Ok(Self { cfg, http, api_state: AtomicU8::new(0) })
+        Ok(Self {
+            cfg,
+            http,
+            api_state: AtomicU8::new(0),
+        })
     }
 
     fn export_url(&self, v2: bool) -> String {
@@ -147,7 +219,11 @@ impl SplunkClient {
     }
 
     /// Runs the search; rows stream to the sink in batches as Splunk sends them.
-    pub async fn query(&self, q: &SplQuery, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
+    pub async fn query(
+        &self,
+        q: &SplQuery,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
         let trimmed = q.search.trim_start();
         let search = if trimmed.starts_with('|') || trimmed.starts_with("search ") {
             trimmed.to_string()
@@ -171,7 +247,10 @@ impl SplunkClient {
             SearchApi::Auto => self.api_state.load(Ordering::Relaxed) != 2,
         };
         let mut resp = self.post(&self.export_url(use_v2), &form, sink).await?;
-        if resp.status() == reqwest::StatusCode::NOT_FOUND && use_v2 && self.cfg.api == SearchApi::Auto {
+        if resp.status() == reqwest::StatusCode::NOT_FOUND
+            && use_v2
+            && self.cfg.api == SearchApi::Auto
+        {
             self.api_state.store(2, Ordering::Relaxed);
             resp = self.post(&self.export_url(false), &form, sink).await?;
         } else if use_v2 && resp.status().is_success() {
@@ -195,13 +274,19 @@ impl SplunkClient {
             let r = client.post(url).form(form);
             match &auth {
                 SplunkAuth::Token(t) => r.bearer_auth(t.expose()),
-                SplunkAuth::Basic { username, password } => r.basic_auth(username, Some(password.expose())),
+                SplunkAuth::Basic { username, password } => {
+                    r.basic_auth(username, Some(password.expose()))
+                }
             }
         };
         self.http.send(&build, sink).await
     }
 
-    async fn read_stream(&self, mut resp: reqwest::Response, sink: &mut dyn ResultSink) -> Result<QuerySummary, RemoteError> {
+    async fn read_stream(
+        &self,
+        mut resp: reqwest::Response,
+        sink: &mut dyn ResultSink,
+    ) -> Result<QuerySummary, RemoteError> {
         let mut state = StreamState::new(self.cfg.limits.clone(), sink);
         let mut buf: Vec<u8> = Vec::new();
         let mut start = 0usize;
@@ -246,7 +331,7 @@ struct StreamState<'s> {
     limits: Limits,
     /// The sink until the schema is fixed; then the emitter owns it.
     sink: Option<&'s mut dyn ResultSink>,
-    pending: Vec<Map<String, Value>>,
+    pending: Vec<Vec<(String, Value)>>,
     columns: Vec<String>,
     index: HashMap<String, usize>,
     emitter: Option<Emitter<'s>>,
@@ -286,40 +371,44 @@ impl<'s> StreamState<'s> {
         if line.is_empty() {
             return Ok(true);
         }
-        let v: Value = serde_json::from_slice(line).map_err(|e| RemoteError::Response {
+        let obj: ExportLine = serde_json::from_slice(line).map_err(|e| RemoteError::Response {
             provider: PROVIDER,
-            detail: format!("line {line_no} is not JSON ({e}): {}", truncate_chars(&String::from_utf8_lossy(line), 80)),
+            detail: format!(
+                "line {line_no} is not JSON of the export shape ({e}): {}",
+                truncate_chars(&String::from_utf8_lossy(line), 80)
+            ),
         })?;
-        let Value::Object(mut obj) = v else {
-            return Err(RemoteError::Response {
-                provider: PROVIDER,
-                detail: format!("line {line_no} is not a JSON object"),
-            });
-        };
-        if let Some(Value::Array(msgs)) = obj.get("messages") {
+        if let Some(msgs) = &obj.messages {
             for m in msgs {
-                let kind = m.get("type").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+                let kind = m
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
                 let text = m.get("text").and_then(Value::as_str).unwrap_or("");
                 if matches!(kind.as_str(), "WARN" | "ERROR" | "FATAL") && !text.is_empty() {
                     let msg = format!("{kind}: {}", truncate_chars(text, 300));
                     if self.seen_messages.insert(msg.clone()) {
-                        let w = Warning { kind: WarningKind::UpstreamMessage, message: msg };
+                        let w = Warning {
+                            kind: WarningKind::UpstreamMessage,
+                            message: msg,
+                        };
                         self.sink().event(QueryEvent::Warning(w));
                     }
                 }
             }
         }
-        if obj.get("lastrow").and_then(Value::as_bool) == Some(true) {
+        if obj.lastrow == Some(true) {
             self.saw_last_row = true;
         }
-        if obj.get("preview").and_then(Value::as_bool) == Some(true) {
+        if obj.preview == Some(true) {
             return Ok(true);
         }
-        let Some(Value::Object(row)) = obj.remove("result") else {
+        let Some(OrderedFields(row)) = obj.result else {
             return Ok(true);
         };
         if self.emitter.is_none() {
-            for k in row.keys() {
+            for (k, _) in &row {
                 if !self.index.contains_key(k) {
                     self.index.insert(k.clone(), self.columns.len());
                     self.columns.push(k.clone());
@@ -338,10 +427,24 @@ impl<'s> StreamState<'s> {
         let specs: Vec<ColumnSpec> = self
             .columns
             .iter()
-            .map(|c| ColumnSpec::new(c, if c == "_time" { ColumnKind::Timestamp } else { ColumnKind::Utf8 }))
+            .map(|c| {
+                ColumnSpec::new(
+                    c,
+                    if c == "_time" {
+                        ColumnKind::Timestamp
+                    } else {
+                        ColumnKind::Utf8
+                    },
+                )
+            })
             .collect();
         let sink = self.sink.take().expect("not started yet");
-        self.emitter = Some(Emitter::new(sink, &specs, self.limits.batch_rows, self.limits.max_rows)?);
+        self.emitter = Some(Emitter::new(
+            sink,
+            &specs,
+            self.limits.batch_rows,
+            self.limits.max_rows,
+        )?);
         let pending = std::mem::take(&mut self.pending);
         for row in &pending {
             if !self.push(row)? {
@@ -351,15 +454,19 @@ impl<'s> StreamState<'s> {
         Ok(true)
     }
 
-    fn push(&mut self, row: &Map<String, Value>) -> Result<bool, RemoteError> {
-        for k in row.keys() {
-            if !self.index.contains_key(k) && self.dropped_fields.len() < 1000 {
-                self.dropped_fields.insert(k.clone());
+    fn push(&mut self, row: &[(String, Value)]) -> Result<bool, RemoteError> {
+        let mut cells: Vec<Option<&Value>> = vec![None; self.columns.len()];
+        for (k, v) in row {
+            match self.index.get(k) {
+                Some(&i) => cells[i] = Some(v),
+                None if self.dropped_fields.len() < 1000 => {
+                    self.dropped_fields.insert(k.clone());
+                }
+                None => {}
             }
         }
-        let columns = &self.columns;
         let emitter = self.emitter.as_mut().expect("started");
-        let ok = emitter.push_row(|i| row.get(&columns[i]))?;
+        let ok = emitter.push_row(|i| cells[i])?;
         if !ok {
             self.stopped = true;
         }
@@ -376,11 +483,18 @@ impl<'s> StreamState<'s> {
             partial = true;
             emitter.sink().event(QueryEvent::Warning(Warning {
                 kind: WarningKind::PartialResult,
-                message: "the export ended without its last-row marker: the result may be incomplete".into(),
+                message:
+                    "the export ended without its last-row marker: the result may be incomplete"
+                        .into(),
             }));
         }
         if !self.dropped_fields.is_empty() {
-            let names: Vec<&str> = self.dropped_fields.iter().map(String::as_str).take(20).collect();
+            let names: Vec<&str> = self
+                .dropped_fields
+                .iter()
+                .map(String::as_str)
+                .take(20)
+                .collect();
             emitter.sink().event(QueryEvent::Warning(Warning {
                 kind: WarningKind::SchemaDrift,
                 message: format!(

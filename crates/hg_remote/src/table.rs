@@ -223,13 +223,14 @@ fn append(col: &mut ColBuilder, kind: ColumnKind, v: Option<&Value>) -> bool {
         (ColBuilder::Ts(b), _) => {
             let ns = match v {
                 Value::String(s) => parse_time_ns(s),
-                Value::Number(n) => n
-                    .as_i64()
-                    .and_then(|ms| ms.checked_mul(1_000_000))
-                    .or_else(|| {
-                        let ns = n.as_f64()? * 1e6;
-                        (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns.round() as i64)
-                    }),
+                Value::Number(n) => {
+                    n.as_i64()
+                        .and_then(|ms| ms.checked_mul(1_000_000))
+                        .or_else(|| {
+                            let ns = n.as_f64()? * 1e6;
+                            (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns.round() as i64)
+                        })
+                }
                 _ => None,
             };
             b.append_option(ns);
@@ -316,7 +317,11 @@ pub fn parse_time_ns(s: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return t.timestamp_nanos_opt();
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return t.and_utc().timestamp_nanos_opt();
         }
@@ -463,17 +468,23 @@ impl<'s> Emitter<'s> {
 mod tests {
     use super::*;
     use arrow_array::cast::AsArray;
-    use arrow_array::Array;
     use arrow_array::types::{DurationNanosecondType, Int64Type, TimestampNanosecondType};
+    use arrow_array::Array;
     use serde_json::json;
 
     #[test]
     fn times_in_every_documented_form() {
         let base = parse_time_ns("2026-06-30T22:41:07Z").unwrap();
-        assert_eq!(parse_time_ns("2026-06-30T22:41:07.1234567Z"), Some(base + 123_456_700));
+        assert_eq!(
+            parse_time_ns("2026-06-30T22:41:07.1234567Z"),
+            Some(base + 123_456_700)
+        );
         assert_eq!(parse_time_ns("2026-06-30T23:41:07.000+01:00"), Some(base));
         assert_eq!(parse_time_ns("2026-06-30 22:41:07"), Some(base));
-        assert_eq!(parse_time_ns("2026-06-30T22:41:07.5"), Some(base + 500_000_000));
+        assert_eq!(
+            parse_time_ns("2026-06-30T22:41:07.5"),
+            Some(base + 500_000_000)
+        );
         assert_eq!(
             parse_time_ns("2026-06-30"),
             Some(base - (22 * 3600 + 41 * 60 + 7) * 1_000_000_000)
@@ -506,7 +517,13 @@ mod tests {
         ];
         let mut b = BatchBuilder::new(&specs);
         let rows = [
-            json!(["2026-06-30T22:41:07Z", 42, "{\"a\":1}", ["x", "y"], "00:00:01"]),
+            json!([
+                "2026-06-30T22:41:07Z",
+                42,
+                "{\"a\":1}",
+                ["x", "y"],
+                "00:00:01"
+            ]),
             json!([1782814272345i64, "17", {"b": 2}, 5, null]),
             json!(["junk", "x", null, true, "nope"]),
         ];
@@ -523,7 +540,10 @@ mod tests {
         let d = batch.column(2).as_string::<i32>();
         assert_eq!((d.value(0), d.value(1)), ("{\"a\":1}", "{\"b\":2}"));
         let s = batch.column(3).as_string::<i32>();
-        assert_eq!((s.value(0), s.value(1), s.value(2)), ("[\"x\",\"y\"]", "5", "true"));
+        assert_eq!(
+            (s.value(0), s.value(1), s.value(2)),
+            ("[\"x\",\"y\"]", "5", "true")
+        );
         let span = batch.column(4).as_primitive::<DurationNanosecondType>();
         assert_eq!(span.value(0), 1_000_000_000);
         let w = b.conversion_warnings();
