@@ -12,6 +12,7 @@ import { mountStandalone, registerStandaloneWidget } from "./runtime/host.js";
 import { attachModel } from "./runtime/protocol.js";
 import type { AnyModel } from "./runtime/types.js";
 import { registerGlue, type HgWasmGlue } from "./runtime/wasm.js";
+import { renderDecodeView } from "./widgets/decode_view.js";
 import { renderIocView } from "./widgets/ioc_view.js";
 import { renderQueryBrowser } from "./widgets/query_browser.js";
 import { renderSessionRarity } from "./widgets/session_rarity.js";
@@ -32,6 +33,7 @@ type Renderer = (model: AnyModel, el: HTMLElement) => () => void;
 const renderers: Record<string, Renderer> = {
   timeline: renderTimeline,
   ioc_view: renderIocView,
+  decode_view: renderDecodeView,
   query_browser: renderQueryBrowser,
   session_rarity: renderSessionRarity,
 };

@@ -3,17 +3,20 @@
 ``import huntglass as hg`` registers the ``hg`` accessor on pandas DataFrames (and on polars
 DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_values(...)``,
 ``df.hg.timeline_duration(...)``, ``df.hg.ioc(columns=[...])``,
-``df.hg.ioc_view(columns=[...])``, ``df.hg.sessions(...)``, ``df.hg.session_rarity(...)``.
+``df.hg.ioc_view(columns=[...])``, ``df.hg.sessions(...)``, ``df.hg.session_rarity(...)``,
+``df.hg.decode(column=...)``, ``df.hg.decode_view(column=...)``.
 ``hg.ioc`` extracts indicators in the kernel (``hg.ioc.extract``, ``hg.ioc.validate``,
 ``hg.ioc.type_of``); ``hg.sessions`` groups events into sessions and scores their rarity
 (``hg.sessions.build``, ``hg.sessions.train``, ``hg.sessions.score``), shown by
-``hg.SessionRarity``.
+``hg.SessionRarity``; ``hg.decode.unpack`` decodes encoded content layer by layer (base64, hex,
+gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode tree.
 """
 
-from . import demo, ioc, sessions
+from . import decode, demo, ioc, sessions
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
+from .decode_view import DecodeView, decode_view
 from .ioc_view import IocView, ioc_view
 from .session_rarity import SessionRarity, session_rarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
@@ -22,11 +25,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AssetsMissingError",
+    "DecodeView",
     "HgWidget",
     "IocView",
     "SessionRarity",
     "Timeline",
     "__version__",
+    "decode",
+    "decode_view",
     "demo",
     "ioc",
     "ioc_view",

@@ -7,8 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from . import decode as _decode
 from . import ioc as _ioc
 from . import sessions as _sessions
+from .decode_view import DecodeView
 from .ioc_view import IocView
 from .session_rarity import SessionRarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
@@ -45,6 +47,14 @@ class HgFrameMethods:
     def ioc_view(self, columns: str | list[str], **kwargs: Any) -> IocView:
         """IocView of ``columns``: IoCs highlighted, counts per type, unique observables."""
         return IocView(self._frame, columns, **kwargs)
+
+    def decode(self, column: str, **kwargs: Any) -> Any:
+        """Encoded content of ``column``, layer by layer (see :func:`huntglass.decode.unpack`)."""
+        return _decode.unpack(data=self._frame, column=column, **kwargs)
+
+    def decode_view(self, column: str, **kwargs: Any) -> DecodeView:
+        """DecodeView of ``column``: each record's decode tree with hashes, previews and IoCs."""
+        return DecodeView(self._frame, column, **kwargs)
 
     def sessions(self, **kwargs: Any) -> Any:
         """Sessions of these events (see :func:`huntglass.sessions.build` for the keywords)."""
