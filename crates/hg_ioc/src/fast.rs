@@ -315,6 +315,19 @@ fn is_lseg_byte(b: u8) -> bool {
         || b >= 0x80
 }
 
+/// Whether an e-mail match can go on after a local-part run ending at `run_end`: exact for a
+/// local part ending there (an `@`, a defanged `[at]`/`(@)`/... marker, optionally after one
+/// space), and `true` before a `.` (the local part may go on with another piece).
+#[inline]
+pub(crate) fn may_continue_local_part(hay: &[u8], run_end: usize, defanged: bool) -> bool {
+    match at(hay, run_end) {
+        b'.' | b'@' => true,
+        b' ' => defanged && matches!(at(hay, run_end + 1), b'[' | b'(' | b'{'),
+        b'[' | b'(' | b'{' => defanged && matches!(at(hay, run_end + 1), b'a' | b'A' | b'@'),
+        _ => false,
+    }
+}
+
 /// End of the e-mail local part `[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*` starting at `s` (which
 /// must be a `W` byte).
 pub(crate) fn local_part_end(hay: &[u8], s: usize) -> usize {

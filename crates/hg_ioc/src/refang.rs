@@ -18,18 +18,29 @@ fn starts_with_any(bytes: &[u8], forms: &[&str]) -> Option<usize> {
 /// Writes `src` (a host or a dotted name) lower-cased with every defanged dot written as `.` and
 /// the spaces that may surround a bracketed dot removed. Returns whether a defanged form was seen.
 pub(crate) fn refang_host(src: &[u8], out: &mut String) -> bool {
-    // Most names hold no marker at all: copy them in one piece.
-    if src
-        .iter()
-        .all(|&b| b.is_ascii() && !matches!(b, b' ' | b'[' | b'(' | b'{' | b']'))
-    {
-        if let Ok(plain) = std::str::from_utf8(src) {
-            let start = out.len();
-            out.push_str(plain);
-            out[start..].make_ascii_lowercase();
-            return false;
-        }
+    match std::str::from_utf8(src) {
+        Ok(text) => refang_host_str(text, out),
+        Err(_) => refang_host_marked(src, out),
     }
+}
+
+/// [`refang_host`] for text already known to be UTF-8 (a slice of the caller's text): the common
+/// plain name is copied in one piece without validating it again.
+pub(crate) fn refang_host_str(src: &str, out: &mut String) -> bool {
+    if !src
+        .bytes()
+        .any(|b| !b.is_ascii() || matches!(b, b' ' | b'[' | b'(' | b'{' | b']'))
+    {
+        let start = out.len();
+        out.push_str(src);
+        out[start..].make_ascii_lowercase();
+        return false;
+    }
+    refang_host_marked(src.as_bytes(), out)
+}
+
+/// The byte-by-byte refang of a host that may hold markers (see [`refang_host`]).
+fn refang_host_marked(src: &[u8], out: &mut String) -> bool {
     let mut defanged = false;
     let mut i = 0;
     while i < src.len() {
@@ -98,27 +109,25 @@ pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
     for &b in src {
         out.push(char::from(b.to_ascii_lowercase()));
     }
-    let written = out[start..].to_string();
-    let canonical = match written.as_str() {
-        s if s.starts_with('h') && s.len() >= 4 => {
-            if s.ends_with('s') {
-                "https"
-            } else {
-                "http"
-            }
-        }
-        s if s.contains("fxp") || s.contains("ftp") => {
-            let prefix = if s.starts_with('s') { "s" } else { "" };
-            let suffix = if s.ends_with('s') { "s" } else { "" };
-            out.truncate(start);
-            out.push_str(prefix);
-            out.push_str("ftp");
-            out.push_str(suffix);
-            return written.contains('x');
-        }
-        s => s,
+    let written = &out[start..];
+    let (canonical, defanged) = if written.starts_with('h') && written.len() >= 4 {
+        let canonical = if written.ends_with('s') {
+            "https"
+        } else {
+            "http"
+        };
+        (canonical, canonical != written)
+    } else if written.contains("fxp") || written.contains("ftp") {
+        let canonical = match (written.starts_with('s'), written.ends_with('s')) {
+            (true, true) => "sftps",
+            (true, false) => "sftp",
+            (false, true) => "ftps",
+            (false, false) => "ftp",
+        };
+        (canonical, written.contains('x'))
+    } else {
+        return false;
     };
-    let defanged = canonical != written;
     out.truncate(start);
     out.push_str(canonical);
     defanged
@@ -160,6 +169,15 @@ mod tests {
         out.clear();
         assert!(!refang_scheme(b"HTTP", &mut out));
         assert_eq!(out, "http");
+        out.clear();
+        assert!(!refang_scheme(b"FTPS", &mut out));
+        assert_eq!(out, "ftps");
+        out.clear();
+        assert!(refang_scheme(b"hxxp", &mut out));
+        assert_eq!(out, "http");
+        out.clear();
+        assert!(!refang_scheme(b"Telnet", &mut out));
+        assert_eq!(out, "telnet");
     }
 
     #[test]

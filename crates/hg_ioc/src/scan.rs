@@ -5,13 +5,15 @@ use std::cell::RefCell;
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 #[cfg(test)]
-use regex_automata::Anchored;
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 
 use crate::fast::{self, at, CLASS, DASH, PCT, PCT_PLUS, START_OTHER, W};
-use crate::patterns::{self, PatternSet};
+use crate::patterns;
+#[cfg(test)]
+use crate::patterns::PatternSet;
 use crate::refang::{
-    at_marker_len, is_defanged_scheme_separator, refang_dots, refang_host, refang_scheme,
+    at_marker_len, is_defanged_scheme_separator, refang_dots, refang_host, refang_host_str,
+    refang_scheme,
 };
 use crate::validate::{
     hash_type_for_len, ipv4_from_dotted, ipv6_canonical, is_domain, DomainContext,
@@ -27,8 +29,6 @@ const MAX_EMAIL_LOCAL_LEN: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct Scanner {
-    /// The URL pattern alone (anchored at URL candidates; unanchored for nested URLs).
-    url: Regex,
     defanged: bool,
     custom: Vec<Regex>,
     ignore_tlds: bool,
@@ -55,6 +55,14 @@ enum Mapping<'m> {
 }
 
 impl Mapping<'_> {
+    /// `hay[a..b]` as text when `hay` is the caller's text itself (no UTF-8 check needed).
+    fn text<'t>(self, text: &'t str, a: usize, b: usize) -> Option<&'t str> {
+        match self {
+            Mapping::Identity => text.get(a..b),
+            Mapping::Table { .. } => None,
+        }
+    }
+
     fn at(self, i: usize) -> usize {
         match self {
             Mapping::Identity => i,
@@ -165,6 +173,26 @@ fn trim_trailing(hay: &[u8], start: usize, mut end: usize, min_end: usize) -> us
     end
 }
 
+/// Whether no match can start anywhere in the `W` run `hay[s..e]` (byte classes `flags`): the
+/// most common run, a plain word followed by a space or punctuation, is passed over without
+/// looking at its positions.
+///
+/// Every pattern that can start inside a run needs one of: a byte after the run that may begin
+/// a scheme separator, an `@` marker, a dot separator, a drive or hive separator or an IPv6
+/// colon (`:`, `[`, `(`, `{`, `.`, `@`, `\`, or a space followed by a bracket); a `%` in the
+/// run (percent-escapes, `%ENV%` roots); or a run of at least 13 bytes (`cve-YYYY-NNNN`, and
+/// hashes of 32+). This is a necessary condition for every pattern in every option set.
+#[inline]
+fn run_is_inert(hay: &[u8], s: usize, e: usize, flags: u8) -> bool {
+    flags & PCT == 0
+        && e - s < 13
+        && match at(hay, e) {
+            b':' | b'[' | b'(' | b'{' | b'.' | b'@' | b'\\' => false,
+            b' ' => !matches!(at(hay, e + 1), b'[' | b'(' | b'{'),
+            _ => true,
+        }
+}
+
 /// Per-scan state of [`Scanner::next_match`].
 #[derive(Default)]
 struct Finder {
@@ -223,8 +251,6 @@ impl Scanner {
         ignore_tlds: bool,
         custom: &[(String, String)],
     ) -> Result<Scanner, IocError> {
-        let set = PatternSet::new(defanged);
-        let url = compile(std::slice::from_ref(&set.url), true).map_err(IocError::Internal)?;
         let custom = custom
             .iter()
             .map(|(name, pattern)| {
@@ -238,7 +264,6 @@ impl Scanner {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scanner {
             defanged,
-            url,
             custom,
             ignore_tlds,
         })
@@ -407,6 +432,9 @@ impl Scanner {
                 }
                 flags |= class;
                 i += 1;
+            }
+            if run_is_inert(hay, s, i, flags) {
+                continue;
             }
             let run = &mut finder.run;
             run.start = s;
@@ -605,7 +633,7 @@ impl Scanner {
         }
         if email.possible
             && CLASS[usize::from(first)] & W != 0
-            && matches!(after_run, b'.' | b'@' | b' ' | b'[' | b'(' | b'{')
+            && fast::may_continue_local_part(hay, run_end, defanged)
         {
             if let Some(end) = email.email_end(hay, s, |local_end| {
                 fast::email_end(hay, local_end, defanged)
@@ -635,8 +663,11 @@ impl Scanner {
         }
         // One count of the hex run serves both hex-led patterns: an IPv6 candidate has at most
         // four hex digits before its first `:`, a hash at least 32.
+        // Hex digits are `W` bytes, so a hash (32+) lies inside the run; when the run is
+        // shorter only "at most four" matters and the count stops at five.
+        let hex_limit = if run_end - s >= 32 { usize::MAX } else { 5 };
         let mut hex = 0;
-        while at(hay, s + hex).is_ascii_hexdigit() {
+        while hex < hex_limit && at(hay, s + hex).is_ascii_hexdigit() {
             hex += 1;
         }
         if hex <= 4 && at(hay, s + hex) == b':' {
@@ -664,25 +695,31 @@ impl Scanner {
         start: usize,
         end: usize,
     ) -> usize {
-        sc.canonical.clear();
-        let defanged = refang_host(&hay[start..end], &mut sc.canonical);
-        let numeric = sc
-            .canonical
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.');
+        // Dotted names are ASCII at both ends, so this slice of the caller's text exists.
+        let Some(span) = em.text.get(start..end) else {
+            return end;
+        };
+        // Most names are written plainly in lower case: they are their own canonical form and
+        // are validated in place, without a copy.
+        let plain = !span.bytes().any(|b| {
+            b.is_ascii_uppercase() || !b.is_ascii() || matches!(b, b' ' | b'[' | b'(' | b'{' | b']')
+        });
+        let (canonical, defanged): (&str, bool) = if plain {
+            (span, false)
+        } else {
+            sc.canonical.clear();
+            let defanged = refang_host_str(span, &mut sc.canonical);
+            (&sc.canonical, defanged)
+        };
+        let numeric = canonical.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         if numeric {
-            if ipv4_from_dotted(&sc.canonical, &mut sc.other) {
+            if ipv4_from_dotted(canonical, &mut sc.other) {
                 em.emit(IocType::Ipv4, start, end, &sc.other);
             }
             return end;
         }
-        if is_domain(
-            &sc.canonical,
-            DomainContext::Bare,
-            defanged,
-            self.ignore_tlds,
-        ) {
-            em.emit(IocType::Dns, start, end, &sc.canonical);
+        if is_domain(canonical, DomainContext::Bare, defanged, self.ignore_tlds) {
+            em.emit(IocType::Dns, start, end, canonical);
             return end;
         }
         if defanged {
@@ -699,7 +736,7 @@ impl Scanner {
                         ioc_type,
                         s,
                         s + label.len(),
-                        &sc.canonical[offset..offset + label.len()],
+                        &canonical[offset..offset + label.len()],
                     );
                 }
             }
@@ -709,7 +746,7 @@ impl Scanner {
             let mut offset = 0;
             for part in token.split(|&b| b == b'-') {
                 if part.iter().all(|b| b.is_ascii_digit() || *b == b'.')
-                    && ipv4_from_dotted(&sc.canonical[offset..offset + part.len()], &mut sc.other)
+                    && ipv4_from_dotted(&canonical[offset..offset + part.len()], &mut sc.other)
                 {
                     let s = start + offset;
                     em.emit(IocType::Ipv4, s, s + part.len(), &sc.other);
@@ -740,7 +777,10 @@ impl Scanner {
         };
         let domain_start = start + at + at_len;
         sc.host.clear();
-        let defanged = refang_host(&hay[domain_start..end], &mut sc.host) || at_len != 1;
+        let defanged = match em.text.get(domain_start..end) {
+            Some(domain) => refang_host_str(domain, &mut sc.host),
+            None => refang_host(&hay[domain_start..end], &mut sc.host),
+        } || at_len != 1;
         if at > MAX_EMAIL_LOCAL_LEN
             || !is_domain(&sc.host, DomainContext::Host, defanged, self.ignore_tlds)
         {
@@ -847,7 +887,10 @@ impl Scanner {
         defanged |= is_defanged_scheme_separator(&hay[sep.0..sep.1]);
         sc.canonical.push_str("://");
         if let Some((a, b)) = userinfo {
-            sc.canonical.push_str(&String::from_utf8_lossy(&hay[a..b]));
+            match mapping.text(em.text, a, b) {
+                Some(written) => sc.canonical.push_str(written),
+                None => sc.canonical.push_str(&String::from_utf8_lossy(&hay[a..b])),
+            }
         }
         // Validate the host; remember its canonical form and its span for the derived match.
         let mut host_match: Option<(IocType, usize, usize)> = None;
@@ -858,7 +901,10 @@ impl Scanner {
                     .iter()
                     .position(|&c| c == b'%' || c == b']')
                     .map_or(b, |i| a + i);
-                let inner = std::str::from_utf8(&hay[a + 1..inner_end]).unwrap_or_default();
+                let inner = match mapping.text(em.text, a + 1, inner_end) {
+                    Some(inner) => inner,
+                    None => std::str::from_utf8(&hay[a + 1..inner_end]).unwrap_or_default(),
+                };
                 if ipv6_canonical(inner, &mut sc.host) {
                     sc.canonical.push('[');
                     sc.canonical.push_str(&sc.host);
@@ -871,7 +917,10 @@ impl Scanner {
             }
             Some((a, b)) => {
                 sc.host.clear();
-                defanged |= refang_host(&hay[a..b], &mut sc.host);
+                defanged |= match mapping.text(em.text, a, b) {
+                    Some(written) => refang_host_str(written, &mut sc.host),
+                    None => refang_host(&hay[a..b], &mut sc.host),
+                };
                 let numeric = sc.host.bytes().all(|c| c.is_ascii_digit() || c == b'.');
                 if numeric {
                     if ipv4_from_dotted(&sc.host, &mut sc.other) {
@@ -906,10 +955,17 @@ impl Scanner {
             sc.canonical.push_str(&sc.host);
         }
         if let Some((a, b)) = port {
-            sc.canonical.push_str(&String::from_utf8_lossy(&hay[a..b]));
+            // Digits and a colon: ASCII.
+            sc.canonical
+                .extend(hay[a..b].iter().map(|&digit| char::from(digit)));
         }
-        let rest = String::from_utf8_lossy(&hay[authority_end..trimmed]);
-        refang_dots(&rest, &mut sc.canonical);
+        match mapping.text(em.text, authority_end, trimmed) {
+            Some(rest) => refang_dots(rest, &mut sc.canonical),
+            None => refang_dots(
+                &String::from_utf8_lossy(&hay[authority_end..trimmed]),
+                &mut sc.canonical,
+            ),
+        }
 
         em.emit(
             IocType::Url,
@@ -983,13 +1039,24 @@ impl Scanner {
         if !hay[from..to].contains(&b':') {
             return;
         }
+        // The leftmost position at or after `pos` where the URL pattern matches (anchored there,
+        // the matcher gives the pattern's leftmost-first end), in `hay[..to]`: what one
+        // unanchored search of the pattern would report. A scheme starts with one of `hfstl`.
+        let cut = &hay[..to];
         let mut pos = from;
         while pos < to {
-            let Some(m) = self.url.search(&Input::new(&hay[..to]).range(pos..)) else {
+            let found = (pos..to).find_map(|s| {
+                if matches!(cut[s] | 0x20, b'h' | b'f' | b's' | b't' | b'l') {
+                    fast::url_end(cut, s, self.defanged).map(|end| (s, end))
+                } else {
+                    None
+                }
+            });
+            let Some((start, end)) = found else {
                 break;
             };
-            let resume = self.on_url(em, sc, hay, mapping, m.start(), m.end(), depth, None);
-            pos = resume.max(m.start() + 1);
+            let resume = self.on_url(em, sc, hay, mapping, start, end, depth, None);
+            pos = resume.max(start + 1);
         }
     }
 }
@@ -1110,7 +1177,7 @@ fn on_ipv6<S: IocSink + ?Sized>(
         _ => false,
     };
     if !glued_before && !glued_after {
-        let candidate = std::str::from_utf8(&hay[start..end]).unwrap_or_default();
+        let candidate = em.text.get(start..end).unwrap_or_default();
         if ipv6_canonical(candidate, &mut sc.canonical) {
             em.emit(IocType::Ipv6, start, end, &sc.canonical);
         }
@@ -1377,6 +1444,7 @@ mod tests {
             let set = PatternSet::new(defanged);
             let union = compile(&set.main, true).expect("union compiles");
             let url_parts = compile(std::slice::from_ref(&set.url_parts), true).expect("compiles");
+            let url = compile(std::slice::from_ref(&set.url), true).expect("compiles");
             let singles: Vec<Regex> = set
                 .main
                 .iter()
@@ -1388,7 +1456,7 @@ mod tests {
                 for _ in 0..pieces {
                     text.push_str(FRAGMENTS[(rng.next() % FRAGMENTS.len() as u64) as usize]);
                 }
-                check_url_parts(&url_parts, &extractor.scanner.url, &text, defanged);
+                check_url_parts(&url_parts, &url, &text, defanged);
                 if round % 4 == 0 {
                     check_matchers(&singles, &text, defanged);
                 }

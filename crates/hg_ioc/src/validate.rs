@@ -36,26 +36,51 @@ pub(crate) fn is_file_extension(ext: &str) -> bool {
 pub(crate) fn ipv4_from_dotted(canonical_dotted: &str, out: &mut String) -> bool {
     // Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
     // version number or an OID, not an address. Leading zeros are read as decimal and dropped
-    // from the canonical form.
+    // from the canonical form. One pass over the bytes; the common form (no leading zero) is
+    // its own canonical form and is copied whole.
     out.clear();
+    let bytes = canonical_dotted.as_bytes();
+    let mut values = [0u16; 4];
     let mut parts = 0;
-    for part in canonical_dotted.as_bytes().split(|&b| b == b'.') {
+    let mut leading_zero = false;
+    let mut i = 0;
+    loop {
+        let part_start = i;
+        let mut value = 0u16;
+        // Up to four digits are read so that a fourth one is seen (and refused).
+        while i < bytes.len() && bytes[i].is_ascii_digit() && i - part_start < 4 {
+            value = value * 10 + u16::from(bytes[i] - b'0');
+            i += 1;
+        }
+        let len = i - part_start;
+        if len == 0 || len > 3 || value > 255 {
+            return false;
+        }
+        leading_zero |= len > 1 && bytes[part_start] == b'0';
+        values[parts] = value;
         parts += 1;
-        if parts > 4 || part.is_empty() || part.len() > 3 || !part.iter().all(u8::is_ascii_digit) {
+        if i == bytes.len() {
+            break;
+        }
+        if bytes[i] != b'.' || parts == 4 {
             return false;
         }
-        let value: u16 = part
-            .iter()
-            .fold(0, |acc, &b| acc * 10 + u16::from(b - b'0'));
-        if value > 255 {
-            return false;
-        }
-        if parts > 1 {
-            out.push('.');
-        }
-        push_decimal(out, value);
+        i += 1;
     }
-    parts == 4
+    if parts != 4 {
+        return false;
+    }
+    if leading_zero {
+        for (k, value) in values.iter().enumerate() {
+            if k > 0 {
+                out.push('.');
+            }
+            push_decimal(out, *value);
+        }
+    } else {
+        out.push_str(canonical_dotted);
+    }
+    true
 }
 
 fn push_decimal(out: &mut String, value: u16) {
@@ -75,6 +100,15 @@ pub(crate) fn ipv6_canonical(text: &str, out: &mut String) -> bool {
     out.clear();
     if text.len() > 45 || text == "::" {
         return false;
+    }
+    // Without a `::` every group is written: eight (seven colons), or six and a dotted IPv4
+    // tail (six colons). Clock times and MAC addresses fail here without a parse.
+    if !text.contains("::") {
+        let colons = text.bytes().filter(|&b| b == b':').count();
+        let dotted = text.contains('.');
+        if !((colons == 7 && !dotted) || (colons == 6 && dotted)) {
+            return false;
+        }
     }
     match Ipv6Addr::from_str(text) {
         Ok(addr) => write!(out, "{addr}").is_ok(),
@@ -108,30 +142,40 @@ pub(crate) fn is_domain(
     if name.is_empty() || name.len() > MAX_DOMAIN_LEN {
         return false;
     }
+    // One pass over the labels: 1-63 bytes of `a-z 0-9 - _`, no hyphen at either end.
+    let bytes = name.as_bytes();
     let mut labels = 0usize;
-    let mut last: &[u8] = b"";
-    for label in name.as_bytes().split(|&b| b == b'.') {
-        labels += 1;
-        if label.is_empty()
-            || label.len() > MAX_LABEL_LEN
-            || label.first() == Some(&b'-')
-            || label.last() == Some(&b'-')
-            || !label
-                .iter()
-                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        {
+    let mut label_start = 0usize;
+    loop {
+        let mut j = label_start;
+        while j < bytes.len() && bytes[j] != b'.' {
+            if !matches!(bytes[j], b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_') {
+                return false;
+            }
+            j += 1;
+        }
+        let len = j - label_start;
+        if len == 0 || len > MAX_LABEL_LEN || bytes[label_start] == b'-' || bytes[j - 1] == b'-' {
             return false;
         }
-        last = label;
+        labels += 1;
+        if j == bytes.len() {
+            break;
+        }
+        label_start = j + 1;
     }
     // Labels are ASCII (checked above), so this is the name's last label as text.
-    let last = std::str::from_utf8(last).unwrap_or_default();
+    let last = &name[label_start..];
     let tld_ok = last.bytes().all(|b| b.is_ascii_lowercase())
         || (last.starts_with("xn--") && last.len() > 4 && !last.contains('_'));
     if !tld_ok || last.contains('_') {
         return false;
     }
     if labels < 2 && !(ignore_tlds && context == DomainContext::Host) {
+        return false;
+    }
+    // The file-name rule needs no look-up, so it goes first (both rules must pass).
+    if context == DomainContext::Bare && !defanged && labels == 2 && is_file_extension(last) {
         return false;
     }
     if !ignore_tlds {
@@ -143,9 +187,6 @@ pub(crate) fn is_domain(
             Some(Type::Icann) if suffix.as_bytes().len() == name.len() => return false,
             Some(_) => {}
         }
-    }
-    if context == DomainContext::Bare && !defanged && labels == 2 && is_file_extension(last) {
-        return false;
     }
     true
 }
@@ -184,6 +225,15 @@ mod tests {
         assert!(!ipv4_from_dotted("1.2.3", &mut out));
         assert!(!ipv4_from_dotted("1.2.3.4.5", &mut out));
         assert!(!ipv4_from_dotted("1.2.3.1234", &mut out));
+        assert!(!ipv4_from_dotted("1..2.3", &mut out));
+        assert!(!ipv4_from_dotted("1.2.3.4.", &mut out));
+        assert!(!ipv4_from_dotted(".1.2.3", &mut out));
+        assert!(!ipv4_from_dotted("1.2.3.4a", &mut out));
+        assert!(!ipv4_from_dotted("", &mut out));
+        assert!(ipv4_from_dotted("0.0.0.0", &mut out));
+        assert_eq!(out, "0.0.0.0");
+        assert!(ipv4_from_dotted("255.255.255.255", &mut out));
+        assert_eq!(out, "255.255.255.255");
     }
 
     #[test]
@@ -195,6 +245,10 @@ mod tests {
         assert!(!ipv6_canonical("12:30:45", &mut out));
         assert!(!ipv6_canonical("::", &mut out));
         assert!(!ipv6_canonical("1:2:3:4:5:6:7:8:9", &mut out));
+        assert!(ipv6_canonical("1:2:3:4:5:6:7:8", &mut out));
+        assert!(ipv6_canonical("1:2:3:4:5:6:1.2.3.4", &mut out));
+        assert!(!ipv6_canonical("1:2:3:4:5:6:7:1.2.3.4", &mut out));
+        assert!(!ipv6_canonical("2c:9f:aa:07:d1:3c", &mut out));
     }
 
     #[test]
