@@ -93,21 +93,68 @@ fn is(b: u8, class: u8) -> bool {
     CLASS[usize::from(b)] & class != 0
 }
 
+// Bytes every explicit form needs somewhere in the text: `\x41` needs `\` and `x`, `0x41` an
+// `x`, `%41` a `%`, `[char]` a `[`, `fromCharCode(` a `(`.
+const TRIGGER_PERCENT: u8 = 1;
+const TRIGGER_BACKSLASH: u8 = 2;
+const TRIGGER_BRACKET: u8 = 4;
+const TRIGGER_PAREN: u8 = 8;
+const TRIGGER_X: u8 = 16;
+
+const fn trigger_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    t[b'%' as usize] = TRIGGER_PERCENT;
+    t[b'\\' as usize] = TRIGGER_BACKSLASH;
+    t[b'[' as usize] = TRIGGER_BRACKET;
+    t[b'(' as usize] = TRIGGER_PAREN;
+    t[b'x' as usize] = TRIGGER_X;
+    t[b'X' as usize] = TRIGGER_X;
+    t
+}
+
+static TRIGGER: [u8; 256] = trigger_table();
+
+/// Which trigger bytes occur in `text`: one table look-up per byte, so that on ordinary text
+/// the searches for explicit forms (each with a fixed cost per call, which dominates on short
+/// log lines) run only when their key byte is there at all.
+fn triggers(text: &[u8]) -> u8 {
+    let mut seen = 0u8;
+    for chunk in text.chunks(64) {
+        for &b in chunk {
+            seen |= TRIGGER[usize::from(b)];
+        }
+        if seen == TRIGGER_PERCENT | TRIGGER_BACKSLASH | TRIGGER_BRACKET | TRIGGER_PAREN | TRIGGER_X
+        {
+            break;
+        }
+    }
+    seen
+}
+
 /// Every candidate in `text`, sorted by start then priority.
 pub(crate) fn find(text: &[u8], s: &ScanSettings) -> Vec<Candidate> {
     let mut out = Vec::new();
     if s.base64 || s.base64url || s.hex {
         word_runs(text, s, &mut out);
     }
-    if s.hex {
-        hex_escapes(text, &mut out);
+    let seen = if s.hex || s.percent || s.char_codes {
+        triggers(text)
+    } else {
+        0
+    };
+    if s.hex && seen & TRIGGER_X != 0 {
+        if seen & TRIGGER_BACKSLASH != 0 {
+            hex_escapes(text, &mut out);
+        }
         hex_lists(text, &mut out);
     }
-    if s.percent {
+    if s.percent && seen & TRIGGER_PERCENT != 0 {
         percent_tokens(text, &mut out);
     }
-    if s.char_codes {
+    if s.char_codes && seen & TRIGGER_BRACKET != 0 {
         char_code_arrays(text, &mut out);
+    }
+    if s.char_codes && seen & TRIGGER_PAREN != 0 {
         from_char_code(text, &mut out);
     }
     out.sort_by_key(|c| (c.start, c.kind));
