@@ -189,8 +189,12 @@ class SessionRarity(HgWidget):
         :func:`huntglass.sessions.build` on the events sent, then :func:`huntglass.sessions.score`.
         """
         if self._sessions_frame is None:
-            events = self._hg_data[DATASET].table
-            built = _sessions.build(events, **self._options)
+            table = self._hg_data[DATASET].table
+            for i, field in enumerate(table.schema):
+                if pa.types.is_dictionary(field.type):
+                    table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+            # pandas: the lists come back as Python lists of the events' text.
+            built = _sessions.build(table.to_pandas(), **self._options)
             scored = _sessions.score(
                 built,
                 f"{self._options['event_col']}_list",
