@@ -100,6 +100,7 @@
 
 mod alerts;
 mod common;
+pub mod feed;
 mod logons;
 mod network;
 mod office;

@@ -417,7 +417,7 @@ async fn rate_and_concurrency_limits_hold() {
             "OTX",
             None,
             &fake.url,
-            json!({"RequestsPerMinute": 2, "RateWindowSeconds": 0.4, "Concurrency": 1}),
+            json!({"RequestsPerMinute": 2, "RateWindowSeconds": 1.0, "Concurrency": 1}),
         ),
         None,
     );

@@ -158,15 +158,10 @@ impl LocalFeed {
                     message,
                 })?,
             "stix" | "stix2" | "stix2.1" | "json" => {
-                for entry in stix::parse_bundle(&bytes).map_err(|source| FeedError::Stix {
+                feed.add_stix(&bytes).map_err(|source| FeedError::Stix {
                     path: shown.clone(),
                     source,
-                })? {
-                    match entry {
-                        Some(e) => feed.insert(e),
-                        None => feed.skipped += 1,
-                    }
-                }
+                })?
             }
             other => return Err(FeedError::UnknownFormat(other.to_string())),
         }
@@ -272,6 +267,22 @@ impl LocalFeed {
             });
         }
         Ok(())
+    }
+
+    /// Adds the indicators of a STIX 2.1 bundle (see the `stix` module for what is used).
+    pub fn add_stix(&mut self, bytes: &[u8]) -> Result<(), stix::StixError> {
+        for entry in stix::parse_bundle(bytes)? {
+            match entry {
+                Some(e) => self.insert(e),
+                None => self.skipped += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Every indicator, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &FeedEntry> {
+        self.entries.values().flatten()
     }
 
     /// Adds one indicator.
