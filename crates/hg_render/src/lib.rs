@@ -32,6 +32,7 @@ pub mod spec;
 pub mod theme;
 pub mod ticks;
 pub mod timeline;
+pub mod tree;
 
 /// Errors of chart construction and interaction.
 #[derive(Debug, thiserror::Error)]

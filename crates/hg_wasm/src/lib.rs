@@ -15,6 +15,7 @@
 //!
 //! Those of `hg_arrow` (IPC decoding) and `hg_render` (spec size, lanes, raster size, spans).
 
+mod proctree;
 mod table;
 
 use hg_render::timeline::TimelineChart as Chart;
