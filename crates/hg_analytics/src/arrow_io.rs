@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{
-    Array, ArrayRef, Float64Array, ListArray, MapArray, RecordBatch, StringArray, StructArray,
+    Array, ArrayRef, Float64Array, Int64Array, ListArray, MapArray, RecordBatch, StringArray,
+    StructArray,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema};
@@ -33,6 +34,9 @@ pub struct ScoreColumns {
     pub likelihood: String,
     /// Rarest window: `rarest_window{N}` (`rarest_window{N}_geo` with the geometric mean).
     pub window: String,
+    /// Index of the rarest window's first command (only with [`ExtraColumns::window_start`]):
+    /// `rarest_window{N}_start` (`..._start_geo` with the geometric mean).
+    pub start: String,
 }
 
 impl ScoreColumns {
@@ -42,6 +46,7 @@ impl ScoreColumns {
         ScoreColumns {
             likelihood: format!("rarest_window{window_length}_likelihood{geo}"),
             window: format!("rarest_window{window_length}{geo}"),
+            start: format!("rarest_window{window_length}_start{geo}"),
         }
     }
 }
@@ -221,6 +226,40 @@ pub fn score_table(
     options: &ScoreOptions,
     session_likelihoods: bool,
 ) -> Result<(RecordBatch, Model), AnalyticsError> {
+    score_table_with(
+        table,
+        session_column,
+        model,
+        train,
+        options,
+        &ExtraColumns {
+            session_likelihoods,
+            window_start: false,
+        },
+    )
+}
+
+/// Columns [`score_table_with`] may add beyond the reference's two.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtraColumns {
+    /// `session_likelihood` and `session_geomean_likelihood` (float64).
+    pub session_likelihoods: bool,
+    /// `rarest_window{N}_start` (`_geo` suffixed with the geometric mean): the 0-based index of
+    /// the rarest window's first command in the session (int64, null when no window fits), so
+    /// that a viewer can mark the window inside the whole session.
+    pub window_start: bool,
+}
+
+/// [`score_table`] with a choice of extra columns.
+pub fn score_table_with(
+    table: &Table,
+    session_column: &str,
+    model: Option<&Model>,
+    train: &TrainOptions,
+    options: &ScoreOptions,
+    extras: &ExtraColumns,
+) -> Result<(RecordBatch, Model), AnalyticsError> {
+    let session_likelihoods = extras.session_likelihoods;
     let batch = sessions_from_column(table, session_column)?;
     let model = match model {
         Some(m) => m.clone(),
@@ -246,6 +285,14 @@ pub fn score_table(
             })
             .collect();
         new_columns.push((names.window, windows_array(&batch, &windows)?));
+        if extras.window_start {
+            let starts = Int64Array::from_iter(
+                scores
+                    .iter()
+                    .map(|sc| sc.rarest.as_ref().map(|r| r.start as i64)),
+            );
+            new_columns.push((names.start, Arc::new(starts)));
+        }
     }
     if session_likelihoods {
         new_columns.push((

@@ -47,12 +47,14 @@ pub mod arrow_io;
 pub mod model;
 pub mod sessionize;
 
-pub use arrow_io::{score_table, sessions_from_column, ScoreColumns};
+pub use arrow_io::{
+    score_table, score_table_with, sessions_from_column, ExtraColumns, ScoreColumns,
+};
 pub use model::{
     Command, Model, RarestWindow, ScoreOptions, SessionBatch, SessionScore, SessionType,
     TrainOptions, WindowEnd, END_TOKEN, START_TOKEN, UNK_TOKEN,
 };
-pub use sessionize::{sessionize, NullKeys, SessionizeOptions};
+pub use sessionize::{sessionize, sessionize_with_rows, NullKeys, SessionRows, SessionizeOptions};
 
 use hg_arrow::HgArrowError;
 

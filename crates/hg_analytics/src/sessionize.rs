@@ -212,6 +212,16 @@ fn key_ranks(
 /// Sessionizes a table: one output row per session with the key columns, `<time>_min`,
 /// `<time>_max`, `<event>_list`, `duration` and `number_events`.
 pub fn sessionize(table: &Table, opts: &SessionizeOptions) -> Result<RecordBatch, AnalyticsError> {
+    Ok(sessionize_with_rows(table, opts)?.0)
+}
+
+/// [`sessionize`], also returning which input rows form each output session (session `s` is
+/// output row `s`), for callers that need the events themselves (the reference's
+/// `create_session_col`, per-event views).
+pub fn sessionize_with_rows(
+    table: &Table,
+    opts: &SessionizeOptions,
+) -> Result<(RecordBatch, SessionRows), AnalyticsError> {
     if opts.max_session_time_ns < 0 || opts.max_event_separation_ns < 0 {
         return Err(AnalyticsError::InvalidOption {
             name: "max_session_time_mins",
@@ -237,7 +247,8 @@ pub fn sessionize(table: &Table, opts: &SessionizeOptions) -> Result<RecordBatch
     let events = table.column(&opts.event_col)?;
     let (ranks, null_out) = key_ranks(table, opts)?;
     let groups = session_rows(&ranks, times.values(), opts);
-    build_output(table, opts, &groups, times.values(), &events, &null_out)
+    let batch = build_output(table, opts, &groups, times.values(), &events, &null_out)?;
+    Ok((batch, groups))
 }
 
 fn build_output(

@@ -25,8 +25,8 @@
 //! - `decode.unpack`: encoded content of a string column decoded recursively within limits, one
 //!   output row per layer (the reference's base64-unpacking columns plus the chain, limits and,
 //!   with `iocs`, each layer's indicators); see [`decode`].
-//! - `sessions.build`, `sessions.train`, `sessions.score`: sessionizing events and scoring
-//!   session rarity with a Markov-chain model; see [`sessions`].
+//! - `sessions.build`, `sessions.train`, `sessions.score`, `sessions.score_events`: sessionizing
+//!   events and scoring session rarity with a Markov-chain model; see [`sessions`].
 //! - `proctree.build`: process trees from process-creation events (input columns in tree order
 //!   plus the tree columns); see [`proctree`].
 //!
@@ -189,6 +189,7 @@ impl Registry {
                 Box::new(sessions::BuildOp),
                 Box::new(sessions::TrainOp),
                 Box::new(sessions::ScoreOp),
+                Box::new(sessions::ScoreEventsOp),
                 Box::new(decode::UnpackOp),
                 Box::new(proctree::BuildOp),
             ],

@@ -1,5 +1,5 @@
-//! The session operations over Arrow: `sessions.build`, `sessions.train` and `sessions.score`
-//! (engine: `hg_analytics`).
+//! The session operations over Arrow: `sessions.build`, `sessions.train`, `sessions.score` and
+//! `sessions.score_events` (engine: `hg_analytics`).
 //!
 //! # `sessions.build`
 //!
@@ -23,17 +23,32 @@
 //! `rarest_window{N}_likelihood` (float64, NaN when no window fits) and `rarest_window{N}`
 //! (list of the window's commands: utf8, or `{name, params}` structs), `_geo` suffixed with
 //! `use_geo_mean`, plus `session_likelihood` and `session_geomean_likelihood` when
-//! `session_likelihoods` is set. Without `model_base64` the model is trained on the input's
-//! sessions (the reference's `score_sessions`).
+//! `session_likelihoods` is set, and `rarest_window{N}_start` (int64: index of the window's first
+//! command in the session, null when no window fits) when `window_start` is set. Without
+//! `model_base64` the model is trained on the input's sessions (the reference's `score_sessions`).
+//!
+//! # `sessions.score_events`
+//!
+//! `sessions.build` and `sessions.score` in one call for viewers that read plain columns (the
+//! SessionRarity widget reads it with the browser's Arrow reader, which has no list type):
+//! input and options as `sessions.build` plus the scoring options and `columns` (more input
+//! columns to carry). Output: one row per event, session by session in time order, with
+//! `session` (the session's row in `sessions.build`'s output), `position` (in the session),
+//! `row` (the input row), `time_ms` (float64, ms since the epoch), the session's
+//! `rarest_window_likelihood` (NaN when no window fits), `rarest_window_start` (null then) and
+//! `rarest_window_commands` (the session's commands inside the window), then the key, event and
+//! carried columns taken from the input rows.
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+use arrow_array::{
+    ArrayRef, BinaryArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
 use arrow_schema::{DataType, Field, Schema};
 use base64::Engine as _;
 use hg_analytics::{
-    score_table, sessionize, sessions_from_column, AnalyticsError, Model, NullKeys, ScoreOptions,
-    SessionizeOptions, TrainOptions, WindowEnd,
+    score_table_with, sessionize, sessionize_with_rows, sessions_from_column, AnalyticsError,
+    ExtraColumns, Model, NullKeys, ScoreOptions, SessionizeOptions, TrainOptions, WindowEnd,
 };
 use hg_arrow::Table;
 use serde::Deserialize;
@@ -69,55 +84,69 @@ fn write_output(op: &str, batch: &RecordBatch) -> Result<Vec<u8>, OpError> {
     })
 }
 
+const USER_IDENTIFIER_COLS: OptionInfo = OptionInfo {
+    name: "user_identifier_cols",
+    type_name: "list of strings",
+    required: false,
+    default: "[]",
+    description: "Columns identifying the user (a change starts a new session).",
+};
+
+const TIME_COL: OptionInfo = OptionInfo {
+    name: "time_col",
+    type_name: "string",
+    required: false,
+    default: "\"TimeGenerated\"",
+    description: "The event time column.",
+};
+
+const MAX_SESSION_TIME_MINS: OptionInfo = OptionInfo {
+    name: "max_session_time_mins",
+    type_name: "number",
+    required: true,
+    default: "null",
+    description: "Longest session, from its first event, in minutes.",
+};
+
+const MAX_EVENT_SEPARATION_MINS: OptionInfo = OptionInfo {
+    name: "max_event_separation_mins",
+    type_name: "number",
+    required: true,
+    default: "null",
+    description: "Longest gap between consecutive events of a session, in minutes.",
+};
+
+const EVENT_COL: OptionInfo = OptionInfo {
+    name: "event_col",
+    type_name: "string",
+    required: true,
+    default: "null",
+    description: "The column listed per session.",
+};
+
+const NULL_KEYS: OptionInfo = OptionInfo {
+    name: "null_keys",
+    type_name: "string",
+    required: false,
+    default: "\"reference\"",
+    description: "\"reference\": missing keys are grouped as the text dummy_str (as the reference); \"own_group\": missing keys form their own group, sorted last.",
+};
+
+const BUILD_OPTIONS: [OptionInfo; 6] = [
+    USER_IDENTIFIER_COLS,
+    TIME_COL,
+    MAX_SESSION_TIME_MINS,
+    MAX_EVENT_SEPARATION_MINS,
+    EVENT_COL,
+    NULL_KEYS,
+];
+
 static BUILD_INFO: OpInfo = OpInfo {
     name: "sessions.build",
     description: "Group events into sessions per user with a maximum gap between events and a maximum session duration.",
     input: "events with the key columns, the time column and the event column",
     output: "<key columns>, <time_col>_min, <time_col>_max: timestamp, <event_col>_list: list, duration: duration ns, number_events: int64; one row per session",
-    options: &[
-        OptionInfo {
-            name: "user_identifier_cols",
-            type_name: "list of strings",
-            required: false,
-            default: "[]",
-            description: "Columns identifying the user (a change starts a new session).",
-        },
-        OptionInfo {
-            name: "time_col",
-            type_name: "string",
-            required: false,
-            default: "\"TimeGenerated\"",
-            description: "The event time column.",
-        },
-        OptionInfo {
-            name: "max_session_time_mins",
-            type_name: "number",
-            required: true,
-            default: "null",
-            description: "Longest session, from its first event, in minutes.",
-        },
-        OptionInfo {
-            name: "max_event_separation_mins",
-            type_name: "number",
-            required: true,
-            default: "null",
-            description: "Longest gap between consecutive events of a session, in minutes.",
-        },
-        OptionInfo {
-            name: "event_col",
-            type_name: "string",
-            required: true,
-            default: "null",
-            description: "The column listed per session.",
-        },
-        OptionInfo {
-            name: "null_keys",
-            type_name: "string",
-            required: false,
-            default: "\"reference\"",
-            description: "\"reference\": missing keys are grouped as the text dummy_str (as the reference); \"own_group\": missing keys form their own group, sorted last.",
-        },
-    ],
+    options: &BUILD_OPTIONS,
 };
 
 #[derive(Deserialize)]
@@ -144,6 +173,30 @@ impl Default for BuildOptions {
     }
 }
 
+impl BuildOptions {
+    fn sessionize_options(self, op: &str) -> Result<SessionizeOptions, OpError> {
+        let missing = |key: &str| OpError::MissingOption {
+            op: op.into(),
+            key: key.into(),
+        };
+        let mut opts = SessionizeOptions::new(
+            self.user_identifier_cols,
+            self.time_col,
+            self.max_session_time_mins
+                .ok_or_else(|| missing("max_session_time_mins"))?,
+            self.max_event_separation_mins
+                .ok_or_else(|| missing("max_event_separation_mins"))?,
+            self.event_col.ok_or_else(|| missing("event_col"))?,
+        )
+        .map_err(|e| engine_error(op, e))?;
+        opts.null_keys = match self.null_keys {
+            NullKeysOption::Reference => NullKeys::Reference,
+            NullKeysOption::OwnGroup => NullKeys::OwnGroup,
+        };
+        Ok(opts)
+    }
+}
+
 #[derive(Deserialize, Default, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 enum NullKeysOption {
@@ -163,24 +216,7 @@ impl Operation for BuildOp {
     fn run(&self, options: &[u8], input: &[u8]) -> Result<Vec<u8>, OpError> {
         let op = BUILD_INFO.name;
         let o: BuildOptions = parse_options(&BUILD_INFO, options)?;
-        let missing = |key: &str| OpError::MissingOption {
-            op: op.into(),
-            key: key.into(),
-        };
-        let mut opts = SessionizeOptions::new(
-            o.user_identifier_cols,
-            o.time_col,
-            o.max_session_time_mins
-                .ok_or_else(|| missing("max_session_time_mins"))?,
-            o.max_event_separation_mins
-                .ok_or_else(|| missing("max_event_separation_mins"))?,
-            o.event_col.ok_or_else(|| missing("event_col"))?,
-        )
-        .map_err(|e| engine_error(op, e))?;
-        opts.null_keys = match o.null_keys {
-            NullKeysOption::Reference => NullKeys::Reference,
-            NullKeysOption::OwnGroup => NullKeys::OwnGroup,
-        };
+        let opts = o.sessionize_options(op)?;
         let table = read_input(op, input)?;
         let out = sessionize(&table, &opts).map_err(|e| engine_error(op, e))?;
         write_output(op, &out)
@@ -264,6 +300,62 @@ impl Operation for TrainOp {
     }
 }
 
+const WINDOW_LENGTH: OptionInfo = OptionInfo {
+    name: "window_length",
+    type_name: "integer",
+    required: false,
+    default: "3",
+    description: "Length of the sliding windows searched for the rarest one.",
+};
+
+const USE_START_END_TOKENS: OptionInfo = OptionInfo {
+    name: "use_start_end_tokens",
+    type_name: "boolean",
+    required: false,
+    default: "true",
+    description: "Include the session start and end tokens in the likelihoods.",
+};
+
+const USE_GEO_MEAN: OptionInfo = OptionInfo {
+    name: "use_geo_mean",
+    type_name: "boolean",
+    required: false,
+    default: "false",
+    description: "Raise window likelihoods to 1/window_length (columns get a _geo suffix).",
+};
+
+const WINDOW_END: OptionInfo = OptionInfo {
+    name: "window_end",
+    type_name: "string",
+    required: false,
+    default: "\"reference\"",
+    description: "\"reference\": a rarest window that ends the session is returned one command short (as the reference); \"include_end_token\": it ends with ##END##.",
+};
+
+const SESSION_LIKELIHOODS: OptionInfo = OptionInfo {
+    name: "session_likelihoods",
+    type_name: "boolean",
+    required: false,
+    default: "false",
+    description: "Also return session_likelihood and session_geomean_likelihood.",
+};
+
+const WINDOW_START: OptionInfo = OptionInfo {
+    name: "window_start",
+    type_name: "boolean",
+    required: false,
+    default: "false",
+    description: "Also return rarest_window{N}_start: the index of the rarest window's first command in the session (int64, null when no window fits).",
+};
+
+const MODEL_BASE64: OptionInfo = OptionInfo {
+    name: "model_base64",
+    type_name: "string",
+    required: false,
+    default: "null",
+    description: "A model from sessions.train (base64); null = train on the input's sessions.",
+};
+
 static SCORE_INFO: OpInfo = OpInfo {
     name: "sessions.score",
     description: "Score how likely each session's commands are under a Markov-chain model and find each session's rarest window.",
@@ -271,49 +363,14 @@ static SCORE_INFO: OpInfo = OpInfo {
     output: "the input columns + rarest_window{N}_likelihood: float64, rarest_window{N}: list (+ session_likelihood, session_geomean_likelihood: float64)",
     options: &[
         SESSION_COLUMN,
-        OptionInfo {
-            name: "window_length",
-            type_name: "integer",
-            required: false,
-            default: "3",
-            description: "Length of the sliding windows searched for the rarest one.",
-        },
-        OptionInfo {
-            name: "use_start_end_tokens",
-            type_name: "boolean",
-            required: false,
-            default: "true",
-            description: "Include the session start and end tokens in the likelihoods.",
-        },
-        OptionInfo {
-            name: "use_geo_mean",
-            type_name: "boolean",
-            required: false,
-            default: "false",
-            description: "Raise window likelihoods to 1/window_length (columns get a _geo suffix).",
-        },
-        OptionInfo {
-            name: "window_end",
-            type_name: "string",
-            required: false,
-            default: "\"reference\"",
-            description: "\"reference\": a rarest window that ends the session is returned one command short (as the reference); \"include_end_token\": it ends with ##END##.",
-        },
-        OptionInfo {
-            name: "session_likelihoods",
-            type_name: "boolean",
-            required: false,
-            default: "false",
-            description: "Also return session_likelihood and session_geomean_likelihood.",
-        },
+        WINDOW_LENGTH,
+        USE_START_END_TOKENS,
+        USE_GEO_MEAN,
+        WINDOW_END,
+        SESSION_LIKELIHOODS,
+        WINDOW_START,
         MODELLABLE_PARAMS,
-        OptionInfo {
-            name: "model_base64",
-            type_name: "string",
-            required: false,
-            default: "null",
-            description: "A model from sessions.train (base64); null = train on the input's sessions.",
-        },
+        MODEL_BASE64,
     ],
 };
 
@@ -326,6 +383,7 @@ struct ScoreOpOptions {
     use_geo_mean: bool,
     window_end: WindowEndOption,
     session_likelihoods: bool,
+    window_start: bool,
     modellable_params: Option<Vec<String>>,
     model_base64: Option<String>,
 }
@@ -339,6 +397,7 @@ impl Default for ScoreOpOptions {
             use_geo_mean: false,
             window_end: WindowEndOption::Reference,
             session_likelihoods: false,
+            window_start: false,
             modellable_params: None,
             model_base64: None,
         }
@@ -351,6 +410,23 @@ enum WindowEndOption {
     #[default]
     Reference,
     IncludeEndToken,
+}
+
+fn decode_model(op: &str, base64_text: Option<&str>) -> Result<Option<Model>, OpError> {
+    let Some(text) = base64_text else {
+        return Ok(None);
+    };
+    let bad = |message: String| OpError::BadOption {
+        op: op.into(),
+        key: "model_base64".into(),
+        message,
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| bad(format!("not base64: {e}")))?;
+    Ok(Some(
+        Model::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?,
+    ))
 }
 
 /// `sessions.score`.
@@ -368,23 +444,7 @@ impl Operation for ScoreOp {
             op: op.into(),
             key: "session_column".into(),
         })?;
-        let model = match &o.model_base64 {
-            None => None,
-            Some(text) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|e| OpError::BadOption {
-                        op: op.into(),
-                        key: "model_base64".into(),
-                        message: format!("not base64: {e}"),
-                    })?;
-                Some(Model::from_bytes(&bytes).map_err(|e| OpError::BadOption {
-                    op: op.into(),
-                    key: "model_base64".into(),
-                    message: e.to_string(),
-                })?)
-            }
-        };
+        let model = decode_model(op, o.model_base64.as_deref())?;
         let score = ScoreOptions {
             window_length: Some(o.window_length),
             use_start_end_tokens: o.use_start_end_tokens,
@@ -395,7 +455,7 @@ impl Operation for ScoreOp {
             },
         };
         let table = read_input(op, input)?;
-        let (out, _) = score_table(
+        let (out, _) = score_table_with(
             &table,
             &column,
             model.as_ref(),
@@ -403,9 +463,200 @@ impl Operation for ScoreOp {
                 modellable_params: o.modellable_params,
             },
             &score,
-            o.session_likelihoods,
+            &ExtraColumns {
+                session_likelihoods: o.session_likelihoods,
+                window_start: o.window_start,
+            },
         )
         .map_err(|e| engine_error(op, e))?;
+        write_output(op, &out)
+    }
+}
+
+const DISPLAY_COLUMNS: OptionInfo = OptionInfo {
+    name: "columns",
+    type_name: "list of strings",
+    required: false,
+    default: "[]",
+    description: "Further input columns carried to each event's output row (for display).",
+};
+
+static SCORE_EVENTS_INFO: OpInfo = OpInfo {
+    name: "sessions.score_events",
+    description: "Sessionize events, score the sessions' commands with a Markov-chain model and return one flat row per event with its session's rarest window (for viewers).",
+    input: "events with the key columns, the time column and the event column (the commands)",
+    output: "session, position, row: int64, time_ms: float64, rarest_window_likelihood: float64, rarest_window_start: int64, rarest_window_commands: int64, then the key, event and listed columns; one row per event, session by session in time order",
+    options: &[
+        USER_IDENTIFIER_COLS,
+        TIME_COL,
+        MAX_SESSION_TIME_MINS,
+        MAX_EVENT_SEPARATION_MINS,
+        EVENT_COL,
+        NULL_KEYS,
+        WINDOW_LENGTH,
+        USE_START_END_TOKENS,
+        USE_GEO_MEAN,
+        MODELLABLE_PARAMS,
+        MODEL_BASE64,
+        DISPLAY_COLUMNS,
+    ],
+};
+
+// No deny_unknown_fields (serde does not combine it with flatten): parse_options checks the keys.
+#[derive(Deserialize)]
+#[serde(default)]
+struct ScoreEventsOptions {
+    #[serde(flatten)]
+    build: BuildOptions,
+    window_length: usize,
+    use_start_end_tokens: bool,
+    use_geo_mean: bool,
+    modellable_params: Option<Vec<String>>,
+    model_base64: Option<String>,
+    columns: Vec<String>,
+}
+
+impl Default for ScoreEventsOptions {
+    fn default() -> Self {
+        ScoreEventsOptions {
+            build: BuildOptions::default(),
+            window_length: 3,
+            use_start_end_tokens: true,
+            use_geo_mean: false,
+            modellable_params: None,
+            model_base64: None,
+            columns: Vec::new(),
+        }
+    }
+}
+
+/// `sessions.score_events`: `sessions.build` then `sessions.score` in one call, with the result
+/// laid out per event in flat columns (numbers and the input's own columns, no lists), so that
+/// a viewer reading plain columns (the widgets' Arrow reader) can draw every session and list
+/// its events. `session` is the session's row in `sessions.build`'s output with the same
+/// options, so a host can map a viewer's choice back to those rows.
+pub struct ScoreEventsOp;
+
+impl Operation for ScoreEventsOp {
+    fn info(&self) -> &'static OpInfo {
+        &SCORE_EVENTS_INFO
+    }
+
+    fn run(&self, options: &[u8], input: &[u8]) -> Result<Vec<u8>, OpError> {
+        let op = SCORE_EVENTS_INFO.name;
+        let o: ScoreEventsOptions = parse_options(&SCORE_EVENTS_INFO, options)?;
+        let model = decode_model(op, o.model_base64.as_deref())?;
+        let opts = o.build.sessionize_options(op)?;
+        let table = read_input(op, input)?;
+        let input_err = |source| OpError::Input {
+            op: op.to_string(),
+            source,
+        };
+        let mut carried: Vec<String> = opts.user_identifier_cols.clone();
+        for name in std::iter::once(&opts.event_col).chain(&o.columns) {
+            if !carried.contains(name) {
+                carried.push(name.clone());
+            }
+        }
+        for name in &carried {
+            table.column(name).map_err(input_err)?;
+        }
+        let (sessions, groups) =
+            sessionize_with_rows(&table, &opts).map_err(|e| engine_error(op, e))?;
+        let list_column = format!("{}_list", opts.event_col);
+        let sessions = Table::new(sessions.schema(), vec![sessions]).map_err(input_err)?;
+        let batch =
+            sessions_from_column(&sessions, &list_column).map_err(|e| engine_error(op, e))?;
+        let model = match model {
+            Some(m) => m,
+            None => Model::train(
+                &batch,
+                &TrainOptions {
+                    modellable_params: o.modellable_params,
+                },
+            )
+            .map_err(|e| engine_error(op, e))?,
+        };
+        let scores = model
+            .score(
+                &batch,
+                &ScoreOptions {
+                    window_length: Some(o.window_length),
+                    use_start_end_tokens: o.use_start_end_tokens,
+                    use_geo_mean: o.use_geo_mean,
+                    window_end: WindowEnd::Reference,
+                },
+            )
+            .map_err(|e| engine_error(op, e))?;
+        let times = table.times_ns(&opts.time_col).map_err(input_err)?;
+        let n = groups.rows.len();
+        let mut session = Vec::with_capacity(n);
+        let mut position = Vec::with_capacity(n);
+        let mut likelihood = Vec::with_capacity(n);
+        let mut window_start = Vec::with_capacity(n);
+        let mut window_commands = Vec::with_capacity(n);
+        for (s, bounds) in groups.offsets.windows(2).enumerate() {
+            let score = &scores[s];
+            for p in 0..bounds[1] - bounds[0] {
+                session.push(s as i64);
+                position.push(p as i64);
+                likelihood.push(score.rarest_likelihood());
+                window_start.push(score.rarest.map(|r| r.start as i64));
+                window_commands.push(score.rarest.map_or(0, |r| r.commands as i64));
+            }
+        }
+        let time_ms: Vec<f64> = groups
+            .rows
+            .iter()
+            .map(|&r| times.values()[r as usize] as f64 / 1e6)
+            .collect();
+        let rows = UInt32Array::from(groups.rows.clone());
+        let mut fields = vec![
+            Field::new("session", DataType::Int64, false),
+            Field::new("position", DataType::Int64, false),
+            Field::new("row", DataType::Int64, false),
+            Field::new("time_ms", DataType::Float64, false),
+            Field::new("rarest_window_likelihood", DataType::Float64, false),
+            Field::new("rarest_window_start", DataType::Int64, true),
+            Field::new("rarest_window_commands", DataType::Int64, false),
+        ];
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(session)),
+            Arc::new(Int64Array::from(position)),
+            Arc::new(Int64Array::from_iter_values(
+                groups.rows.iter().map(|&r| i64::from(r)),
+            )),
+            Arc::new(Float64Array::from(time_ms)),
+            Arc::new(Float64Array::from(likelihood)),
+            Arc::new(Int64Array::from(window_start)),
+            Arc::new(Int64Array::from(window_commands)),
+        ];
+        for name in &carried {
+            if fields.iter().any(|f| f.name() == name) {
+                return Err(OpError::BadOption {
+                    op: op.into(),
+                    key: "columns".into(),
+                    message: format!(
+                        "column '{name}' clashes with an output column of the same name"
+                    ),
+                });
+            }
+            let column = table.column(name).map_err(input_err)?;
+            let taken = arrow_select::take::take(column.as_ref(), &rows, None).map_err(|e| {
+                OpError::Engine {
+                    op: op.into(),
+                    message: e.to_string(),
+                }
+            })?;
+            fields.push(Field::new(name, taken.data_type().clone(), true));
+            columns.push(taken);
+        }
+        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| {
+            OpError::Engine {
+                op: op.into(),
+                message: e.to_string(),
+            }
+        })?;
         write_output(op, &out)
     }
 }
@@ -490,6 +741,110 @@ mod tests {
             hg_arrow::read_ipc_stream(&ScoreOp.run(opts.as_bytes(), &sessions).unwrap()).unwrap();
         let again = again.column("rarest_window2_likelihood").unwrap();
         assert_eq!(again.as_primitive::<Float64Type>().values(), lik.values());
+    }
+
+    #[test]
+    fn window_start_marks_the_rarest_window_in_its_session() {
+        let sessions = BuildOp.run(BUILD.as_bytes(), &events()).unwrap();
+        // Windows of 3 with the end token: amy [Get, Add-RoleGroupMember] -> one window at 0;
+        // windows of 4 fit no session of two commands -> null.
+        for (length, expected) in [
+            (2usize, [Some(1), Some(1), Some(1)]),
+            (4, [None, None, None]),
+        ] {
+            let opts = format!(
+                r#"{{"session_column": "Operation_list", "window_length": {length}, "window_start": true}}"#
+            );
+            let scored =
+                hg_arrow::read_ipc_stream(&ScoreOp.run(opts.as_bytes(), &sessions).unwrap())
+                    .unwrap();
+            let starts = scored
+                .column(&format!("rarest_window{length}_start"))
+                .unwrap();
+            let starts = starts.as_primitive::<arrow_array::types::Int64Type>();
+            let got: Vec<Option<i64>> = starts.iter().collect();
+            assert_eq!(got, expected, "window length {length}");
+        }
+        let plain = hg_arrow::read_ipc_stream(
+            &ScoreOp
+                .run(br#"{"session_column": "Operation_list"}"#, &sessions)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(!plain.has_column("rarest_window3_start"));
+    }
+
+    #[test]
+    fn score_events_matches_build_then_score_per_event() {
+        use arrow_array::types::Int64Type;
+        let input = events();
+        let sessions = BuildOp.run(BUILD.as_bytes(), &input).unwrap();
+        let scored = hg_arrow::read_ipc_stream(
+            &ScoreOp
+                .run(
+                    br#"{"session_column": "Operation_list", "window_length": 2, "window_start": true}"#,
+                    &sessions,
+                )
+                .unwrap(),
+        )
+        .unwrap();
+        let per_session_lik = scored.numbers_f64("rarest_window2_likelihood").unwrap();
+        let per_session_start = scored.numbers_f64("rarest_window2_start").unwrap();
+        let counts = scored.numbers_f64("number_events").unwrap();
+
+        let opts = BUILD.replace('}', r#", "window_length": 2}"#);
+        let flat = hg_arrow::read_ipc_stream(&ScoreEventsOp.run(opts.as_bytes(), &input).unwrap())
+            .unwrap();
+        assert_eq!(flat.num_rows(), 6);
+        assert_eq!(
+            flat.column_names(),
+            [
+                "session",
+                "position",
+                "row",
+                "time_ms",
+                "rarest_window_likelihood",
+                "rarest_window_start",
+                "rarest_window_commands",
+                "UserId",
+                "Operation"
+            ]
+        );
+        let session = flat.numbers_f64("session").unwrap();
+        let position = flat.numbers_f64("position").unwrap();
+        let lik = flat.numbers_f64("rarest_window_likelihood").unwrap();
+        let start = flat.numbers_f64("rarest_window_start").unwrap();
+        let ops = flat.strings("Operation").unwrap();
+        let users = flat.strings("UserId").unwrap();
+        let row = flat.column("row").unwrap();
+        let row = row.as_primitive::<Int64Type>();
+        // amy's session first (keys sorted), then bob's two in time order.
+        assert_eq!(session, [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(position, [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(row.values().to_vec(), [4, 5, 0, 1, 2, 3]);
+        assert_eq!(ops.get(1), Some("Add-RoleGroupMember"));
+        assert_eq!(users.get(0), Some("amy"));
+        for i in 0..6 {
+            let s = session[i] as usize;
+            assert_eq!(lik[i], per_session_lik[s]);
+            assert_eq!(start[i], per_session_start[s]);
+        }
+        assert_eq!(counts, [2.0, 2.0, 2.0]);
+        let time = flat.numbers_f64("time_ms").unwrap();
+        assert_eq!(time[2], 0.0);
+        assert_eq!(time[5], 13.0 * 60_000.0);
+
+        let e = ScoreEventsOp
+            .run(
+                BUILD.replace('}', r#", "columns": ["Nope"]}"#).as_bytes(),
+                &input,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("Nope"), "{e}");
+        let e = ScoreEventsOp
+            .run(BUILD.replace('}', r#", "colums": []}"#).as_bytes(), &input)
+            .unwrap_err();
+        assert!(e.to_string().contains("colums"), "{e}");
     }
 
     #[test]
