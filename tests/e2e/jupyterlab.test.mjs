@@ -3,11 +3,9 @@
 // selects it, and the selection reaches the kernel (`len(w.selected) > 0`, written by a later cell).
 
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import {
   ROOT,
@@ -16,58 +14,37 @@ import {
   describeInk,
   hoverUntil,
   launchBrowser,
+  notebookOf,
+  openNotebook,
   requireFile,
-  startProcess,
+  runAllCells,
+  runCellUntil,
+  startJupyterLab,
   waitForTimeline,
   watchPage,
 } from "./lib.mjs";
 
-const JUPYTER = path.join(ROOT, ".venv/bin/jupyter");
-
-/** A free TCP port on 127.0.0.1 (asked from the kernel, then released for JupyterLab). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function notebook(resultFile) {
-  const code = (text) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: text });
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: "python3", display_name: "Python 3 (ipykernel)", language: "python" },
-      language_info: { name: "python" },
-    },
-    cells: [
-      code(
-        [
-          "import pathlib",
-          "import numpy as np",
-          "import pandas as pd",
-          "import huntglass as hg",
-          "",
-          "rng = np.random.default_rng(3)",
-          "rows = 300",
-          'start = pd.Timestamp("2026-11-04 09:00", tz="UTC")',
-          "frame = pd.DataFrame({",
-          '    "TimeGenerated": start + pd.to_timedelta(np.sort(rng.integers(0, 4 * 3600, rows)), unit="s"),',
-          '    "Computer": rng.choice(["LRK-WS101", "LRK-WS104"], rows),',
-          '    "CommandLine": [f"cmd.exe /c step {i}" for i in range(rows)],',
-          "})",
-          'w = hg.Timeline(frame, source_columns=["Computer", "CommandLine"], group_by="Computer", title="Lab test")',
-          "w",
-        ].join("\n"),
-      ),
-      code(`pathlib.Path(${JSON.stringify(resultFile)}).write_text(str(len(w.selected)))\nlen(w.selected)`),
-    ],
-  };
+  return notebookOf([
+    [
+      "import pathlib",
+      "import numpy as np",
+      "import pandas as pd",
+      "import huntglass as hg",
+      "",
+      "rng = np.random.default_rng(3)",
+      "rows = 300",
+      'start = pd.Timestamp("2026-11-04 09:00", tz="UTC")',
+      "frame = pd.DataFrame({",
+      '    "TimeGenerated": start + pd.to_timedelta(np.sort(rng.integers(0, 4 * 3600, rows)), unit="s"),',
+      '    "Computer": rng.choice(["LRK-WS101", "LRK-WS104"], rows),',
+      '    "CommandLine": [f"cmd.exe /c step {i}" for i in range(rows)],',
+      "})",
+      'w = hg.Timeline(frame, source_columns=["Computer", "CommandLine"], group_by="Computer", title="Lab test")',
+      "w",
+    ].join("\n"),
+    `pathlib.Path(${JSON.stringify(resultFile)}).write_text(str(len(w.selected)))\nlen(w.selected)`,
+  ]);
 }
 
 describe("Timeline in JupyterLab", { timeout: 600_000 }, () => {
@@ -78,40 +55,13 @@ describe("Timeline in JupyterLab", { timeout: 600_000 }, () => {
   let resultFile;
 
   before(async () => {
-    requireFile(JUPYTER, "JupyterLab in .venv");
     requireFile(path.join(ROOT, "widgets/src/huntglass/static/widget.js"), "the JS bundle");
     requireFile(path.join(ROOT, "widgets/src/huntglass/static/hg_wasm_bg.wasm"), "the browser wasm");
     dir = mkdtempSync(path.join(os.tmpdir(), "hg-lab-"));
     resultFile = path.join(dir, "selected.txt");
     writeFileSync(path.join(dir, "x.ipynb"), JSON.stringify(notebook(resultFile), null, 1));
-    const port = await freePort();
-    const token = randomBytes(16).toString("hex");
-    const args = [
-      "lab",
-      "--no-browser",
-      "--allow-root",
-      "--ip=127.0.0.1",
-      `--port=${port}`,
-      "--ServerApp.port_retries=0",
-      `--IdentityProvider.token=${token}`,
-      `--ServerApp.root_dir=${dir}`,
-      "--LabApp.expose_app_in_browser=True",
-      `--LabApp.workspaces_dir=${path.join(dir, ".workspaces")}`,
-    ];
-    lab = await startProcess(JUPYTER, args, {
-      name: "jupyter lab",
-      ready: /is running at|http:\/\/127\.0\.0\.1:\d+\/lab/,
-      timeoutMs: 120_000,
-      cwd: dir,
-      env: {
-        JUPYTER_CONFIG_DIR: path.join(dir, ".jupyter-config"),
-        JUPYTER_RUNTIME_DIR: path.join(dir, ".jupyter-runtime"),
-        JUPYTERLAB_SETTINGS_DIR: path.join(dir, ".lab-settings"),
-        JUPYTERLAB_WORKSPACES_DIR: path.join(dir, ".workspaces"),
-        PATH: `${path.join(ROOT, ".venv/bin")}:${process.env.PATH}`,
-      },
-    });
-    url = `http://127.0.0.1:${port}/lab/tree/x.ipynb?token=${token}`;
+    lab = await startJupyterLab(dir);
+    url = lab.notebookUrl("x.ipynb");
     browser = await launchBrowser();
   });
 
@@ -124,20 +74,8 @@ describe("Timeline in JupyterLab", { timeout: 600_000 }, () => {
   test("the widget paints and a click selection reaches Python", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const seen = watchPage(page);
-    await page.goto(url, { waitUntil: "load", timeout: 120_000 });
-
-    // The notebook is open and its kernel is idle.
-    await page.waitForFunction(
-      () => {
-        const app = window.jupyterapp;
-        const panel = app?.shell?.currentWidget;
-        const context = panel?.sessionContext;
-        return Boolean(panel?.content?.widgets?.length && context?.isReady && context.session?.kernel?.status === "idle");
-      },
-      undefined,
-      { timeout: 120_000, polling: 250 },
-    );
-    await page.evaluate(() => window.jupyterapp.commands.execute("notebook:run-all-cells"));
+    await openNotebook(page, url);
+    await runAllCells(page);
 
     const outputRoot = '.jp-OutputArea [data-hg-widget="timeline"]';
     await page.waitForSelector(outputRoot, { timeout: 120_000 }).catch(async (error) => {
@@ -165,19 +103,7 @@ describe("Timeline in JupyterLab", { timeout: 600_000 }, () => {
     );
 
     // Run the second cell until the kernel reports the selection (it is synced debounced).
-    let reported = "";
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      await page.waitForTimeout(750);
-      if (existsSync(resultFile)) rmSync(resultFile);
-      await page.evaluate(async () => {
-        const app = window.jupyterapp;
-        app.shell.currentWidget.content.activeCellIndex = 1;
-        await app.commands.execute("notebook:run-cell");
-      });
-      for (let wait = 0; wait < 40 && !existsSync(resultFile); wait += 1) await page.waitForTimeout(250);
-      reported = existsSync(resultFile) ? readFileSync(resultFile, "utf8").trim() : "";
-      if (Number(reported) > 0) break;
-    }
+    const reported = await runCellUntil(page, 1, resultFile, (text) => Number(text) > 0);
     assert.ok(Number(reported) > 0, `len(w.selected) in the kernel should be > 0 after the click, got "${reported}"`);
     assert.deepEqual(seen.dialogs, [], "no dialog appeared");
     await page.close();

@@ -1,10 +1,13 @@
 // Helpers shared by the browser and JupyterLab tests: Debian's chromium through playwright-core,
-// child processes that always die with the test (servers, JupyterLab), canvas pixel statistics and
+// child processes that always die with the test (servers, JupyterLab), a real JupyterLab with a
+// notebook run cell by cell, canvas pixel statistics and
 // locating a Timeline mark on screen through the widget's own test hooks (docs/CONTRACT.md,
 // js/src/widgets/timeline.ts: data-hg-* attributes).
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -347,4 +350,120 @@ export async function colouredPoints(canvas, step = 4, limit = 400) {
     },
     { step, limit },
   );
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released for the server). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a real JupyterLab from `.venv` serving `dir` (its own config, runtime, settings and
+ * workspace directories inside `dir`, token authentication, 127.0.0.1 only). Returns `stop()`
+ * and `notebookUrl(name)` for a notebook file in `dir`.
+ * @param {string} dir
+ */
+export async function startJupyterLab(dir) {
+  const jupyter = path.join(ROOT, ".venv/bin/jupyter");
+  requireFile(jupyter, "JupyterLab in .venv");
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const args = [
+    "lab",
+    "--no-browser",
+    "--allow-root",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--ServerApp.port_retries=0",
+    `--IdentityProvider.token=${token}`,
+    `--ServerApp.root_dir=${dir}`,
+    "--LabApp.expose_app_in_browser=True",
+    `--LabApp.workspaces_dir=${path.join(dir, ".workspaces")}`,
+  ];
+  const lab = await startProcess(jupyter, args, {
+    name: "jupyter lab",
+    ready: /is running at|http:\/\/127\.0\.0\.1:\d+\/lab/,
+    timeoutMs: 120_000,
+    cwd: dir,
+    env: {
+      JUPYTER_CONFIG_DIR: path.join(dir, ".jupyter-config"),
+      JUPYTER_RUNTIME_DIR: path.join(dir, ".jupyter-runtime"),
+      JUPYTERLAB_SETTINGS_DIR: path.join(dir, ".lab-settings"),
+      JUPYTERLAB_WORKSPACES_DIR: path.join(dir, ".workspaces"),
+      PATH: `${path.join(ROOT, ".venv/bin")}:${process.env.PATH}`,
+    },
+  });
+  return {
+    stop: lab.stop,
+    notebookUrl: (name) => `http://127.0.0.1:${port}/lab/tree/${encodeURIComponent(name)}?token=${token}`,
+  };
+}
+
+/**
+ * A notebook (nbformat 4) with one code cell per source string, no outputs.
+ * @param {string[]} sources
+ */
+export function notebookOf(sources) {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: "python3", display_name: "Python 3 (ipykernel)", language: "python" },
+      language_info: { name: "python" },
+    },
+    cells: sources.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+  };
+}
+
+/** Opens a notebook URL of `startJupyterLab` and waits until the notebook shows with an idle kernel. */
+export async function openNotebook(page, url) {
+  await page.goto(url, { waitUntil: "load", timeout: 120_000 });
+  await page.waitForFunction(
+    () => {
+      const app = window.jupyterapp;
+      const panel = app?.shell?.currentWidget;
+      const context = panel?.sessionContext;
+      return Boolean(panel?.content?.widgets?.length && context?.isReady && context.session?.kernel?.status === "idle");
+    },
+    undefined,
+    { timeout: 120_000, polling: 250 },
+  );
+}
+
+/** Runs every cell of the open notebook (JupyterLab's own command). */
+export async function runAllCells(page) {
+  await page.evaluate(() => window.jupyterapp.commands.execute("notebook:run-all-cells"));
+}
+
+/**
+ * Runs cell `index` of the open notebook until it writes `resultFile` with content that
+ * `accept(text)` takes (widget state reaches the kernel asynchronously), at most `attempts` times.
+ * Returns the last content read ("" when the file never appeared).
+ * @param {import("playwright-core").Page} page
+ * @param {number} index
+ * @param {string} resultFile
+ * @param {(text: string) => boolean} accept
+ */
+export async function runCellUntil(page, index, resultFile, accept, attempts = 20) {
+  let text = "";
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    await page.waitForTimeout(750);
+    if (existsSync(resultFile)) rmSync(resultFile);
+    await page.evaluate(async (cell) => {
+      const app = window.jupyterapp;
+      app.shell.currentWidget.content.activeCellIndex = cell;
+      await app.commands.execute("notebook:run-cell");
+    }, index);
+    for (let wait = 0; wait < 40 && !existsSync(resultFile); wait += 1) await page.waitForTimeout(250);
+    text = existsSync(resultFile) ? readFileSync(resultFile, "utf8").trim() : "";
+    if (accept(text)) break;
+  }
+  return text;
 }
