@@ -75,12 +75,13 @@
 //!   and e-mail local parts are scanned once per chain. Each matcher reads only its own match
 //!   plus a few bytes, or, when it fails, a stretch that no other attempt of the same matcher
 //!   reads again. Re-scans after a rejected URL host are capped by a budget equal to the input
-//!   length, and the search for nested URLs (a regex over the URL's tail) covers each URL at
-//!   most [`MAX_URL_NESTING`] times.
+//!   length, and the search for nested URLs (the URL matcher tried only a scheme's length
+//!   before each possible separator of the URL's tail) covers each URL at most
+//!   [`MAX_URL_NESTING`] times.
 //! - Memory: per-thread scratch buffers proportional to the longest match (dropped after a call
-//!   that grew them past 64 KiB) and the regex cache of the nested-URL search, bounded by
-//!   `regex-automata` defaults. Nothing grows with the number of matches: results go to the
-//!   caller's [`IocSink`] as they are found.
+//!   that grew them past 64 KiB), and a percent-decoded copy of a URL's tail while its nested
+//!   URLs are searched. Nothing grows with the number of matches: results go to the caller's
+//!   [`IocSink`] as they are found.
 //! - No panics: slicing goes through checked accessors; every reported span lies on UTF-8
 //!   character boundaries of the input (patterns match ASCII at both ends).
 //! - Results are not deduplicated: every occurrence is reported with its offsets.

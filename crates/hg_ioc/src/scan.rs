@@ -218,9 +218,6 @@ struct RunCache {
 /// failure: remembering it keeps the scan linear on long chains.
 #[derive(Default)]
 struct EmailMemo {
-    /// Whether the text holds an `@` (or, defanged, a closing bracket that may end `[at]`):
-    /// without one no e-mail pattern can match anywhere.
-    possible: bool,
     from: usize,
     local_end: usize,
     result: Option<usize>,
@@ -333,12 +330,9 @@ impl Scanner {
         // Nothing found in an earlier text may be reused (the buffers outlive the call).
         finder.run.start = 0;
         finder.run.end = 0;
-        finder.email = EmailMemo {
-            possible: hay.contains(&b'@')
-                || (self.defanged
-                    && (hay.contains(&b']') || hay.contains(&b')') || hay.contains(&b'}'))),
-            ..EmailMemo::default()
-        };
+        // (No pre-scan for `@`: the gate in `match_at` lets only local parts followed by an `@`
+        // marker or a dot through, and each chain is read once thanks to the memo.)
+        finder.email = EmailMemo::default();
         // Re-scans after a rejected URL host are paid from this budget, so the total work stays
         // within twice the input length however the input is crafted.
         let mut budget = hay.len();
@@ -631,8 +625,7 @@ impl Scanner {
                 return Some((patterns::PAT_URL, end));
             }
         }
-        if email.possible
-            && CLASS[usize::from(first)] & W != 0
+        if CLASS[usize::from(first)] & W != 0
             && fast::may_continue_local_part(hay, run_end, defanged)
         {
             if let Some(end) = email.email_end(hay, s, |local_end| {
@@ -1042,16 +1035,36 @@ impl Scanner {
         // The leftmost position at or after `pos` where the URL pattern matches (anchored there,
         // the matcher gives the pattern's leftmost-first end), in `hay[..to]`: what one
         // unanchored search of the pattern would report. A scheme starts with one of `hfstl`.
+        // Only positions 3 to 6 bytes (a scheme's length) before a byte that can begin a scheme
+        // separator are tried; `sep` is a forward-only cursor on those bytes, so the search reads
+        // the tail once however many URLs it holds.
         let cut = &hay[..to];
+        let defanged = self.defanged;
+        let begins_sep = |b: u8| b == b':' || (defanged && matches!(b, b'[' | b'(' | b'{'));
+        let mut sep = from;
         let mut pos = from;
         while pos < to {
-            let found = (pos..to).find_map(|s| {
-                if matches!(cut[s] | 0x20, b'h' | b'f' | b's' | b't' | b'l') {
-                    fast::url_end(cut, s, self.defanged).map(|end| (s, end))
-                } else {
-                    None
+            let mut found = None;
+            let mut s = pos;
+            while found.is_none() {
+                sep = sep.max(s + 3);
+                while sep < to && !begins_sep(cut[sep]) {
+                    sep += 1;
                 }
-            });
+                if sep >= to {
+                    break;
+                }
+                // A scheme ending at `sep` starts at `sep - 6` at the earliest; every start
+                // before that and from `s` on would need a separator before `sep`.
+                found = (s.max(sep.saturating_sub(6))..=sep - 3).find_map(|t| {
+                    if matches!(cut[t] | 0x20, b'h' | b'f' | b's' | b't' | b'l') {
+                        fast::url_end(cut, t, defanged).map(|end| (t, end))
+                    } else {
+                        None
+                    }
+                });
+                s = sep - 2;
+            }
             let Some((start, end)) = found else {
                 break;
             };
