@@ -56,7 +56,7 @@ enum Mapping<'m> {
 
 impl Mapping<'_> {
     /// `hay[a..b]` as text when `hay` is the caller's text itself (no UTF-8 check needed).
-    fn text<'t>(self, text: &'t str, a: usize, b: usize) -> Option<&'t str> {
+    fn text(self, text: &str, a: usize, b: usize) -> Option<&str> {
         match self {
             Mapping::Identity => text.get(a..b),
             Mapping::Table { .. } => None,
