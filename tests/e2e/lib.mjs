@@ -365,18 +365,21 @@ export function freePort() {
 }
 
 /**
- * Starts a real JupyterLab from `.venv` serving `dir` (its own config, runtime, settings and
- * workspace directories inside `dir`, token authentication, 127.0.0.1 only). Returns `stop()`
- * and `notebookUrl(name)` for a notebook file in `dir`.
+ * Starts a real JupyterLab (or, with `app: "notebook"`, Notebook 7) from `.venv` serving `dir`
+ * (its own config, runtime, settings and workspace directories inside `dir`, token
+ * authentication, 127.0.0.1 only, `env` added to the server's and so the kernels' environment).
+ * Returns `stop()` and `notebookUrl(name)` for a notebook file in `dir`.
  * @param {string} dir
+ * @param {{app?: "lab" | "notebook", env?: Record<string, string>}} [options]
  */
-export async function startJupyterLab(dir) {
+export async function startJupyterLab(dir, { app = "lab", env = {} } = {}) {
   const jupyter = path.join(ROOT, ".venv/bin/jupyter");
   requireFile(jupyter, "JupyterLab in .venv");
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
+  const appClass = app === "lab" ? "LabApp" : "JupyterNotebookApp";
   const args = [
-    "lab",
+    app,
     "--no-browser",
     "--allow-root",
     "--ip=127.0.0.1",
@@ -384,12 +387,12 @@ export async function startJupyterLab(dir) {
     "--ServerApp.port_retries=0",
     `--IdentityProvider.token=${token}`,
     `--ServerApp.root_dir=${dir}`,
-    "--LabApp.expose_app_in_browser=True",
-    `--LabApp.workspaces_dir=${path.join(dir, ".workspaces")}`,
+    `--${appClass}.expose_app_in_browser=True`,
+    `--${appClass}.workspaces_dir=${path.join(dir, ".workspaces")}`,
   ];
   const lab = await startProcess(jupyter, args, {
-    name: "jupyter lab",
-    ready: /is running at|http:\/\/127\.0\.0\.1:\d+\/lab/,
+    name: `jupyter ${app}`,
+    ready: /is running at|http:\/\/127\.0\.0\.1:\d+\/(lab|tree)/,
     timeoutMs: 120_000,
     cwd: dir,
     env: {
@@ -398,11 +401,13 @@ export async function startJupyterLab(dir) {
       JUPYTERLAB_SETTINGS_DIR: path.join(dir, ".lab-settings"),
       JUPYTERLAB_WORKSPACES_DIR: path.join(dir, ".workspaces"),
       PATH: `${path.join(ROOT, ".venv/bin")}:${process.env.PATH}`,
+      ...env,
     },
   });
+  const route = app === "lab" ? "lab/tree" : "notebooks";
   return {
     stop: lab.stop,
-    notebookUrl: (name) => `http://127.0.0.1:${port}/lab/tree/${encodeURIComponent(name)}?token=${token}`,
+    notebookUrl: (name) => `http://127.0.0.1:${port}/${route}/${encodeURIComponent(name)}?token=${token}`,
   };
 }
 
