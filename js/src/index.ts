@@ -16,6 +16,7 @@ import { renderDecodeView } from "./widgets/decode_view.js";
 import { renderIocView } from "./widgets/ioc_view.js";
 import { renderQueryBrowser } from "./widgets/query_browser.js";
 import { renderSessionRarity } from "./widgets/session_rarity.js";
+import { renderTiBrowser } from "./widgets/ti_browser.js";
 import { renderTimeline } from "./widgets/timeline.js";
 
 declare const __HG_VERSION__: string;
@@ -36,6 +37,7 @@ const renderers: Record<string, Renderer> = {
   decode_view: renderDecodeView,
   query_browser: renderQueryBrowser,
   session_rarity: renderSessionRarity,
+  ti_browser: renderTiBrowser,
 };
 
 function initialize({ model }: { model: AnyModel }): void {
