@@ -4,12 +4,15 @@
 //!   (`<Table>.arrow` IPC streams, `<Table>.csv` and `manifest.json`).
 //! - `huntglass ioc [--types T,...] [--columns C,...] [--format jsonl|csv] [FILE|-]` reports
 //!   indicators of compromise through the `ioc.extract` operation (see [`ioc`]).
+//! - `huntglass sessions build|score ...` groups events into sessions and scores their rarity
+//!   through the `sessions.*` operations (see [`sessions`]).
 //! - `huntglass serve [--port 8765] [--data DIR] [--assets DIR] [--pages DIR]` serves the demo
 //!   pages, the widget assets and the scenario on 127.0.0.1 only (see [`server`]).
 
 mod demo_data;
 mod ioc;
 mod server;
+mod sessions;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -55,6 +58,9 @@ enum Command {
         #[arg(long)]
         pages: Option<PathBuf>,
     },
+    /// Group events into sessions and score how rare each session's actions are (CSV, JSON lines, Arrow).
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCommand),
     /// Find indicators of compromise in a text, CSV, JSON-lines or Arrow IPC file (or stdin as text).
     Ioc {
         /// Report only these types, comma-separated (ipv4,ipv6,dns,url,email,md5_hash,...; default all).
@@ -108,6 +114,7 @@ fn main() -> Result<()> {
             let pages = resolve_dir(pages, "HUNTGLASS_PAGES", "examples/pages");
             serve(port, data, assets, pages)
         }
+        Command::Sessions(command) => sessions::run(command),
         Command::Ioc {
             types,
             columns,
