@@ -9,15 +9,18 @@ DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_
 ``hg.ioc.type_of``); ``hg.sessions`` groups events into sessions and scores their rarity
 (``hg.sessions.build``, ``hg.sessions.train``, ``hg.sessions.score``), shown by
 ``hg.SessionRarity``; ``hg.decode.unpack`` decodes encoded content layer by layer (base64, hex,
-gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode tree.
+gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode tree;
+``hg.proctree.build`` links process-creation events into process trees, shown by
+``hg.ProcessTree`` (``df.hg.process_tree(...)``).
 """
 
-from . import decode, demo, ioc, sessions
+from . import decode, demo, ioc, proctree, sessions
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
 from .decode_view import DecodeView, decode_view
 from .ioc_view import IocView, ioc_view
+from .process_tree import ProcessTree, process_tree
 from .session_rarity import SessionRarity, session_rarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
@@ -28,6 +31,7 @@ __all__ = [
     "DecodeView",
     "HgWidget",
     "IocView",
+    "ProcessTree",
     "SessionRarity",
     "Timeline",
     "__version__",
@@ -36,6 +40,8 @@ __all__ = [
     "demo",
     "ioc",
     "ioc_view",
+    "process_tree",
+    "proctree",
     "save_html",
     "session_rarity",
     "sessions",

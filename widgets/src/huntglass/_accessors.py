@@ -12,6 +12,7 @@ from . import ioc as _ioc
 from . import sessions as _sessions
 from .decode_view import DecodeView
 from .ioc_view import IocView
+from .process_tree import ProcessTree
 from .session_rarity import SessionRarity
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
@@ -47,6 +48,16 @@ class HgFrameMethods:
     def ioc_view(self, columns: str | list[str], **kwargs: Any) -> IocView:
         """IocView of ``columns``: IoCs highlighted, counts per type, unique observables."""
         return IocView(self._frame, columns, **kwargs)
+
+    def build_process_tree(self, schema: Any = None, **kwargs: Any) -> Any:
+        """Process trees of these process events (see :func:`huntglass.proctree.build`)."""
+        from . import proctree
+
+        return proctree.build(self._frame, schema, **kwargs)
+
+    def process_tree(self, schema: Any = None, **kwargs: Any) -> ProcessTree:
+        """Build (when needed) and show the process tree (see :class:`huntglass.ProcessTree`)."""
+        return ProcessTree(self._frame, schema, **kwargs)
 
     def decode(self, column: str, **kwargs: Any) -> Any:
         """Encoded content of ``column``, layer by layer (see :func:`huntglass.decode.unpack`)."""
