@@ -45,7 +45,10 @@
 
 pub mod arrow_io;
 pub mod model;
+pub mod periodic;
 pub mod sessionize;
+pub mod timeseries;
+pub mod timeseries_table;
 
 pub use arrow_io::{
     score_table, score_table_with, sessions_from_column, ExtraColumns, ScoreColumns,

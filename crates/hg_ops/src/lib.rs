@@ -27,6 +27,8 @@
 //!   with `iocs`, each layer's indicators); see [`decode`].
 //! - `sessions.build`, `sessions.train`, `sessions.score`, `sessions.score_events`: sessionizing
 //!   events and scoring session rarity with a Markov-chain model; see [`sessions`].
+//! - `timeseries.stl`, `timeseries.periodic`: STL decomposition with the reference's residual
+//!   anomalies, and periodic-traffic (beaconing) detection per key; see [`timeseries`].
 //! - `proctree.build`: process trees from process-creation events (input columns in tree order
 //!   plus the tree columns); see [`proctree`].
 //!
@@ -46,6 +48,7 @@ pub mod decode;
 pub mod ioc;
 pub mod proctree;
 pub mod sessions;
+pub mod timeseries;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -192,6 +195,8 @@ impl Registry {
                 Box::new(sessions::ScoreEventsOp),
                 Box::new(decode::UnpackOp),
                 Box::new(proctree::BuildOp),
+                Box::new(timeseries::StlOp),
+                Box::new(timeseries::PeriodicOp),
             ],
         }
     }

@@ -282,7 +282,7 @@ fn unknown_operation_lists_the_registry() {
     let message = err("ioc.extrakt", "", &[]);
     assert_eq!(
         message,
-        "unknown operation 'ioc.extrakt'; available operations: ioc.extract, ioc.validate, ioc.type_of, sessions.build, sessions.train, sessions.score, sessions.score_events, decode.unpack, proctree.build"
+        "unknown operation 'ioc.extrakt'; available operations: ioc.extract, ioc.validate, ioc.type_of, sessions.build, sessions.train, sessions.score, sessions.score_events, decode.unpack, proctree.build, timeseries.stl, timeseries.periodic"
     );
 }
 
