@@ -247,6 +247,8 @@ export function renderQueryBrowser(model: AnyModel, host: HTMLElement): () => vo
     selected = q;
     const key = `${q.family}.${q.name}`;
     root.setAttribute("data-hg-selected", key);
+    root.setAttribute("data-hg-state", "ready");
+    root.removeAttribute("data-hg-result-rows");
     model.set("query", key);
     clear(details);
     inputs.clear();
