@@ -212,6 +212,24 @@ function sessionsSection() {
   });
 }
 
+/** DecodeView of the process command lines: every encoded layer, decoded in the page (hg_kernel.wasm). */
+function decodeSection() {
+  return mountSection("decode", {
+    kernel: KERNEL_URL,
+    datasets: { SecurityEvent: "/data/SecurityEvent.arrow" },
+    state: {
+      _kind: "decode_view",
+      spec: {
+        dataset: "SecurityEvent",
+        column: "CommandLine",
+        options: {},
+        title: "Encoded content in process command lines (SecurityEvent.CommandLine)",
+        height: 520,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -221,4 +239,5 @@ await iocSection("ioc-commands", "SecurityEvent", "CommandLine", "Indicators in 
 await iocSection("ioc-proxy", "CommonSecurityLog", "RequestURL", "Indicators in proxy requests (CommonSecurityLog.RequestURL)");
 await queriesSection();
 await sessionsSection();
+await decodeSection();
 globalThis.__huntglassDemo = { mounted };
