@@ -385,6 +385,60 @@ impl TiConfig {
         }
     }
 
+    /// Adds a feed built in memory (the scenario's, when there is no scenario folder).
+    pub fn add_feed(&mut self, name: &str, feed: LocalFeed, primary: bool) {
+        self.status.push(ProviderStatus {
+            name: name.to_string(),
+            provider: "LocalFeed".into(),
+            loaded: true,
+            primary,
+            message: format!("{} indicators from {}", feed.len(), feed.name()),
+            supported_types: FEED_TYPES.iter().map(|t| t.to_string()).collect(),
+        });
+        self.loaded.push(Loaded {
+            name: name.to_string(),
+            backend: Backend::Feed(Arc::new(feed)),
+            primary,
+            ttl: None,
+            types: FEED_TYPES.to_vec(),
+        });
+    }
+
+    /// Adds a Tor exit list built in memory; `reference` is the `Reference` of its results.
+    pub fn add_tor_list(&mut self, name: &str, list: TorExitList, reference: &str, primary: bool) {
+        self.status.push(ProviderStatus {
+            name: name.to_string(),
+            provider: "Tor".into(),
+            loaded: true,
+            primary,
+            message: format!("{} exit addresses from {reference}", list.len()),
+            supported_types: TOR_TYPES.iter().map(|t| t.to_string()).collect(),
+        });
+        self.loaded.push(Loaded {
+            name: name.to_string(),
+            backend: Backend::Tor(Arc::new(list), reference.to_string()),
+            primary,
+            ttl: None,
+            types: TOR_TYPES.to_vec(),
+        });
+    }
+
+    /// Moves the providers of `other` into this configuration (a name loaded twice keeps the
+    /// first).
+    pub fn merge(&mut self, other: TiConfig) {
+        for loaded in other.loaded {
+            if !self.loaded.iter().any(|l| l.name == loaded.name) {
+                self.loaded.push(loaded);
+            }
+        }
+        self.status.extend(other.status);
+    }
+
+    /// Whether no provider is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.loaded.is_empty()
+    }
+
     /// The key-less default: the local feed (`ti_feed.csv` and `ti_feed.stix.json` of
     /// `data_dir`, those that exist) and the Tor exit list (`tor_exit_addresses.txt`) if present.
     pub fn default_section(data_dir: &Path) -> Value {
