@@ -12,9 +12,12 @@ DataFrames when polars is installed): ``df.hg.timeline(...)``, ``df.hg.timeline_
 gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode tree;
 ``hg.proctree.build`` links process-creation events into process trees, shown by
 ``hg.ProcessTree`` (``df.hg.process_tree(...)``).
+``hg.TILookup()`` looks observables up in threat intelligence through the huntglass proxy
+(``lookup_ioc``, ``lookup_iocs``; ``df.hg.lookup_ti(column)`` joins the worst severity), shown
+by ``hg.TIBrowser``.
 """
 
-from . import decode, demo, ioc, proctree, sessions
+from . import decode, demo, ioc, proctree, sessions, ti
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
@@ -22,6 +25,8 @@ from .decode_view import DecodeView, decode_view
 from .ioc_view import IocView, ioc_view
 from .process_tree import ProcessTree, process_tree
 from .session_rarity import SessionRarity, session_rarity
+from .ti import TILookup
+from .ti_browser import TIBrowser, ti_browser
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 
 __version__ = "0.1.0"
@@ -33,6 +38,8 @@ __all__ = [
     "IocView",
     "ProcessTree",
     "SessionRarity",
+    "TIBrowser",
+    "TILookup",
     "Timeline",
     "__version__",
     "decode",
@@ -45,6 +52,8 @@ __all__ = [
     "save_html",
     "session_rarity",
     "sessions",
+    "ti",
+    "ti_browser",
     "timeline",
     "timeline_duration",
     "timeline_values",

@@ -59,6 +59,21 @@ class HgFrameMethods:
         """Build (when needed) and show the process tree (see :class:`huntglass.ProcessTree`)."""
         return ProcessTree(self._frame, schema, **kwargs)
 
+    def lookup_ti(
+        self, column: str, providers: list[str] | None = None, ti: Any = None
+    ) -> pd.DataFrame:
+        """Looks ``column`` up in threat intelligence; adds ``TISeverity`` and ``TIProviders``.
+
+        ``ti`` is a :class:`huntglass.TILookup` (a new one when omitted).
+        """
+        from . import ti as _ti
+
+        if not isinstance(self._frame, pd.DataFrame):
+            raise TypeError("lookup_ti joins onto a pandas DataFrame")
+        lookup = ti if ti is not None else _ti.TILookup()
+        results = lookup.lookup_iocs(self._frame, column=column, providers=providers)
+        return _ti.join_results(self._frame, column, results)
+
     def decode(self, column: str, **kwargs: Any) -> Any:
         """Encoded content of ``column``, layer by layer (see :func:`huntglass.decode.unpack`)."""
         return _decode.unpack(data=self._frame, column=column, **kwargs)
