@@ -302,7 +302,8 @@ class TiBrowserView {
     for (const r of group.rows) {
       const answer = el("div", { "data-hg-role": "answer", "data-hg-provider": r.provider }, undefined, d);
       style(answer, { margin: "6px 0", "border-left": `4px solid ${this.colour(r.severity)}`, "padding-left": "6px" });
-      const head = el("div", {}, `${r.provider}: ${r.severity} · found: ${r.result} · status ${r.status}`, d);
+      const found = r.result === "" ? "" : ` · found: ${r.result}`;
+      const head = el("div", {}, `${r.provider}: ${r.severity}${found} · status ${r.status}`, d);
       style(head, { "font-weight": "600" });
       const details = el("pre", { "data-hg-role": "details" }, clip(pretty(r.details)), d);
       const reference = el("div", { "data-hg-role": "reference" }, r.reference ? `Reference: ${r.reference}` : "", d);
@@ -324,7 +325,19 @@ class TiBrowserView {
   }
 }
 
-function readRows(table: { num_rows(): number; column_names(): string[]; texts(column: string, start: number, end: number): unknown[] }): TiRow[] {
+interface ResultsTable {
+  num_rows(): number;
+  column_names(): string[];
+  texts(column: string, start: number, end: number): unknown[];
+  numbers(column: string): Float64Array;
+}
+
+/**
+ * The rows of a results table. Python sends every column as text; the proxy's Arrow answer
+ * (`/api/ti` with `format: "arrow"`, used by the demo page) has `Status` as an integer (read as
+ * numbers) and `Result` as a boolean, which the reader cannot read: it is left out there.
+ */
+function readRows(table: ResultsTable): TiRow[] {
   const n = table.num_rows();
   const names = new Set(table.column_names());
   const col = (name: string): string[] => {
@@ -334,7 +347,19 @@ function readRows(table: { num_rows(): number; column_names(): string[]; texts(c
       }
       return new Array<string>(n).fill("");
     }
-    return table.texts(name, 0, n).map((v) => (v === undefined || v === null ? "" : String(v)));
+    try {
+      return table.texts(name, 0, n).map((v) => (v === undefined || v === null ? "" : String(v)));
+    } catch (textError) {
+      let values: Float64Array;
+      try {
+        values = table.numbers(name);
+      } catch {
+        // A boolean Result (the reader has no boolean accessor): shown without it.
+        if (name === "Result") return new Array<string>(n).fill("");
+        throw textError;
+      }
+      return Array.from(values, (v) => (Number.isNaN(v) ? "" : name === "Result" ? (v ? "True" : "False") : String(v)));
+    }
   };
   const [ioc, iocType, provider, result, severity, details, raw, reference, status] = [
     "Ioc", "IocType", "Provider", "Result", "Severity", "Details", "RawResult", "Reference", "Status",
