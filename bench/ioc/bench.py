@@ -5,6 +5,16 @@ example `extract_jsonl --count`, record by record, fastest of several passes, al
 without paths) and the reference (ref_extract.py --time: `IoCExtract().extract(src=record)` per
 record, text mode, one pass, median of --ref-runs runs), and writes a Markdown table.
 
+DataFrame mode (one DataFrame of one text column "Text", a row per record): huntglass
+`hg.ioc.extract(df, columns=["Text"])` in the project's Python (the engines' module under wasmtime;
+HUNTGLASS_STATIC_DIR picks the assets, fastest of --df-runs after a warm-up call) against the
+reference's `IoCExtract().extract(data=df, columns=["Text"])` (median of --ref-runs), each with its
+own DataFrame defaults (paths left out by both).
+
+With --callgrind, the instructions per byte of one pass of huntglass (all types) are counted
+with valgrind's callgrind (a run of 3 passes minus a run of 1, halved): deterministic, unlike
+time on a shared machine.
+
 Usage (from the repository root): python bench/ioc/bench.py [--out bench/ioc/results/speed.md]
 """
 
@@ -25,6 +35,57 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
+# Run in the project's Python: hg.ioc.extract on a one-column DataFrame of the corpus's records.
+HG_DATAFRAME = """
+import json, sys, time
+import pandas as pd
+import huntglass as hg
+records = open(sys.argv[1], encoding="utf-8").read().splitlines()
+runs = int(sys.argv[2])
+df = pd.DataFrame({"Text": records})
+hg.ioc.extract(pd.DataFrame({"Text": ["warm up 10.0.0.1"]}), columns=["Text"])
+best, rows = float("inf"), 0
+for _ in range(runs):
+    started = time.perf_counter()
+    rows = len(hg.ioc.extract(df, columns=["Text"]))
+    best = min(best, time.perf_counter() - started)
+print(json.dumps({"seconds": best, "iocs": rows}))
+"""
+
+# Run in the reference's Python: IoCExtract().extract(data=df, columns=[...]) on the same frame.
+REF_DATAFRAME = """
+import json, logging, sys, time
+import pandas as pd
+from msticpy.transform.iocextract import IoCExtract
+logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+records = open(sys.argv[1], encoding="utf-8").read().splitlines()
+df = pd.DataFrame({"Text": records})
+extractor = IoCExtract()
+started = time.perf_counter()
+rows = len(extractor.extract(data=df, columns=["Text"]))
+print(json.dumps({"seconds": time.perf_counter() - started, "iocs": rows}))
+"""
+
+
+def callgrind_instructions(cmd: list[str], stdin: Path) -> int:
+    """Instructions executed by `cmd` under callgrind (its summary line)."""
+    with tempfile.TemporaryDirectory() as tmp, stdin.open("rb") as f:
+        out = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={tmp}/cg.out",
+                *cmd,
+            ],
+            stdin=f,
+            capture_output=True,
+            check=True,
+        )
+    for line in out.stderr.decode().splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise RuntimeError("callgrind printed no instruction count")
+
 
 def child_cpu_seconds(cmd: list[str], stdin: Path) -> tuple[float, dict]:
     """Runs `cmd` and returns the CPU time (user + system) it used, with its JSON output."""
@@ -43,6 +104,9 @@ def main() -> int:
     ap.add_argument("--passes", type=int, default=20)
     ap.add_argument("--out", default=str(HERE / "results" / "speed.md"))
     ap.add_argument("--no-build", action="store_true", help="use the example as already built")
+    ap.add_argument("--df-runs", type=int, default=3)
+    ap.add_argument("--no-dataframe", action="store_true", help="skip the DataFrame-mode rows")
+    ap.add_argument("--callgrind", action="store_true", help="count instructions per byte")
     args = ap.parse_args()
     target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
     if not args.no_build:
@@ -83,6 +147,44 @@ def main() -> int:
             # CPU time per pass: less sensitive to other work on the machine than wall time.
             cpu_per_pass = max(many - one, 1e-9) / args.passes
             rows.append((label, r["bytes"], r["seconds"], cpu_per_pass, r["iocs"]))
+        per_byte = None
+        if args.callgrind:
+            one = callgrind_instructions([str(exe), "--count", "--repeat", "1"], text)
+            three = callgrind_instructions([str(exe), "--count", "--repeat", "3"], text)
+            per_byte = (three - one) / 2 / rows[0][1]
+        df_rows = []
+        if not args.no_dataframe:
+            hg_python = str(ROOT / ".venv" / "bin" / "python")
+            out = subprocess.run(
+                [hg_python, "-c", HG_DATAFRAME, str(text), str(args.df_runs)],
+                capture_output=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "widgets" / "src")},
+            )
+            hg_df = json.loads(out.stdout.decode().strip().splitlines()[-1])
+            ref_df_runs = []
+            for _ in range(args.ref_runs):
+                out = subprocess.run(
+                    [args.ref_python, "-c", REF_DATAFRAME, str(text)],
+                    capture_output=True,
+                    check=True,
+                )
+                ref_df_runs.append(json.loads(out.stdout.decode().strip().splitlines()[-1]))
+            ref_df_seconds = statistics.median(r["seconds"] for r in ref_df_runs)
+            df_rows = [
+                (
+                    f"huntglass `hg.ioc.extract(df, columns=['Text'])` (kernel, wasmtime; "
+                    f"fastest of {args.df_runs})",
+                    hg_df["seconds"],
+                    hg_df["iocs"],
+                ),
+                (
+                    "msticpy 3.0.2 `IoCExtract().extract(data=df, columns=['Text'])` "
+                    f"(median of {args.ref_runs})",
+                    ref_df_seconds,
+                    ref_df_runs[0]["iocs"],
+                ),
+            ]
         ref_times = []
         for _ in range(args.ref_runs):
             out = subprocess.run(
@@ -123,6 +225,27 @@ def main() -> int:
         f"| msticpy 3.0.2 `IoCExtract().extract(src=...)` (median of {args.ref_runs}) "
         f"| {ref_mbs:.2f} | | 1x | |"
     )
+    if per_byte is not None:
+        lines += [
+            "",
+            f"Instructions per byte (callgrind, one pass of all 13 types): {per_byte:.1f}.",
+        ]
+    if df_rows:
+        size = rows[0][1]
+        ref_df_mbs = size / df_rows[-1][1] / 1e6
+        lines += [
+            "",
+            "DataFrame mode (the corpus's records as one text column; each tool's DataFrame "
+            "defaults, paths left out by both):",
+            "",
+            "| extractor | s | MB/s (wall) | x reference | rows |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, seconds, iocs in df_rows:
+            mbs = size / seconds / 1e6
+            lines.append(
+                f"| {label} | {seconds:.3f} | {mbs:.2f} | {mbs / ref_df_mbs:.0f}x | {iocs} |"
+            )
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
