@@ -2,6 +2,8 @@
 //!
 //! - `huntglass demo-data --out DIR [--scale N] [--seed S]` writes the built-in scenario
 //!   (`<Table>.arrow` IPC streams, `<Table>.csv` and `manifest.json`).
+//! - `huntglass decode [--column C] [--format jsonl|csv] [FILE|-]` decodes encoded content
+//!   layer by layer through the `decode.unpack` operation (see [`decode`]).
 //! - `huntglass ioc [--types T,...] [--columns C,...] [--format jsonl|csv] [FILE|-]` reports
 //!   indicators of compromise through the `ioc.extract` operation (see [`ioc`]).
 //! - `huntglass sessions build|score ...` groups events into sessions and scores their rarity
@@ -9,6 +11,7 @@
 //! - `huntglass serve [--port 8765] [--data DIR] [--assets DIR] [--pages DIR]` serves the demo
 //!   pages, the widget assets and the scenario on 127.0.0.1 only (see [`server`]).
 
+mod decode;
 mod demo_data;
 mod ioc;
 mod server;
@@ -61,6 +64,8 @@ enum Command {
     /// Group events into sessions and score how rare each session's actions are (CSV, JSON lines, Arrow).
     #[command(subcommand)]
     Sessions(sessions::SessionsCommand),
+    /// Decode encoded content (base64, hex, gzip, zip, ...) layer by layer in a text, CSV, JSON-lines or Arrow IPC file.
+    Decode(decode::DecodeArgs),
     /// Find indicators of compromise in a text, CSV, JSON-lines or Arrow IPC file (or stdin as text).
     Ioc {
         /// Report only these types, comma-separated (ipv4,ipv6,dns,url,email,md5_hash,...; default all).
@@ -115,6 +120,7 @@ fn main() -> Result<()> {
             serve(port, data, assets, pages)
         }
         Command::Sessions(command) => sessions::run(command),
+        Command::Decode(args) => decode::run(&args),
         Command::Ioc {
             types,
             columns,
