@@ -70,6 +70,11 @@ pub struct TreeSpec {
     pub width: Option<f64>,
     /// Expand only this many levels at first (null: everything).
     pub expand_depth: Option<usize>,
+    /// Search text the host puts in its search box at first (the chart ignores it).
+    pub search: Option<String>,
+    /// Options of `proctree.build` when the data set holds raw events that the host builds
+    /// into a tree first (pages without a kernel); the chart ignores it.
+    pub build: Option<serde_json::Value>,
 }
 
 impl Default for TreeSpec {
@@ -89,6 +94,8 @@ impl Default for TreeSpec {
             height: None,
             width: None,
             expand_depth: None,
+            search: None,
+            build: None,
         }
     }
 }

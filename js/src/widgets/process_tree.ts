@@ -1,0 +1,595 @@
+/**
+ * The ProcessTree widget: a collapsible process tree drawn by the wasm `ProcessTreeChart`
+ * (hg_render tree layout). Wasm rasterizes row bands, connectors and colour markers for the lines
+ * on screen into an RGBA buffer blitted with one `putImageData`; names, ids and command lines are
+ * drawn with `fillText`; every log field shown in the DOM (hover details, side table, legend,
+ * errors) goes through `textContent`.
+ *
+ * Interaction: wheel scrolls (Ctrl/⌘ + wheel zooms), drag pans, a click on ▸/▾ (or a double
+ * click on a line) expands or collapses it, a click selects (Shift/Ctrl adds), the search box marks
+ * matches in names, ids and command lines and expands their ancestors (Enter / ↓ ↑ go through
+ * them). The selection goes back to Python as `selection` (`{"Processes": [row, ...]}`, debounced).
+ *
+ * Test hooks on the root (`data-hg-widget="process_tree"`): `data-hg-state`, `data-hg-n-rows`,
+ * `data-hg-visible`, `data-hg-matches`, `data-hg-selected-count`, `data-hg-render-count`,
+ * `data-hg-last-render-ms`, `data-hg-first-paint-ms` (data received to first paint), `data-hg-theme`.
+ */
+
+import { ProcessTreeChart } from "../../pkg/hg_wasm.js";
+import { debounce } from "../runtime/debounce.js";
+import { el, setText, style } from "../runtime/dom.js";
+import { requestData, stopProgress } from "../runtime/protocol.js";
+import { resolveDark, watchTheme } from "../runtime/theme.js";
+import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { loadKernel } from "../runtime/kernel.js";
+import { loadWasm, type HgWasm } from "../runtime/wasm.js";
+
+const DATASET = "Processes";
+const SYNC_DEBOUNCE_MS = 250;
+const CLICK_SLOP_PX = 3;
+const DEFAULT_HEIGHT = 520;
+
+interface TreeInfo {
+  n_rows: number;
+  n_roots: number;
+  max_depth: number;
+  visible: number;
+  legend: { label: string; color: string }[];
+  color_title: string;
+  color_scale: boolean;
+}
+
+interface TreeText {
+  x: number;
+  y: number;
+  text: string;
+  color: string;
+  font: string;
+  kind: "toggle" | "name" | "cmd";
+}
+
+interface TreeFrame {
+  texts: TreeText[];
+  lines: { row: number; y: number; depth: number }[];
+  content_height: number;
+  scroll_y: number;
+  line_height: number;
+}
+
+const LIGHT = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", tip: "rgba(255,255,255,0.97)" };
+const DARK = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", tip: "rgba(35,36,40,0.97)" };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parse<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`huntglass: wasm returned invalid JSON for ${what}`);
+  }
+}
+
+class ProcessTreeView {
+  private readonly model: AnyModel;
+  private readonly host: HTMLElement;
+  private readonly doc: Document;
+  private readonly abort = new AbortController();
+  private readonly stops: (() => void)[] = [];
+  private readonly root: HTMLDivElement;
+  private readonly titleEl: HTMLDivElement;
+  private readonly toolbar: HTMLDivElement;
+  private readonly search: HTMLInputElement;
+  private readonly matchLabel: HTMLSpanElement;
+  private readonly status: HTMLDivElement;
+  private readonly legend: HTMLDivElement;
+  private readonly body: HTMLDivElement;
+  private readonly plot: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly tooltip: HTMLDivElement;
+  private readonly side: HTMLDivElement;
+  private readonly buttons: HTMLButtonElement[] = [];
+
+  private wasm: HgWasm | null = null;
+  private data: Uint8Array | null = null;
+  private chart: ProcessTreeChart | null = null;
+  private info: TreeInfo | null = null;
+  private dark = false;
+  private disposed = false;
+  private rafId: number | null = null;
+  private renderCount = 0;
+  private dataAt = 0;
+  private sized = { width: 0, height: 0, dpr: 0 };
+  private showTable = false;
+  private hoverRow = -1;
+  private readonly onProgress = (p: DataProgress): void => {
+    if (!this.chart) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+  };
+  private readonly syncSelection = debounce((selection: string) => {
+    this.model.set("selection", JSON.parse(selection));
+    this.model.save_changes();
+  }, SYNC_DEBOUNCE_MS);
+
+  constructor(model: AnyModel, host: HTMLElement) {
+    this.model = model;
+    this.host = host;
+    const d = (this.doc = host.ownerDocument);
+    this.root = el("div", { "data-hg-widget": "process_tree", "data-hg-state": "loading" }, undefined, d);
+    this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
+    this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
+    this.search = el("input", { type: "search", placeholder: "Search name, id or command line", "data-hg-role": "search", "aria-label": "Search processes" }, undefined, d);
+    this.matchLabel = el("span", { "data-hg-role": "match-count" }, "", d);
+    this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
+    this.legend = el("div", { "data-hg-role": "legend" }, undefined, d);
+    this.body = el("div", { "data-hg-role": "body" }, undefined, d);
+    this.plot = el("div", { "data-hg-role": "plot" }, undefined, d);
+    this.canvas = el("canvas", { "data-hg-role": "tree-canvas", tabindex: "0" }, undefined, d);
+    this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
+    this.side = el("div", { "data-hg-role": "side-table" }, undefined, d);
+    this.layout();
+    host.appendChild(this.root);
+    this.bind();
+  }
+
+  private layout(): void {
+    style(this.root, { "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "font-size": "12px", padding: "6px", "box-sizing": "border-box", width: "100%", "border-radius": "4px" });
+    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
+    style(this.search, { font: "inherit", padding: "2px 6px", width: "260px" });
+    style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
+    style(this.legend, { display: "flex", gap: "10px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
+    style(this.body, { display: "flex", gap: "6px", width: "100%" });
+    style(this.plot, { position: "relative", flex: "1 1 auto", "min-width": "0", overflow: "hidden", "touch-action": "none" });
+    style(this.canvas, { display: "block", width: "100%", cursor: "default", outline: "none" });
+    style(this.tooltip, { position: "absolute", display: "none", "pointer-events": "none", "max-width": "520px", padding: "4px 6px", "border-radius": "3px", "font-size": "11px", "line-height": "1.35", "z-index": "10", "box-shadow": "0 1px 4px rgba(0,0,0,0.3)", "overflow-wrap": "anywhere" });
+    style(this.side, { flex: "0 0 40%", "max-width": "40%", overflow: "auto", display: "none", "font-size": "11px" });
+    const add = (key: string, label: string, title: string, onClick: () => void): void => {
+      const b = el("button", { type: "button", title, "data-hg-tool": key }, label, this.doc);
+      style(b, { font: "inherit", padding: "2px 8px", "border-radius": "3px", cursor: "pointer" });
+      b.addEventListener("click", onClick, { signal: this.abort.signal });
+      this.buttons.push(b);
+      this.toolbar.appendChild(b);
+    };
+    this.toolbar.append(this.search);
+    add("prev", "↑", "Previous match", () => this.gotoMatch(false));
+    add("next", "↓", "Next match", () => this.gotoMatch(true));
+    this.toolbar.append(this.matchLabel);
+    add("expand", "Expand all", "Expand every process", () => this.act((c) => c.expand_all()));
+    add("collapse", "Collapse all", "Collapse to the roots", () => this.act((c) => c.collapse_all()));
+    add("zoom-in", "+", "Zoom in", () => this.act((c) => c.zoom_at(0, 1.25)));
+    add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(0, 0.8)));
+    add("reset", "Reset", "Zoom 1, back to the top", () => this.act((c) => c.reset_view()));
+    add("clear", "Clear selection", "Deselect every process", () => this.act((c) => { c.clear_selection(); this.publishSelection(); }));
+    add("table", "Table", "Show or hide the table of the processes on screen", () => { this.showTable = !this.showTable; this.sized.width = 0; this.schedule(); });
+    this.plot.append(this.canvas, this.tooltip);
+    this.body.append(this.plot, this.side);
+    this.root.append(this.titleEl, this.toolbar, this.status, this.legend, this.body);
+  }
+
+  private chrome(): void {
+    const p = this.dark ? DARK : LIGHT;
+    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
+    style(this.root, { background: p.background, color: p.foreground });
+    style(this.status, { color: p.muted });
+    style(this.tooltip, { background: p.tip, color: p.foreground, border: `1px solid ${p.border}` });
+    style(this.search, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
+    for (const b of this.buttons) style(b, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
+  }
+
+  private spec(): Record<string, unknown> {
+    const spec = this.model.get("spec");
+    return spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
+  }
+
+  async start(): Promise<void> {
+    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.chrome();
+    try {
+      const data = requestData(this.model, this.onProgress);
+      const [wasm, datasets] = await Promise.all([loadWasm(this.model), data]);
+      if (this.disposed) return;
+      let bytes = datasets.get(DATASET);
+      if (!bytes) throw new Error(`huntglass: the data set "${DATASET}" did not arrive (received: ${[...datasets.keys()].join(", ") || "none"})`);
+      const build = this.spec().build;
+      if (build && typeof build === "object" && !Array.isArray(build)) {
+        // Raw process events (a page without a kernel): build the tree here with the engines' module.
+        setText(this.status, "Building the process tree…");
+        const kernel = await loadKernel(this.model);
+        if (this.disposed) return;
+        bytes = kernel.runOp("proctree.build", build as Record<string, unknown>, bytes);
+      }
+      this.wasm = wasm;
+      this.data = bytes;
+      this.dataAt = performance.now();
+      this.build();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private build(): void {
+    if (!this.wasm || !this.data) return;
+    this.chart?.free();
+    this.chart = null;
+    const spec = this.spec();
+    const title = typeof spec.title === "string" ? spec.title : "Process tree";
+    setText(this.titleEl, title);
+    this.titleEl.style.display = title ? "block" : "none";
+    this.canvas.setAttribute("aria-label", `Process tree: ${title}`);
+    this.root.style.width = typeof spec.width === "number" && spec.width > 0 ? `${spec.width}px` : "100%";
+    this.showTable = spec.show_table === true;
+    if (typeof spec.search === "string" && this.search.value === "") this.search.value = spec.search;
+    try {
+      const chart = new ProcessTreeChart(JSON.stringify(spec), this.data);
+      this.chart = chart;
+      chart.set_theme(this.dark);
+      this.info = parse<TreeInfo>(chart.info(), "info()");
+      this.applySelectionFromModel();
+    } catch (error) {
+      this.chart?.free();
+      this.chart = null;
+      this.fail(error);
+      return;
+    }
+    this.status.style.display = "none";
+    setText(this.status, "");
+    if (this.model.get("error")) {
+      this.model.set("error", "");
+      this.model.save_changes();
+    }
+    this.root.setAttribute("data-hg-n-rows", String(this.info.n_rows));
+    this.root.setAttribute("data-hg-state", "ready");
+    this.buildLegend();
+    if (this.search.value) this.runSearch();
+    this.sized = { width: 0, height: 0, dpr: 0 };
+    this.schedule();
+  }
+
+  private buildLegend(): void {
+    this.legend.replaceChildren();
+    const info = this.info;
+    if (!info || info.legend.length === 0) return;
+    const title = el("span", { "data-hg-role": "legend-title" }, info.color_scale ? `${info.color_title} (low → high):` : `${info.color_title}:`, this.doc);
+    style(title, { "font-weight": "600" });
+    this.legend.appendChild(title);
+    for (const entry of info.legend) {
+      const item = el("span", { "data-hg-role": "legend-item" }, undefined, this.doc);
+      style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
+      const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
+      style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "2px", background: String(entry.color) });
+      item.append(swatch, el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc));
+      this.legend.appendChild(item);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.disposed) return;
+    const message = messageOf(error);
+    this.status.style.display = "block";
+    this.status.setAttribute("data-hg-role", "error");
+    style(this.status, { color: "#d93025" });
+    setText(this.status, message);
+    this.root.setAttribute("data-hg-state", "error");
+    if (this.model.get("error") !== message) {
+      this.model.set("error", message);
+      this.model.save_changes();
+    }
+  }
+
+  /** Runs a chart action and repaints; a throw is shown in the widget. */
+  private act(fn: (chart: ProcessTreeChart) => void): void {
+    if (!this.chart || this.disposed) return;
+    try {
+      fn(this.chart);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.rafId !== null || this.disposed) return;
+    const view = this.doc.defaultView ?? globalThis;
+    this.rafId = view.requestAnimationFrame(() => {
+      this.rafId = null;
+      this.paint();
+    });
+  }
+
+  private paint(): void {
+    const chart = this.chart;
+    const wasm = this.wasm;
+    if (!chart || !wasm || this.disposed) return;
+    const started = performance.now();
+    const spec = this.spec();
+    this.side.style.display = this.showTable ? "block" : "none";
+    const width = Math.max(1, Math.floor(this.plot.clientWidth || (typeof spec.width === "number" ? spec.width : 900)));
+    const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
+    const dpr = this.doc.defaultView?.devicePixelRatio || 1;
+    try {
+      if (width !== this.sized.width || height !== this.sized.height || dpr !== this.sized.dpr) {
+        chart.resize(width, height, dpr);
+        this.canvas.style.height = `${height}px`;
+        this.sized = { width, height, dpr };
+      }
+      const frame = parse<TreeFrame>(chart.render(), "render()");
+      const w = chart.pixel_width();
+      const h = chart.pixel_height();
+      if (this.canvas.width !== w) this.canvas.width = w;
+      if (this.canvas.height !== h) this.canvas.height = h;
+      const ctx = this.canvas.getContext("2d");
+      if (!ctx) throw new Error("huntglass: this browser gives no 2D canvas context");
+      if (w > 0 && h > 0) {
+        // A fresh view each time: wasm memory may have grown during render().
+        const pixels = new Uint8ClampedArray(wasm.memory.buffer, chart.pixels_ptr(), chart.pixels_len());
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
+      }
+      this.drawTexts(ctx, frame.texts, dpr);
+      if (this.showTable) this.fillTable(frame);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.renderCount += 1;
+    this.root.setAttribute("data-hg-render-count", String(this.renderCount));
+    this.root.setAttribute("data-hg-last-render-ms", (performance.now() - started).toFixed(2));
+    this.info = parse<TreeInfo>(chart.info(), "info()");
+    this.root.setAttribute("data-hg-visible", String(this.info.visible));
+    if (this.renderCount === 1) {
+      this.root.setAttribute("data-hg-first-paint-ms", (performance.now() - this.dataAt).toFixed(2));
+      const rendered = this.model.get("rendered");
+      this.model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
+      this.model.save_changes();
+    }
+  }
+
+  private drawTexts(ctx: CanvasRenderingContext2D, texts: TreeText[], dpr: number): void {
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "left";
+    let nameEnd = 0;
+    for (const t of texts) {
+      ctx.font = t.font;
+      ctx.fillStyle = t.color;
+      if (t.kind === "cmd") {
+        ctx.fillText(String(t.text), nameEnd + 10, t.y);
+      } else {
+        ctx.fillText(String(t.text), t.x, t.y);
+        if (t.kind === "name") nameEnd = t.x + ctx.measureText(String(t.text)).width;
+      }
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+  }
+
+  private fillTable(frame: TreeFrame): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const columns = parse<string[]>(chart.table_columns(), "table_columns()");
+    const table = el("table", { "data-hg-role": "visible-table" }, undefined, this.doc);
+    style(table, { "border-collapse": "collapse", width: "100%" });
+    const head = el("tr", undefined, undefined, this.doc);
+    for (const c of columns) {
+      const th = el("th", undefined, c, this.doc);
+      style(th, { "text-align": "left", padding: "1px 4px", position: "sticky", top: "0", background: this.dark ? DARK.background : LIGHT.background });
+      head.appendChild(th);
+    }
+    table.appendChild(head);
+    for (const line of frame.lines) {
+      const tr = el("tr", { "data-hg-row": String(line.row) }, undefined, this.doc);
+      style(tr, { cursor: "pointer" });
+      for (const cell of parse<string[]>(chart.table_cells(line.row), "table_cells()")) {
+        const td = el("td", undefined, cell.length > 200 ? `${cell.slice(0, 200)}…` : cell, this.doc);
+        style(td, { padding: "1px 4px", "white-space": "nowrap", "border-top": `1px solid ${this.dark ? DARK.border : LIGHT.border}` });
+        tr.appendChild(td);
+      }
+      tr.addEventListener("click", () => this.act((c) => { c.select_rows(new Float64Array([line.row])); this.publishSelection(); }), { signal: this.abort.signal });
+      table.appendChild(tr);
+    }
+    this.side.replaceChildren(table);
+  }
+
+  private runSearch(): void {
+    this.act((c) => {
+      const n = c.search(this.search.value);
+      this.root.setAttribute("data-hg-matches", String(n));
+      setText(this.matchLabel, this.search.value.trim() ? `${n} match${n === 1 ? "" : "es"}` : "");
+      if (n > 0) c.next_match(true);
+    });
+  }
+
+  private gotoMatch(forward: boolean): void {
+    this.act((c) => {
+      const row = c.next_match(forward);
+      if (row >= 0) this.root.setAttribute("data-hg-current-match", String(row));
+    });
+  }
+
+  private publishSelection(): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const selection = chart.selection();
+    const rows = (parse<Record<string, number[]>>(selection, "selection()")[DATASET] ?? []).length;
+    this.root.setAttribute("data-hg-selected-count", String(rows));
+    this.syncSelection(selection);
+  }
+
+  private applySelectionFromModel(): void {
+    const chart = this.chart;
+    const selection = this.model.get("selection") as Record<string, unknown> | null;
+    const rows = selection && Array.isArray(selection[DATASET]) ? (selection[DATASET] as unknown[]).filter((r): r is number => typeof r === "number") : [];
+    if (!chart) return;
+    chart.select_rows(new Float64Array(rows));
+    this.root.setAttribute("data-hg-selected-count", String(rows.length));
+  }
+
+  private point(event: MouseEvent): { x: number; y: number } {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+  }
+
+  private hover(event: PointerEvent): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const { x, y } = this.point(event);
+    const row = chart.hit_test(x, y);
+    this.canvas.style.cursor = chart.on_toggle(x, y) ? "pointer" : "default";
+    if (row !== this.hoverRow) {
+      this.hoverRow = row;
+      chart.set_hover(row);
+      this.schedule();
+    }
+    if (row < 0) {
+      this.tooltip.style.display = "none";
+      return;
+    }
+    let fields: [string, string][];
+    try {
+      fields = parse<[string, string][]>(chart.tooltip(row), "tooltip()");
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.tooltip.replaceChildren();
+    for (const [name, value] of fields) {
+      const line = el("div", undefined, undefined, this.doc);
+      const key = el("b", undefined, `${name}: `, this.doc);
+      const shown = value.length > 600 ? `${value.slice(0, 600)}…` : value;
+      line.append(key, this.doc.createTextNode(shown));
+      this.tooltip.appendChild(line);
+    }
+    this.tooltip.style.display = "block";
+    const left = Math.min(x + 14, Math.max(0, this.plot.clientWidth - 360));
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${y + 16}px`;
+  }
+
+  private bind(): void {
+    const signal = this.abort.signal;
+    this.search.addEventListener("input", debounce(() => this.runSearch(), 150), { signal });
+    this.search.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === "ArrowDown") {
+        e.preventDefault();
+        this.gotoMatch(!e.shiftKey);
+      } else if (e.key === "ArrowUp") {
+        e.preventDefault();
+        this.gotoMatch(false);
+      }
+    }, { signal });
+    this.canvas.addEventListener("wheel", (e) => {
+      if (!this.chart) return;
+      e.preventDefault();
+      if (e.ctrlKey || e.metaKey) {
+        const { y } = this.point(e);
+        this.act((c) => c.zoom_at(y, Math.exp(-e.deltaY * 0.002)));
+      } else {
+        const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.sized.height : 1;
+        this.act((c) => c.scroll_by(e.deltaX * unit, e.deltaY * unit));
+      }
+    }, { signal, passive: false });
+    let press: { x: number; y: number; lastX: number; lastY: number; moved: boolean; id: number } | null = null;
+    this.canvas.addEventListener("pointerdown", (e) => {
+      const p = this.point(e);
+      press = { x: p.x, y: p.y, lastX: p.x, lastY: p.y, moved: false, id: e.pointerId };
+      this.canvas.setPointerCapture?.(e.pointerId);
+    }, { signal });
+    this.canvas.addEventListener("pointermove", (e) => {
+      const p = this.point(e);
+      if (press && press.id === e.pointerId) {
+        if (Math.abs(p.x - press.x) + Math.abs(p.y - press.y) > CLICK_SLOP_PX) press.moved = true;
+        if (press.moved) {
+          const dx = press.lastX - p.x;
+          const dy = press.lastY - p.y;
+          press.lastX = p.x;
+          press.lastY = p.y;
+          this.tooltip.style.display = "none";
+          this.act((c) => c.scroll_by(dx, dy));
+          return;
+        }
+      }
+      this.hover(e);
+    }, { signal });
+    const end = (e: PointerEvent): void => {
+      const p = press;
+      press = null;
+      if (!p || p.moved || e.type === "pointercancel") return;
+      const { x, y } = this.point(e);
+      this.act((c) => {
+        if (c.on_toggle(x, y)) {
+          const row = c.hit_test(x, y);
+          if (row >= 0) c.toggle(row);
+        } else {
+          c.select_at(y, e.shiftKey || e.ctrlKey || e.metaKey);
+          this.publishSelection();
+        }
+      });
+    };
+    this.canvas.addEventListener("pointerup", end, { signal });
+    this.canvas.addEventListener("pointercancel", end, { signal });
+    this.canvas.addEventListener("dblclick", (e) => {
+      const { x, y } = this.point(e);
+      this.act((c) => {
+        const row = c.hit_test(x, y);
+        if (row >= 0 && !c.on_toggle(x, y)) c.toggle(row);
+      });
+    }, { signal });
+    this.canvas.addEventListener("pointerleave", () => {
+      this.tooltip.style.display = "none";
+      if (this.hoverRow >= 0) {
+        this.hoverRow = -1;
+        this.act((c) => c.set_hover(-1));
+      }
+    }, { signal });
+    const onSpec = (): void => this.build();
+    const onTheme = (): void => {
+      this.dark = resolveDark(this.model.get("theme"), this.host);
+      this.chrome();
+      this.act((c) => c.set_theme(this.dark));
+    };
+    const onSelection = (): void => {
+      if (!this.chart) return;
+      try {
+        this.applySelectionFromModel();
+      } catch (error) {
+        this.fail(error);
+      }
+      this.schedule();
+    };
+    this.model.on("change:spec", onSpec);
+    this.model.on("change:theme", onTheme);
+    this.model.on("change:selection", onSelection);
+    this.stops.push(() => this.model.off("change:spec", onSpec));
+    this.stops.push(() => this.model.off("change:theme", onTheme));
+    this.stops.push(() => this.model.off("change:selection", onSelection));
+    this.stops.push(watchTheme(this.host, () => {
+      if (this.model.get("theme") === "auto") onTheme();
+    }));
+    if (typeof ResizeObserver !== "undefined") {
+      const observer = new ResizeObserver(() => this.schedule());
+      observer.observe(this.plot);
+      this.stops.push(() => observer.disconnect());
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.syncSelection.flush();
+    this.disposed = true;
+    this.abort.abort();
+    for (const stop of this.stops.splice(0)) stop();
+    if (this.rafId !== null) (this.doc.defaultView ?? globalThis).cancelAnimationFrame(this.rafId);
+    stopProgress(this.model, this.onProgress);
+    this.chart?.free();
+    this.chart = null;
+    this.root.remove();
+  }
+}
+
+/** anywidget `render` for `_kind == "process_tree"`; returns the view's cleanup. */
+export function renderProcessTree(model: AnyModel, host: HTMLElement): () => void {
+  const view = new ProcessTreeView(model, host);
+  void view.start();
+  return () => view.dispose();
+}
