@@ -230,6 +230,39 @@ function decodeSection() {
   });
 }
 
+/**
+ * ProcessTree of every host's process starts: the tree is built in the page by hg_kernel.wasm
+ * (proctree.build), and the search box starts on "-enc" so the WINWORD -> PowerShell -> backdoor
+ * chain of LRK-WS104 is highlighted and expanded.
+ */
+function processTreeSection() {
+  return mountSection("proctree", {
+    kernel: KERNEL_URL,
+    datasets: { Processes: "/data/SecurityEvent.arrow" },
+    state: {
+      _kind: "process_tree",
+      spec: {
+        build: { schema: "windows_4688" },
+        name_column: "NewProcessName",
+        id_column: "NewProcessId",
+        cmd_column: "CommandLine",
+        time_column: "TimeGenerated",
+        user_column: "SubjectUserName",
+        host_column: "Computer",
+        color_by: "Computer",
+        tooltip_columns: null,
+        table_columns: null,
+        show_table: false,
+        title: "Process trees of every host (SecurityEvent 4688)",
+        height: 520,
+        width: null,
+        expand_depth: null,
+        search: "-enc",
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -240,4 +273,5 @@ await iocSection("ioc-proxy", "CommonSecurityLog", "RequestURL", "Indicators in 
 await queriesSection();
 await sessionsSection();
 await decodeSection();
+await processTreeSection();
 globalThis.__huntglassDemo = { mounted };
