@@ -56,7 +56,7 @@ describe("ProcessTree in chromium", { timeout: 900_000 }, () => {
     const stats = await canvasStats(page.locator('[data-hg-role="tree-canvas"]'));
     assert.ok(stats.ink > 1000 && stats.colours > 3, `canvas ink: ${JSON.stringify(stats)}`);
     const legend = await page.$$eval('[data-hg-role="legend-label"]', (n) => n.map((x) => x.textContent));
-    assert.deepEqual(legend, ["SYSTEM", "alice", "bob", "mallory"]);
+    assert.deepEqual(legend, ["SYSTEM", "alice", "bob", "mallory", "(missing)"]); // placeholders have no user
   });
 
   test("collapse all leaves the roots; expand all shows everything again", async () => {
