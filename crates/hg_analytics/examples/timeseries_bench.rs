@@ -3,8 +3,10 @@
 //!
 //! `timeseries_bench N [N ...]`: seeded hourly series of N points (a daily cycle, noise and a few
 //! spikes), best of 3 runs of `stl` + `score_anomalies` with the reference's defaults; prints
-//! one JSON line per size. `timeseries_bench --stdin [robust]`: reads whitespace-separated
-//! values, prints `trend seasonal residual weights` per line.
+//! one JSON line per size. `timeseries_bench --file PATH`: the same timing on the values of a
+//! file (whitespace-separated; what `bench/timeseries/bench.py` gives the reference too).
+//! `timeseries_bench --stdin [robust]`: reads whitespace-separated values, prints
+//! `trend seasonal residual weights` per line.
 
 use std::io::Read;
 use std::time::Instant;
@@ -47,9 +49,22 @@ fn main() -> anyhow::Result<()> {
         print!("{out}");
         return Ok(());
     }
-    for arg in &args {
-        let n: usize = arg.parse()?;
-        let y = series(n);
+    let inputs: Vec<Vec<f64>> = if args.first().map(String::as_str) == Some("--file") {
+        let path = args
+            .get(1)
+            .ok_or_else(|| anyhow::anyhow!("--file needs a path"))?;
+        let text = std::fs::read_to_string(path)?;
+        vec![text
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()?]
+    } else {
+        args.iter()
+            .map(|a| Ok(series(a.parse()?)))
+            .collect::<anyhow::Result<_>>()?
+    };
+    for y in inputs {
+        let n = y.len();
         let mut best = f64::INFINITY;
         let mut flagged = 0;
         for _ in 0..3 {

@@ -121,7 +121,7 @@ pub fn periodogram_test(
                 }
             });
     let frequency = dominant as f64 / n as f64 / step_seconds;
-    let tested = if n % 2 == 0 {
+    let tested = if n & 1 == 0 {
         &pxx[..pxx.len() - 1]
     } else {
         &pxx[..]
@@ -155,7 +155,7 @@ fn periodogram(x: &mut [f64]) -> Option<Vec<f64>> {
             .map(|(k, c)| {
                 let p = c.norm_sqr() * scale;
                 // Every ordinate but the zero frequency (and Nyquist, for even n) counts twice.
-                if k == 0 || (n % 2 == 0 && k == last) {
+                if k == 0 || (n & 1 == 0 && k == last) {
                     p
                 } else {
                     2.0 * p
@@ -305,7 +305,8 @@ pub fn periodic_table(
             .with_timezone("UTC"),
         ));
     }
-    let floats: [(&str, fn(&Periodicity) -> f64); 4] = [
+    type Getter = fn(&Periodicity) -> f64;
+    let floats: [(&str, Getter); 4] = [
         ("p_value", |p| p.p_value),
         ("dominant_frequency", |p| p.dominant_frequency),
         ("dominant_interval", |p| p.dominant_interval),

@@ -135,7 +135,7 @@ impl StlParams {
     pub fn trend_length(&self) -> usize {
         self.trend.unwrap_or_else(|| {
             let t = (1.5 * self.period as f64 / (1.0 - 1.5 / self.seasonal as f64)).ceil() as usize;
-            t + usize::from(t % 2 == 0)
+            t + usize::from(t & 1 == 0)
         })
     }
 
@@ -144,7 +144,7 @@ impl StlParams {
     pub fn low_pass_length(&self) -> usize {
         self.low_pass.unwrap_or_else(|| {
             let l = self.period + 1;
-            l + usize::from(l % 2 == 0)
+            l + usize::from(l & 1 == 0)
         })
     }
 
@@ -169,7 +169,7 @@ impl StlParams {
             ));
         }
         let odd = |name: &'static str, v: usize, above_period: bool| {
-            if v < 3 || v % 2 == 0 || v > MAX_SMOOTHER {
+            if v < 3 || v & 1 == 0 || v > MAX_SMOOTHER {
                 return Err(bad(
                     name,
                     format!("must be an odd integer from 3 to {MAX_SMOOTHER}, got {v}"),
@@ -538,7 +538,7 @@ fn loess_smooth(
         while i < n {
             let (nleft, nright) = if i + 1 < half {
                 (1, len)
-            } else if i + 1 >= n - half + 1 {
+            } else if i + 1 > n - half {
                 (n - len + 1, n)
             } else {
                 (i + 2 - half, len + i + 1 - half)
@@ -892,9 +892,9 @@ mod tests {
     fn components_add_up_and_find_the_cycle() {
         let y = series(24 * 20, 24);
         let fit = stl(&y, &StlParams::new(24, 7)).expect("fits");
-        for i in 0..y.len() {
+        for (i, v) in y.iter().enumerate() {
             let sum = fit.trend[i] + fit.seasonal[i] + fit.residual[i];
-            assert!((sum - y[i]).abs() < 1e-9);
+            assert!((sum - v).abs() < 1e-9);
         }
         // The seasonal component carries the sine: peak near position 6 of each day.
         let day = &fit.seasonal[240..264];

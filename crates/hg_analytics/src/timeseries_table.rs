@@ -45,6 +45,9 @@ pub struct AnomalyRequest {
     pub interval_ns: Option<i64>,
     /// Count rows per bin instead of summing a value column.
     pub count: bool,
+    /// Write the time column as float64 milliseconds since the epoch (what browser code reads)
+    /// instead of a timestamp.
+    pub epoch_ms: bool,
 }
 
 impl AnomalyRequest {
@@ -58,6 +61,7 @@ impl AnomalyRequest {
             score: ScoreOptions::default(),
             interval_ns: None,
             count: false,
+            epoch_ms: false,
         }
     }
 }
@@ -79,12 +83,15 @@ fn is_number(dt: &DataType) -> bool {
     dt.is_integer() || dt.is_floating()
 }
 
+/// The labels of one key (one per `group_by` column).
+pub(crate) type KeyLabels = Vec<String>;
+
 /// Row codes of the distinct keys of `columns` (sorted by the first column, then the next, ...)
 /// and each key's labels.
 pub(crate) fn group_rows(
     table: &Table,
     columns: &[String],
-) -> Result<(Vec<Vec<String>>, Vec<Vec<usize>>), TimeseriesError> {
+) -> Result<(Vec<KeyLabels>, Vec<Vec<usize>>), TimeseriesError> {
     let n = table.num_rows();
     if columns.is_empty() {
         return Ok((vec![Vec::new()], vec![(0..n).collect()]));
@@ -260,6 +267,7 @@ pub fn anomalies_table(
         &data_name,
         req.score.integer,
         detect,
+        req.epoch_ms,
     )
 }
 
@@ -352,6 +360,7 @@ impl Output {
         data_name: &str,
         integer: bool,
         with_period: bool,
+        epoch_ms: bool,
     ) -> Result<RecordBatch, TimeseriesError> {
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -359,14 +368,21 @@ impl Output {
             fields.push(Field::new(name, DataType::Utf8, false));
             arrays.push(Arc::new(StringArray::from(values)));
         }
-        fields.push(Field::new(
-            time_name,
-            DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-            false,
-        ));
-        arrays.push(Arc::new(
-            PrimitiveArray::<TimestampNanosecondType>::from(self.time).with_timezone("UTC"),
-        ));
+        if epoch_ms {
+            fields.push(Field::new(time_name, DataType::Float64, false));
+            arrays.push(Arc::new(Float64Array::from_iter_values(
+                self.time.iter().map(|t| *t as f64 / 1e6),
+            )));
+        } else {
+            fields.push(Field::new(
+                time_name,
+                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+                false,
+            ));
+            arrays.push(Arc::new(
+                PrimitiveArray::<TimestampNanosecondType>::from(self.time).with_timezone("UTC"),
+            ));
+        }
         let number =
             |name: &str, v: Vec<f64>, fields: &mut Vec<Field>, arrays: &mut Vec<ArrayRef>| {
                 if integer {

@@ -78,7 +78,7 @@ pub fn parse_interval(text: &str) -> Result<i64, String> {
         }
     };
     let ns = value * unit_ns;
-    if !(ns >= 1.0 && ns <= 365.0 * 86400e9 * 100.0) {
+    if !(1.0..=365.0 * 86400e9 * 100.0).contains(&ns) {
         return Err(format!("'{text}' is not a usable interval"));
     }
     Ok(ns.round() as i64)
@@ -107,6 +107,7 @@ static STL_INFO: OpInfo = OpInfo {
         OptionInfo { name: "group_by", type_name: "list of strings", required: false, default: "[]", description: "One series per distinct value of these columns (e.g. one per host)." },
         OptionInfo { name: "interval", type_name: "string or number", required: false, default: "null", description: "Bin times to this interval before decomposing (\"1h\", \"15min\", or seconds); values are summed per bin, empty bins are 0." },
         OptionInfo { name: "count", type_name: "boolean", required: false, default: "false", description: "Count rows per interval bin instead of summing a value column (output column Count)." },
+        OptionInfo { name: "epoch_ms", type_name: "boolean", required: false, default: "false", description: "Write the time column as float64 milliseconds since the epoch (for browser code) instead of a timestamp." },
         OptionInfo { name: "integer_output", type_name: "boolean", required: false, default: "true", description: "Truncate the components to int64 before scoring, as the reference; false keeps float64." },
         OptionInfo { name: "trend", type_name: "integer", required: false, default: "null", description: "Trend smoother length (odd; default from the period and seasonal)." },
         OptionInfo { name: "low_pass", type_name: "integer", required: false, default: "null", description: "Low-pass smoother length (odd; default the smallest odd integer above the period)." },
@@ -126,6 +127,7 @@ struct StlOptions {
     group_by: Vec<String>,
     interval: Option<IntervalValue>,
     count: bool,
+    epoch_ms: bool,
     integer_output: bool,
     trend: Option<usize>,
     low_pass: Option<usize>,
@@ -144,6 +146,7 @@ impl Default for StlOptions {
             group_by: Vec::new(),
             interval: None,
             count: false,
+            epoch_ms: false,
             integer_output: true,
             trend: None,
             low_pass: None,
@@ -212,6 +215,7 @@ impl Operation for StlOp {
             },
             interval_ns,
             count: o.count,
+            epoch_ms: o.epoch_ms,
         };
         let table = read_input(op, input)?;
         let out = anomalies_table(&table, &request).map_err(|e| engine_error(op, e))?;
