@@ -15,15 +15,20 @@ gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode t
 ``hg.TILookup()`` looks observables up in threat intelligence through the huntglass proxy
 (``lookup_ioc``, ``lookup_iocs``; ``df.hg.lookup_ti(column)`` joins the worst severity), shown
 by ``hg.TIBrowser``.
+``hg.QueryProvider("local" | "MSSentinel" | "Splunk" | "Elastic")`` runs the query library
+through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
+``hg.QueryBrowser`` (``qp.browse()``).
 """
 
-from . import decode, demo, ioc, proctree, sessions, ti
+from . import decode, demo, ioc, proctree, query, sessions, ti
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
 from .decode_view import DecodeView, decode_view
 from .ioc_view import IocView, ioc_view
 from .process_tree import ProcessTree, process_tree
+from .query import ProxyUnavailableError, QueryError, QueryProvider
+from .query_browser import QueryBrowser
 from .session_rarity import SessionRarity, session_rarity
 from .ti import TILookup
 from .ti_browser import TIBrowser, ti_browser
@@ -37,6 +42,10 @@ __all__ = [
     "HgWidget",
     "IocView",
     "ProcessTree",
+    "ProxyUnavailableError",
+    "QueryBrowser",
+    "QueryError",
+    "QueryProvider",
     "SessionRarity",
     "TIBrowser",
     "TILookup",
@@ -49,6 +58,7 @@ __all__ = [
     "ioc_view",
     "process_tree",
     "proctree",
+    "query",
     "save_html",
     "session_rarity",
     "sessions",
