@@ -14,8 +14,9 @@
 //! Identifiers keep their case (`SecurityEvent`, `TimeGenerated`), as in the Sentinel schema.
 //!
 //! Named queries are real SQL: each `{name}` of the template becomes the bound placeholder
-//! `$name` (a `list` parameter becomes `$name_0, $name_1, ...`, or `NULL` when empty), and the
-//! values are passed to DataFusion as typed scalars, cast to the type the planner inferred for the
+//! `$name`, typed by a CAST for texts and numbers (`CAST($name AS VARCHAR)`; a `list` parameter
+//! becomes `CAST($name_0 AS ...), ...`, or `NULL` when empty; times stay `$name`), and the values
+//! are passed to DataFusion as typed scalars, cast to the type the planner inferred for the
 //! placeholder. User values are never spliced into SQL text. Raw SQL (`exec_query`) is one
 //! read-only statement: DDL (`CREATE EXTERNAL TABLE` would read any file), DML (`COPY`, `INSERT`)
 //! and `SET` statements are refused.
@@ -531,14 +532,12 @@ pub fn bind_sql(
                                 sql.push_str(", ");
                             }
                             let key = format!("{name}_{i}");
-                            sql.push('$');
-                            sql.push_str(&key);
+                            push_placeholder(&mut sql, &key, item);
                             values.insert(key, scalar(item));
                         }
                     }
                     other => {
-                        sql.push('$');
-                        sql.push_str(name);
+                        push_placeholder(&mut sql, name, other);
                         values.insert(name.clone(), scalar(other));
                     }
                 }
@@ -546,6 +545,31 @@ pub fn bind_sql(
         }
     }
     Ok((sql, values))
+}
+
+/// `$name`, typed with a CAST for texts and numbers: the planner cannot infer a placeholder's
+/// type inside a function call (`lower($x)`), and a CAST gives it one. Times stay bare so they
+/// take the type of the time column they are compared with.
+fn push_placeholder(sql: &mut String, name: &str, value: &ParamValue) {
+    let cast = match value {
+        ParamValue::Str(_) | ParamValue::List(_) => Some("VARCHAR"),
+        ParamValue::Int(_) => Some("BIGINT"),
+        ParamValue::Float(_) => Some("DOUBLE"),
+        ParamValue::Datetime(_) => None,
+    };
+    match cast {
+        Some(to) => {
+            sql.push_str("CAST($");
+            sql.push_str(name);
+            sql.push_str(" AS ");
+            sql.push_str(to);
+            sql.push(')');
+        }
+        None => {
+            sql.push('$');
+            sql.push_str(name);
+        }
+    }
 }
 
 fn scalar(value: &ParamValue) -> ScalarValue {
