@@ -42,7 +42,6 @@ pub mod error;
 pub mod local;
 pub mod provider;
 pub mod queries;
-pub mod remote;
 pub mod secret;
 pub mod static_files;
 
