@@ -171,12 +171,35 @@ pub struct TreeFrame {
     pub line_height: f64,
 }
 
+/// The id column, read on demand.
+enum Ids {
+    Text(StringColumn),
+    Number(Vec<f64>),
+    Absent,
+}
+
+impl Ids {
+    fn text(&self, row: usize) -> Option<String> {
+        match self {
+            Ids::Text(c) => c.get(row).map(str::to_string),
+            Ids::Number(v) => v.get(row).filter(|x| x.is_finite()).map(|x| {
+                if x.fract() == 0.0 {
+                    format!("{}", *x as i64)
+                } else {
+                    x.to_string()
+                }
+            }),
+            Ids::Absent => None,
+        }
+    }
+}
+
 /// The process tree chart.
 pub struct ProcessTreeChart {
     spec: TreeSpec,
     table: Table,
     names: StringColumn,
-    ids: Option<Vec<String>>,
+    ids: Ids,
     cmds: Option<StringColumn>,
     /// Table rows in display (pre-)order.
     order: Vec<u32>,
@@ -261,14 +284,13 @@ impl ProcessTreeChart {
             return Err(RenderError::Limit(format!("{n} rows is too many")));
         }
         let names = table.strings(&spec.name_column).map_err(column_error)?;
+        // Ids are read on demand (only the lines on screen and searches need them).
         let ids = match &spec.id_column {
-            Some(c) => Some(
-                (0..n)
-                    .map(|r| table.display(c, r))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(column_error)?,
-            ),
-            None => None,
+            Some(c) => match table.strings(c) {
+                Ok(col) => Ids::Text(col),
+                Err(_) => Ids::Number(table.numbers_f64(c).map_err(column_error)?),
+            },
+            None => Ids::Absent,
         };
         let cmds = match &spec.cmd_column {
             Some(c) => Some(table.strings(c).map_err(column_error)?),
@@ -290,10 +312,9 @@ impl ProcessTreeChart {
         let source = table.numbers_f64("source_index").map_err(column_error)?;
         let parent_source = table.numbers_f64("parent_index").map_err(column_error)?;
         let placeholder_rows: Vec<bool> = if table.has_column("IsPlaceholder") {
-            (0..n)
-                .map(|r| table.display("IsPlaceholder", r).map(|t| t == "true"))
-                .collect::<Result<_, _>>()
-                .map_err(column_error)?
+            let cats = table.categorize("IsPlaceholder").map_err(column_error)?;
+            let yes: Vec<bool> = cats.labels.iter().map(|l| l == "true").collect();
+            cats.codes.iter().map(|&c| yes[c as usize]).collect()
         } else {
             vec![false; n]
         };
@@ -733,8 +754,8 @@ impl ProcessTreeChart {
             let hit = self.names.get(r).is_some_and(|t| contains_ci(t, &needle))
                 || self
                     .ids
-                    .as_ref()
-                    .is_some_and(|ids| ids[r].to_lowercase() == needle)
+                    .text(r)
+                    .is_some_and(|id| id.to_lowercase() == needle)
                 || self
                     .cmds
                     .as_ref()
@@ -1059,9 +1080,9 @@ impl ProcessTreeChart {
             }
             let name = self.names.get(r).map(base_name).unwrap_or("(unknown)");
             let mut label = name.chars().take(120).collect::<String>();
-            if let Some(ids) = &self.ids {
-                if !ids[r].is_empty() {
-                    label.push_str(&format!("  [{}]", ids[r]));
+            if let Some(id) = self.ids.text(r) {
+                if !id.is_empty() {
+                    label.push_str(&format!("  [{id}]"));
                 }
             }
             let tx = mx + ms + 5.0 * self.zoom;
