@@ -7,7 +7,9 @@ scored (a model trained on them, rarest window of 3, tokens on), three ways:
 * kernel: ``huntglass._kernel.call("sessions.build", ...)`` then ``"sessions.score"`` on its
   output, in ``hg_kernel.wasm`` under wasmtime (IPC write, copy into wasm memory, the op, copy
   out, IPC read, for each of the two calls), from a pyarrow table in memory;
-* native: the ``sessions_bench`` example of hg_analytics (release build), same table in memory;
+* native: the ``huntglass`` command (release build) on the same table as an Arrow IPC file:
+  ``huntglass sessions build --format arrow`` then ``huntglass sessions score --format arrow``
+  (file read, IPC, the op, IPC write, for each), CPU time from the children's resource usage;
 * reference: msticpy 3.0.2 ``sessionize_data`` + ``score_sessions`` on a pandas DataFrame with a
   ``Cmd`` column (run with ``.venv-ref``) up to ``--reference-max`` events; larger sizes are
   extrapolated from its measured rate and marked as such.
@@ -17,7 +19,8 @@ processes affects both alike. The session counts and smallest likelihoods of all
 agree (checked). Writes ``results/kernel.md``.
 
 Usage: .venv/bin/python bench/sessions/kernel_bench.py [--runs 3] [--reference-max 10000]
-Needs ``make build`` (hg_kernel.wasm) and cargo; set CARGO_TARGET_DIR as usual.
+Needs ``make build`` (hg_kernel.wasm and the native command: ``--huntglass PATH``, else
+$HUNTGLASS_BIN, else $CARGO_TARGET_DIR/release/huntglass).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,19 +103,65 @@ def time_kernel(table: pa.Table) -> dict:
     }
 
 
-def native_binary() -> Path:
+def native_binary(flag: str | None) -> Path:
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    subprocess.run(
-        ["cargo", "build", "--release", "-p", "hg_analytics", "--example", "sessions_bench"],
-        cwd=ROOT,
-        check=True,
-    )
-    return target / "release" / "examples" / "sessions_bench"
+    path = Path(flag or os.environ.get("HUNTGLASS_BIN") or target / "release" / "huntglass")
+    if not path.is_file():
+        raise SystemExit(f"the native huntglass command is not built: {path} (run make build)")
+    return path
 
 
-def time_native(binary: Path, path: Path) -> dict:
-    run = subprocess.run([str(binary), str(path), "1"], capture_output=True, text=True, check=True)
-    return json.loads(run.stdout)
+def time_native(binary: Path, events: Path, tmp: Path) -> dict:
+    sessions, scored = tmp / "sessions.arrow", tmp / "scored.arrow"
+    build = [
+        "sessions",
+        "build",
+        "--user-cols",
+        ",".join(BUILD["user_identifier_cols"]),
+        "--time-col",
+        BUILD["time_col"],
+        "--max-session-time-mins",
+        str(BUILD["max_session_time_mins"]),
+        "--max-event-separation-mins",
+        str(BUILD["max_event_separation_mins"]),
+        "--event-col",
+        BUILD["event_col"],
+        "--format",
+        "arrow",
+        "--out",
+        str(sessions),
+        str(events),
+    ]
+    score = [
+        "sessions",
+        "score",
+        "--session-col",
+        SCORE["session_column"],
+        "--window-length",
+        str(SCORE["window_length"]),
+        "--format",
+        "arrow",
+        "--out",
+        str(scored),
+        str(sessions),
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([str(binary), *build], check=True)
+    t1 = time.perf_counter()
+    subprocess.run([str(binary), *score], check=True)
+    t2 = time.perf_counter()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    table = pa.ipc.open_stream(scored.read_bytes()).read_all()
+    lik = table.column("rarest_window3_likelihood").to_pylist()
+    return {
+        "sessions": table.num_rows,
+        "min_likelihood": min(v for v in lik if not math.isnan(v)),
+        "sessionize_s": t1 - t0,
+        "score_s": t2 - t1,
+        "total_s": t2 - t0,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+    }
 
 
 def time_reference(path: Path) -> dict:
@@ -143,8 +193,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--reference-max", type=int, default=10_000)
+    parser.add_argument("--huntglass", help="the native huntglass command")
     args = parser.parse_args()
-    binary = native_binary()
+    binary = native_binary(args.huntglass)
     _kernel.call("sessions.build", BUILD, load_tiny())  # compile / load the module first
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,10 +203,13 @@ def main() -> int:
             path = Path(tmp) / f"events_{n}.tsv"
             write_events(path, n)
             table = load(path)
+            events = Path(tmp) / f"events_{n}.arrow"
+            with pa.OSFile(str(events), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+                w.write_table(table)
             kernel, native = [], []
             for _ in range(args.runs):
                 kernel.append(time_kernel(table))
-                native.append(time_native(binary, path))
+                native.append(time_native(binary, events, Path(tmp)))
             k, nat = best(kernel), best(native)
             if k["sessions"] != nat["sessions"] or not close(
                 k["min_likelihood"], nat["min_likelihood"]
@@ -179,7 +233,8 @@ def main() -> int:
         " sessions, 2 min gaps), a model trained on the sessions and every session scored (rarest"
         " window of 3, tokens on). Kernel: `sessions.build` then `sessions.score` through"
         " `huntglass._kernel.call` (hg_kernel.wasm in wasmtime, Arrow IPC in and out of each"
-        " call). Native: the `sessions_bench` example. Best of"
+        " call, from a table in memory). Native: `huntglass sessions build` then `score`"
+        " (release build, Arrow IPC files in and out of each process). Best of"
         f" {args.runs} interleaved runs each. Reference: `sessionize_data` + `score_sessions`, one"
         " run; the same session counts and smallest likelihoods (checked).",
         f"Machine: {platform.machine()}, 2 cores shared with other work (load average"
