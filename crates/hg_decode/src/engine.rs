@@ -42,6 +42,9 @@ struct Layer {
     utf16_hint: bool,
 }
 
+/// Longest `0x` literal read as a number rather than as encoded content (64 bits).
+const MAX_NUMBER_HEX_DIGITS: usize = 16;
+
 pub(crate) struct Run<'a, S: DecodeSink + ?Sized> {
     decoder: &'a Decoder,
     sink: &'a mut S,
@@ -215,7 +218,12 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
                 implicit = true;
                 (codecs::hex_digits(raw, budget)?, Encoding::Hex)
             }
-            Kind::HexLiteral => (codecs::hex_digits(raw.get(2..)?, budget)?, Encoding::Hex),
+            Kind::HexLiteral => {
+                // Up to 16 digits a literal is a number (flags, handles, 64-bit values): only
+                // reported when its bytes read as text or carry a signature.
+                implicit = raw.len() <= 2 + MAX_NUMBER_HEX_DIGITS;
+                (codecs::hex_digits(raw.get(2..)?, budget)?, Encoding::Hex)
+            }
             Kind::HexEscapes | Kind::HexList => (codecs::hex_groups(raw, budget)?, Encoding::Hex),
             Kind::Percent => (codecs::percent(raw, budget)?, Encoding::Percent),
             Kind::CharCodes => (

@@ -37,9 +37,10 @@
 //! Detector evidence differs: base64 follows the reference's candidate rule (30 or more
 //! characters of `A-Z a-z 0-9 + /` and CR/LF, then up to two `=`, with Python's padding rules),
 //! and any result (text or binary) is reported. Implicit forms (plain hex runs, URL-safe base64,
-//! raw deflate) are reported only when the result is plausible: UTF-8 or UTF-16 text that is
+//! raw deflate, and `0x` literals of at most 16 digits, which are mostly numbers such as flags
+//! and handles) are reported only when the result is plausible: UTF-8 or UTF-16 text that is
 //! mostly printable, or bytes with a known file signature. Explicit forms (`\x41`, `0x41,0x42`,
-//! `0x4142...`, `%41`, `[char]65`, `fromCharCode(65)`, a base64 argument of PowerShell's
+//! longer `0x4142...`, `%41`, `[char]65`, `fromCharCode(65)`, a base64 argument of PowerShell's
 //! `-EncodedCommand` or any of its abbreviations) are reported whatever they decode to.
 //!
 //! The output columns and the display string follow the reference (MSTICPy's base64 unpacking):

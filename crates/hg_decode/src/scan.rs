@@ -48,6 +48,9 @@ pub(crate) struct ScanSettings {
 
 /// Shortest plain hex run (digits), `0x` literal (digits), and item counts of lists.
 const MIN_PLAIN_HEX: usize = 16;
+/// A plain run of decimal digits this short is a number (a 64-bit value has at most 20 digits:
+/// handles, ids, timestamps), not hex content.
+const MAX_DECIMAL_NUMBER_DIGITS: usize = 20;
 const MIN_HEX_LITERAL: usize = 8;
 const MIN_LIST_ITEMS: usize = 4;
 const MIN_PERCENT_ESCAPES: usize = 3;
@@ -335,7 +338,11 @@ fn hex_runs(text: &[u8], range: Range<usize>, out: &mut Vec<Candidate>) {
             && (start == 2 || !text[start - 3].is_ascii_alphanumeric());
         if literal && digits >= MIN_HEX_LITERAL {
             push(out, start - 2, i, Kind::HexLiteral);
-        } else if digits >= MIN_PLAIN_HEX && (start == 0 || !is(text[start - 1], WORD)) {
+        } else if digits >= MIN_PLAIN_HEX
+            && (start == 0 || !is(text[start - 1], WORD))
+            && !(digits <= MAX_DECIMAL_NUMBER_DIGITS
+                && text[start..i].iter().all(u8::is_ascii_digit))
+        {
             push(out, start, i, Kind::HexPlain);
         }
     }
@@ -615,6 +622,15 @@ mod tests {
             let start = t.len() - 4;
             assert!(!follows_encoded_switch(t.as_bytes(), start), "{no}");
         }
+    }
+
+    #[test]
+    fn decimal_numbers_are_not_hex() {
+        assert_eq!(kinds("h=1948,i,4449205874793465,262144 x"), vec![]);
+        assert_eq!(
+            kinds("n 4449205874793465444920587479346544 x")[0].0,
+            Kind::HexPlain
+        );
     }
 
     #[test]

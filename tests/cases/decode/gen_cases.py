@@ -233,6 +233,27 @@ def encodings() -> list[dict]:
     )
     cases.append(
         case(
+            "short 0x numbers are not content unless they read as text",
+            '"LogonUI.exe" /flags:0x2 /state0:0xa3b92855 /state1:0x41c64e6d tag=0x74657374',
+            [row(b"test", chain=["hex"], encoding_type="utf-8")],
+            reference="differs: no hex decoding",
+            why="a 0x literal of at most 16 digits is a number (flags, handles, 64-bit values), "
+            "reported only when its bytes are plausible text or a known signature; longer ones "
+            "are explicit hex content",
+        )
+    )
+    cases.append(
+        case(
+            "decimal numbers are not hex content",
+            "chrome.exe --type=utility --field-trial-handle=1948,i,4449205874793465,262144 "
+            "/prefetch:3 id=18446744073709551615",
+            [],
+            why="a run of up to 20 decimal digits (a 64-bit number: handles, ids) is a number; "
+            "longer digit runs and runs with a-f are read as hex",
+        )
+    )
+    cases.append(
+        case(
             "percent-encoding",
             "GET /search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E HTTP/1.1",
             [row(b"/search?q=<script>alert(1)</script>", chain=["percent"], encoding_type="utf-8")],
