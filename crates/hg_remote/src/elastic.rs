@@ -405,8 +405,13 @@ impl ElasticClient {
                 HashMap::new()
             }
         };
+        let max_rows = self
+            .cfg
+            .limits
+            .max_rows
+            .min(sink.max_rows().unwrap_or(u64::MAX));
         let limit = match user_body.get("size") {
-            None | Some(Value::Null) => self.cfg.limits.max_rows,
+            None | Some(Value::Null) => max_rows,
             Some(v) => v
                 .as_u64()
                 .ok_or_else(|| {
@@ -572,6 +577,7 @@ impl ElasticClient {
                 }
             }
             fetched += n as u64;
+            window.sink().ready().await;
             if window.stopped || n < page || fetched >= limit {
                 break;
             }
@@ -687,6 +693,7 @@ impl ElasticClient {
                     break;
                 }
                 Some(c) => {
+                    out.sink().ready().await;
                     let body = json!({ "cursor": c });
                     v = self
                         .call_json(reqwest::Method::POST, path, Some(&body), out.sink())

@@ -62,6 +62,9 @@ mod sink;
 pub mod splunk;
 mod table;
 
+/// The Arrow crates of the batches handed to a [`ResultSink`] (for consumers on another version).
+pub use arrow_array;
+pub use arrow_schema;
 pub use config::Limits;
 pub use elastic::{ElasticClient, ElasticConfig, EsQuery};
 pub use entra::{EntraAuth, EntraConfig, EntraFlow};
@@ -81,4 +84,25 @@ pub struct QuerySummary {
     pub rows: u64,
     /// True when the upstream or the row limit left rows out (see the warnings).
     pub partial: bool,
+}
+
+/// Arrow IPC stream bytes of a schema and its batches: how results cross to a consumer built on
+/// another Arrow version (the proxy's DataFusion).
+pub fn ipc_stream(
+    schema: &arrow_schema::SchemaRef,
+    batches: &[arrow_array::RecordBatch],
+) -> Result<Vec<u8>, RemoteError> {
+    let mut out = Vec::new();
+    let mut writer = arrow_ipc::writer::StreamWriter::try_new(&mut out, schema)
+        .map_err(|e| RemoteError::Arrow(e.to_string()))?;
+    for b in batches {
+        writer
+            .write(b)
+            .map_err(|e| RemoteError::Arrow(e.to_string()))?;
+    }
+    writer
+        .finish()
+        .map_err(|e| RemoteError::Arrow(e.to_string()))?;
+    drop(writer);
+    Ok(out)
 }

@@ -1,5 +1,7 @@
 //! Where results go: the [`ResultSink`] trait, query events and a collecting sink.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
@@ -17,6 +19,18 @@ pub trait ResultSink: Send {
     fn batch(&mut self, batch: RecordBatch) -> Result<(), String>;
     /// Progress, warnings, retries and sign-in prompts.
     fn event(&mut self, event: QueryEvent);
+
+    /// Waits until the consumer can take more. The clients await it between network reads
+    /// (pages, stream chunks), so a slow consumer slows the upstream reads instead of growing
+    /// memory. The default is ready at once.
+    fn ready(&mut self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// A row limit of this run, below the client's `MaxRows` (the default: none).
+    fn max_rows(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Something the analyst should know while or after a query runs.

@@ -313,6 +313,7 @@ impl SplunkClient {
                 buf.drain(..start);
                 start = 0;
             }
+            state.sink().ready().await;
             if buf.len() > MAX_LINE_BYTES {
                 return Err(RemoteError::Limit {
                     provider: PROVIDER,

@@ -395,6 +395,7 @@ impl<'s> Emitter<'s> {
     ) -> Result<Self, RemoteError> {
         let builder = BatchBuilder::new(specs);
         sink.schema(builder.schema()).map_err(RemoteError::Sink)?;
+        let max_rows = max_rows.min(sink.max_rows().unwrap_or(u64::MAX));
         Ok(Self {
             sink,
             builder,
