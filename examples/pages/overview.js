@@ -263,6 +263,28 @@ function processTreeSection() {
   });
 }
 
+/**
+ * TimeSeriesAnomalies of the scenario's NetworkBytes: every host decomposed in the page by
+ * hg_kernel.wasm (timeseries.stl, one series per Computer), LRK-WS104's series shown.
+ */
+function timeseriesSection() {
+  return mountSection("timeseries", {
+    kernel: KERNEL_URL,
+    datasets: { NetworkBytes: "/data/NetworkBytes.arrow" },
+    state: {
+      _kind: "ts_anomalies",
+      spec: {
+        dataset: "NetworkBytes",
+        run: { time_column: "TimeGenerated", data_column: "TotalBytesSent", group_by: ["Computer"], seasonal: 7, period: 24, score_threshold: 3.0 },
+        group: { Computer: "LRK-WS104" },
+        title: "Hourly bytes sent by LRK-WS104 (NetworkBytes): STL anomalies",
+        value_label: "TotalBytesSent",
+        height: 520,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -274,4 +296,5 @@ await queriesSection();
 await sessionsSection();
 await decodeSection();
 await processTreeSection();
+await timeseriesSection();
 globalThis.__huntglassDemo = { mounted };

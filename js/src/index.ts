@@ -19,6 +19,7 @@ import { renderQueryBrowser } from "./widgets/query_browser.js";
 import { renderSessionRarity } from "./widgets/session_rarity.js";
 import { renderTiBrowser } from "./widgets/ti_browser.js";
 import { renderTimeline } from "./widgets/timeline.js";
+import { renderTsAnomalies } from "./widgets/ts_anomalies.js";
 
 declare const __HG_VERSION__: string;
 
@@ -34,6 +35,7 @@ type Renderer = (model: AnyModel, el: HTMLElement) => () => void;
 
 const renderers: Record<string, Renderer> = {
   timeline: renderTimeline,
+  ts_anomalies: renderTsAnomalies,
   ioc_view: renderIocView,
   process_tree: renderProcessTree,
   decode_view: renderDecodeView,

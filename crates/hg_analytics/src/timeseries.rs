@@ -520,6 +520,13 @@ fn loess_smooth(
     } else if jump == 1 {
         let half = len.div_ceil(2);
         let table: Vec<f64> = kernel.for_bandwidth(half - 1).to_vec();
+        // Without robustness weights, a window centred on its point has symmetric weights: the
+        // local line's slope term vanishes and the estimate is a fixed weighted average, i.e. a
+        // convolution with the normalized kernel (one multiply-add per point of the window).
+        let total: f64 = table[0] + 2.0 * table[1..].iter().sum::<f64>();
+        let conv: Vec<f64> = (0..len)
+            .map(|j| table[j.abs_diff(half - 1)] / total)
+            .collect();
         let mut nleft = 1;
         let mut nright = len;
         for i in 0..n {
@@ -528,6 +535,11 @@ fn loess_smooth(
                 nright += 1;
             }
             let interior = nright - (i + 1) == (i + 1) - nleft;
+            if interior && rw.is_none() && total > 0.0 {
+                let window = &y[nleft - 1..nright];
+                ys[i] = window.iter().zip(&conv).map(|(v, w)| v * w).sum();
+                continue;
+            }
             let k = interior.then_some(&table[..]);
             ys[i] = loess_at(y, len, s.deg, i + 1, nleft, nright, rw, k).unwrap_or(y[i]);
         }
@@ -797,7 +809,8 @@ pub fn zscore(values: &[f64]) -> Vec<f64> {
 }
 
 /// Estimates the seasonal period of `y` (in points) from its autocorrelation: the linear trend
-/// is removed, the autocorrelation is computed for lags 2..=n/2, and the shortest lag that is a
+/// is removed, outliers (beyond 4 median absolute deviations) are set on the line, the
+/// autocorrelation is computed for lags 2..=n/2, and the shortest lag that is a
 /// local maximum within 90% of the highest local maximum is returned. `None` when no lag
 /// correlates positively at a local maximum (above 0.1), i.e. the series has no cycle.
 pub fn detect_period(y: &[f64], max_period: usize) -> Option<usize> {
@@ -805,22 +818,31 @@ pub fn detect_period(y: &[f64], max_period: usize) -> Option<usize> {
     if n < 8 {
         return None;
     }
-    // Remove the least-squares line.
-    let nf = n as f64;
-    let xm = (nf - 1.0) / 2.0;
-    let ym = y.iter().sum::<f64>() / nf;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (i, v) in y.iter().enumerate() {
-        let dx = i as f64 - xm;
-        sxy += dx * (v - ym);
-        sxx += dx * dx;
+    // Remove the least-squares line; values beyond the median +- 4 MADs of the residual are
+    // outliers (a few huge spikes, the anomalies being looked for, would make the
+    // autocorrelation peak at their spacing and tilt the line): they are set on the line and the
+    // line is fitted again, a few rounds.
+    let mut clean = y.to_vec();
+    let mut resid = detrend(&clean);
+    for _ in 0..3 {
+        let mut sorted = resid.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let median = sorted[n / 2];
+        let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+        deviations.sort_unstable_by(f64::total_cmp);
+        let mad = deviations[n / 2];
+        let mut changed = false;
+        for (i, r) in resid.iter().enumerate() {
+            if mad > 0.0 && (r - median).abs() > 4.0 * mad {
+                clean[i] -= r - median;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+        resid = detrend(&clean);
     }
-    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    let resid: Vec<f64> = y
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v - ym - slope * (i as f64 - xm))
-        .collect();
     let acf = autocorrelation(&resid);
     let max_lag = (n / 2).min(max_period).min(acf.len().saturating_sub(2));
     if max_lag < 3 {
@@ -832,6 +854,24 @@ pub fn detect_period(y: &[f64], max_period: usize) -> Option<usize> {
         .collect();
     let best = peaks.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     peaks.iter().find(|p| p.1 >= 0.9 * best).map(|p| p.0)
+}
+
+/// `y` minus its least-squares line.
+fn detrend(y: &[f64]) -> Vec<f64> {
+    let nf = y.len() as f64;
+    let xm = (nf - 1.0) / 2.0;
+    let ym = y.iter().sum::<f64>() / nf;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, v) in y.iter().enumerate() {
+        let dx = i as f64 - xm;
+        sxy += dx * (v - ym);
+        sxx += dx * dx;
+    }
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    y.iter()
+        .enumerate()
+        .map(|(i, v)| v - ym - slope * (i as f64 - xm))
+        .collect()
 }
 
 /// Autocorrelation of a zero-mean series at every lag (by FFT, O(n log n)); lag 0 is 1.
@@ -980,5 +1020,10 @@ mod tests {
         assert_eq!(detect_period(&series(7 * 30, 7), 1000), Some(7));
         let flat: Vec<f64> = (0..300).map(|i| i as f64 * 2.0).collect();
         assert_eq!(detect_period(&flat, 1000), None);
+        // Two huge spikes 25 points apart do not make the period 25.
+        let mut spiky = series(24 * 7, 24);
+        spiky[74] += 1e6;
+        spiky[99] += 1e6;
+        assert_eq!(detect_period(&spiky, 1000), Some(24));
     }
 }

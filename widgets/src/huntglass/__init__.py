@@ -18,9 +18,11 @@ by ``hg.TIBrowser``.
 ``hg.QueryProvider("local" | "MSSentinel" | "Splunk" | "Elastic")`` runs the query library
 through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
 ``hg.QueryBrowser`` (``qp.browse()``).
+``hg.timeseries.anomalies`` finds time-series anomalies with STL (``df.hg.ts_anomalies(...)``),
+shown by ``hg.TimeSeriesAnomalies``; ``hg.timeseries.periodic`` ranks periodic (beaconing) traffic.
 """
 
-from . import decode, demo, ioc, proctree, query, sessions, ti
+from . import decode, demo, ioc, proctree, query, sessions, ti, timeseries
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
@@ -33,6 +35,7 @@ from .session_rarity import SessionRarity, session_rarity
 from .ti import TILookup
 from .ti_browser import TIBrowser, ti_browser
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
+from .ts_anomalies import TimeSeriesAnomalies, ts_anomalies_view
 
 __version__ = "0.1.0"
 
@@ -49,6 +52,7 @@ __all__ = [
     "SessionRarity",
     "TIBrowser",
     "TILookup",
+    "TimeSeriesAnomalies",
     "Timeline",
     "__version__",
     "decode",
@@ -67,6 +71,8 @@ __all__ = [
     "timeline",
     "timeline_duration",
     "timeline_values",
+    "timeseries",
+    "ts_anomalies_view",
 ]
 
 register_accessors()

@@ -10,6 +10,7 @@ import pandas as pd
 from . import decode as _decode
 from . import ioc as _ioc
 from . import sessions as _sessions
+from . import timeseries as _timeseries
 from .decode_view import DecodeView
 from .ioc_view import IocView
 from .process_tree import ProcessTree
@@ -73,6 +74,10 @@ class HgFrameMethods:
         lookup = ti if ti is not None else _ti.TILookup()
         results = lookup.lookup_iocs(self._frame, column=column, providers=providers)
         return _ti.join_results(self._frame, column, results)
+
+    def ts_anomalies(self, **kwargs: Any) -> Any:
+        """STL time-series anomalies of this frame (see :func:`huntglass.timeseries.anomalies`)."""
+        return _timeseries.anomalies(self._frame, **kwargs)
 
     def decode(self, column: str, **kwargs: Any) -> Any:
         """Encoded content of ``column``, layer by layer (see :func:`huntglass.decode.unpack`)."""
