@@ -285,6 +285,58 @@ function timeseriesSection() {
   });
 }
 
+/**
+ * TIBrowser of threat-intelligence look-ups through the proxy (`/api/ti`, Arrow answer, with the
+ * page's HttpOnly token cookie): the indicators the scenario's alerts and the decoded first-stage
+ * PowerShell name (the notebook derives the same list with hg.decode.unpack and hg.ioc.extract),
+ * plus the office's own egress address, against the proxy's default providers (the scenario's
+ * local feed and Tor exit list).
+ */
+const TI_OBSERVABLES = [
+  "203.0.113.77",
+  "198.51.100.23",
+  "198.51.100.41",
+  "telemetry-sync.example.net",
+  "files.docsign-verify.example.com",
+  "http://files.docsign-verify.example.com/dl/upd.bin",
+  "login-micros0ft-secure.example.com",
+  "9f2c4e81b7a05d3c6e19f0a8b24d7c53e1f9a06b8d2c4e7f13a5b9c0d6e8f247",
+  "192.0.2.10",
+];
+
+async function tiSection() {
+  const el = document.getElementById("ti-widget");
+  if (!el) return;
+  let results;
+  try {
+    const response = await fetch("/api/ti", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ observables: TI_OBSERVABLES, format: "arrow" }),
+    });
+    if (response.status === 401) {
+      throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to look indicators up");
+    }
+    if (!response.ok) throw new Error(`the threat-intelligence look-up failed (HTTP ${response.status}): ${await response.text()}`);
+    results = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    const message = document.createElement("p");
+    message.className = "widget-error";
+    message.setAttribute("data-hg-role", "error");
+    message.textContent = error instanceof Error ? error.message : String(error);
+    el.replaceChildren(message);
+    return;
+  }
+  return mountSection("ti", {
+    datasets: { results },
+    state: {
+      _kind: "ti_browser",
+      spec: { dataset: "results", title: "Threat intelligence on the scenario's indicators", severities: ["high", "warning"], height: 420 },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -297,4 +349,5 @@ await sessionsSection();
 await decodeSection();
 await processTreeSection();
 await timeseriesSection();
+await tiSection();
 globalThis.__huntglassDemo = { mounted };
