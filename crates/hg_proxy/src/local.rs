@@ -32,7 +32,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
-use datafusion::execution::options::{ArrowReadOptions, CsvReadOptions, NdJsonReadOptions, ParquetReadOptions};
+use datafusion::execution::options::{ArrowReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions};
 use futures::StreamExt;
 
 use crate::config::LocalConfig;
@@ -354,7 +354,7 @@ impl LocalProvider {
                 ctx.register_json(
                     name,
                     &location,
-                    NdJsonReadOptions::default().file_extension(ext),
+                    JsonReadOptions::default().file_extension(ext),
                 )
                 .await,
                 "json",
