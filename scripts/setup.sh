@@ -11,6 +11,8 @@ cd "$ROOT"
 
 WASM_BINDGEN_VERSION="0.2.130"
 MSTICPY_VERSION="3.0.2"
+REF_STATSMODELS_VERSION="0.15.0"
+REF_SCIPY_VERSION="1.17.1"
 PYTHON="${PYTHON:-python3}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -154,6 +156,14 @@ else
   fi
   say ".venv-ref: pip install msticpy==$MSTICPY_VERSION (several minutes)"
   .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check "msticpy==$MSTICPY_VERSION"
+fi
+# The reference's time-series analysis imports these optional packages (not msticpy requirements).
+if .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('statsmodels') != '$REF_STATSMODELS_VERSION' or m.version('scipy') != '$REF_SCIPY_VERSION')" 2>/dev/null; then
+  say ".venv-ref: statsmodels $REF_STATSMODELS_VERSION and scipy $REF_SCIPY_VERSION present"
+else
+  say ".venv-ref: pip install statsmodels==$REF_STATSMODELS_VERSION scipy==$REF_SCIPY_VERSION"
+  .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check \
+    "statsmodels==$REF_STATSMODELS_VERSION" "scipy==$REF_SCIPY_VERSION"
 fi
 
 # 7. pandas-2 venv, when the Python tests ask for one.
