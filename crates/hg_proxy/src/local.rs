@@ -32,7 +32,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
-use datafusion::execution::options::{ArrowReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions};
+use datafusion::execution::options::{
+    ArrowReadOptions, CsvReadOptions, JsonReadOptions, ParquetReadOptions,
+};
 use futures::StreamExt;
 
 use crate::config::LocalConfig;
@@ -638,7 +640,7 @@ mod tests {
         let (sql, values) = bind_sql(&template, &params).unwrap();
         assert_eq!(
             sql,
-            "SELECT * FROM t WHERE a = $host AND b IN ($ips_0, $ips_1) AND c IN (NULL)"
+            "SELECT * FROM t WHERE a = CAST($host AS VARCHAR) AND b IN (CAST($ips_0 AS VARCHAR), CAST($ips_1 AS BIGINT)) AND c IN (NULL)"
         );
         assert!(!sql.contains("OR '1'"));
         assert_eq!(
