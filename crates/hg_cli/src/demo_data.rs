@@ -50,6 +50,7 @@ pub fn run(out: &Path, seed: u64, scale: u32) -> Result<()> {
             );
         }
     }
+    write_ti_files(out)?;
     let manifest_path = out.join("manifest.json");
     let manifest = serde_json::to_string_pretty(&scenario.manifest())?;
     std::fs::write(&manifest_path, manifest + "\n")
@@ -61,6 +62,21 @@ pub fn run(out: &Path, seed: u64, scale: u32) -> Result<()> {
         out.display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Writes the scenario's threat-intelligence files: the local feed as CSV and as a STIX 2.1
+/// bundle, and a Tor exit list (read by the proxy's default TI configuration).
+fn write_ti_files(out: &Path) -> Result<()> {
+    let bundle = serde_json::to_string_pretty(&hg_demo::feed::ti_feed_stix())? + "\n";
+    for (name, text) in [
+        (hg_demo::feed::TI_FEED_CSV, hg_demo::feed::ti_feed_csv()),
+        (hg_demo::feed::TI_FEED_STIX, bundle),
+        (hg_demo::feed::TOR_EXIT_LIST, hg_demo::feed::tor_exit_list()),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }
 

@@ -8,8 +8,9 @@
 //!   indicators of compromise through the `ioc.extract` operation (see [`ioc`]).
 //! - `huntglass sessions build|score ...` groups events into sessions and scores their rarity
 //!   through the `sessions.*` operations (see [`sessions`]).
-//! - `huntglass serve [--port 8765] [--data DIR] [--assets DIR] [--pages DIR]` serves the demo
-//!   pages, the widget assets and the scenario on 127.0.0.1 only (see [`server`]).
+//! - `huntglass serve [--port 8765] [--data DIR] [--config huntglass.toml] [--exit-after-idle SECS] ...`
+//!   runs the proxy (`hg_proxy`) on 127.0.0.1 only: demo pages, widget assets, the scenario and the
+//!   token-protected query API (see [`server`]).
 
 mod decode;
 mod demo_data;
@@ -17,11 +18,9 @@ mod ioc;
 mod server;
 mod sessions;
 
-use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 /// huntglass: notebook toolkit for security investigations.
@@ -46,7 +45,7 @@ enum Command {
         #[arg(long, default_value_t = hg_demo::DEFAULT_SEED)]
         seed: u64,
     },
-    /// Serve the demo pages, the widget assets and the scenario on http://127.0.0.1:PORT/.
+    /// Serve the demo pages, the widget assets, the scenario and the query API on http://127.0.0.1:PORT/.
     Serve {
         /// Port on 127.0.0.1; 0 picks a free one (the chosen URL is printed).
         #[arg(long, default_value_t = 8765)]
@@ -60,6 +59,21 @@ enum Command {
         /// Directory of the demo pages (default: $HUNTGLASS_PAGES, else the repository's examples/pages).
         #[arg(long)]
         pages: Option<PathBuf>,
+        /// Query library folder (default: $HUNTGLASS_QUERIES, else the repository's queries/).
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// huntglass.toml (default: $HUNTGLASS_CONFIG; msticpyconfig.yaml is found through $MSTICPYCONFIG).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Stop after this many seconds without a request.
+        #[arg(long, value_name = "SECS")]
+        exit_after_idle: Option<u64>,
+        /// Stop when the process that started this one exits.
+        #[arg(long)]
+        exit_with_parent: bool,
+        /// Where to write {url, port, token, pid} (default: $HUNTGLASS_RUNTIME_DIR, else $XDG_RUNTIME_DIR/huntglass, else ~/.cache/huntglass; serve-PORT.json).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
     },
     /// Group events into sessions and score how rare each session's actions are (CSV, JSON lines, Arrow).
     #[command(subcommand)]
@@ -114,11 +128,22 @@ fn main() -> Result<()> {
             data,
             assets,
             pages,
-        } => {
-            let assets = resolve_dir(assets, "HUNTGLASS_ASSETS", "widgets/src/huntglass/static");
-            let pages = resolve_dir(pages, "HUNTGLASS_PAGES", "examples/pages");
-            serve(port, data, assets, pages)
-        }
+            queries,
+            config,
+            exit_after_idle,
+            exit_with_parent,
+            token_file,
+        } => server::run(server::ServeArgs {
+            port,
+            data,
+            assets: resolve_dir(assets, "HUNTGLASS_ASSETS", "widgets/src/huntglass/static"),
+            pages: resolve_dir(pages, "HUNTGLASS_PAGES", "examples/pages"),
+            queries: resolve_dir(queries, "HUNTGLASS_QUERIES", "queries"),
+            config,
+            exit_after_idle,
+            exit_with_parent,
+            token_file,
+        }),
         Command::Sessions(command) => sessions::run(command),
         Command::Decode(args) => decode::run(&args),
         Command::Ioc {
@@ -136,92 +161,5 @@ fn main() -> Result<()> {
             ignore_tlds,
             no_defang,
         }),
-    }
-}
-
-fn serve(port: u16, data: Option<PathBuf>, assets: PathBuf, pages: PathBuf) -> Result<()> {
-    if !assets.join("widget.js").is_file() || !assets.join("hg_wasm_bg.wasm").is_file() {
-        bail!(
-            "widget assets not found in {} (widget.js and hg_wasm_bg.wasm): run `make build`, \
-             or point --assets / HUNTGLASS_ASSETS at a directory holding them",
-            assets.display()
-        );
-    }
-    if !pages.join("index.html").is_file() {
-        bail!(
-            "demo pages not found: {} has no index.html; pass --pages / HUNTGLASS_PAGES",
-            pages.display()
-        );
-    }
-    let data = match data {
-        Some(dir) => {
-            if !dir.join("manifest.json").is_file() {
-                bail!(
-                    "{} holds no manifest.json: write the scenario there with `huntglass demo-data --out {}`",
-                    dir.display(),
-                    dir.display()
-                );
-            }
-            server::DataSource::Directory(dir)
-        }
-        None => {
-            let scenario = hg_demo::generate(hg_demo::DEFAULT_SEED, 1)
-                .context("generating the built-in scenario")?;
-            server::DataSource::memory(&scenario)?
-        }
-    };
-    let config = server::ServeConfig {
-        pages,
-        assets,
-        data,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        let bound = listener.local_addr().context("reading the bound address")?;
-        let mut stdout = std::io::stdout();
-        writeln!(
-            stdout,
-            "huntglass serving http://127.0.0.1:{}/",
-            bound.port()
-        )?;
-        stdout.flush()?;
-        axum::serve(listener, server::router(config))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")?;
-        eprintln!("huntglass: stopped");
-        Ok(())
-    })
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
 }

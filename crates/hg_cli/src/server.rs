@@ -1,257 +1,121 @@
-//! The HTTP app of `huntglass serve`: demo pages at `/`, widget assets at `/static/`, the
-//! scenario at `/data/`. It is the seed of the future `hg_proxy` (which adds a token and the API
-//! routes), so it depends only on its [`ServeConfig`] and knows nothing of the command line.
+//! `huntglass serve`: builds the proxy ([`hg_proxy`]) from the command line and runs it.
 //!
-//! Safety rules: request paths are decoded once by the router, then every segment must be a plain
-//! name (no `..`, `.`, empty segment, backslash, colon or NUL), and the resolved file must still lie
-//! inside its root after symlinks are resolved; anything else is a plain-text 404. HTML is sent
-//! with a Content-Security-Policy that forbids inline script (data never becomes markup), every
-//! response carries `X-Content-Type-Options: nosniff`, and data responses `Cache-Control: no-store`.
+//! The scenario is generated once (or read from `--data`) and serves both `/data/` and the
+//! `local` query provider. The query library is `--queries`, else `$HUNTGLASS_QUERIES`, else the
+//! repository's `queries/` folder, plus the configuration's `query_folders`.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
-use axum::body::{Body, Bytes};
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use anyhow::{bail, Context, Result};
+use hg_proxy::local::{scenario_dir_ipc, scenario_ipc, LocalProvider};
+use hg_proxy::static_files::{DataSource, StaticConfig};
+use hg_proxy::{Config, ProviderSet, QueryLibrary, ServeOptions};
 
-/// Where `/data/` answers from.
-pub enum DataSource {
-    /// Files written by `huntglass demo-data` in this directory.
-    Directory(PathBuf),
-    /// The scenario generated at start: file name -> bytes.
-    Memory(HashMap<String, Bytes>),
-}
-
-impl DataSource {
-    /// The in-memory data of a generated scenario: `<Table>.arrow` and `manifest.json`.
-    pub fn memory(scenario: &hg_demo::Scenario) -> Result<DataSource> {
-        let mut files = HashMap::new();
-        for table in &scenario.tables {
-            let bytes = hg_arrow::write_ipc_stream(&table.schema, &table.batches)
-                .with_context(|| format!("encoding {} as an Arrow IPC stream", table.name))?;
-            files.insert(format!("{}.arrow", table.name), Bytes::from(bytes));
-        }
-        let manifest = serde_json::to_vec_pretty(&scenario.manifest())?;
-        files.insert("manifest.json".to_string(), Bytes::from(manifest));
-        Ok(DataSource::Memory(files))
-    }
-}
-
-/// What the server serves.
-pub struct ServeConfig {
-    /// Root of the demo pages (`/`).
-    pub pages: PathBuf,
-    /// Root of the widget assets (`/static/`).
+/// What `huntglass serve` was asked for.
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// A `demo-data` folder instead of the generated scenario.
+    pub data: Option<PathBuf>,
+    /// Widget assets.
     pub assets: PathBuf,
-    /// The scenario (`/data/`).
-    pub data: DataSource,
+    /// Demo pages.
+    pub pages: PathBuf,
+    /// Query library folder.
+    pub queries: PathBuf,
+    /// `huntglass.toml`.
+    pub config: Option<PathBuf>,
+    /// Stop after this many seconds without requests.
+    pub exit_after_idle: Option<u64>,
+    /// Stop when the parent process exits.
+    pub exit_with_parent: bool,
+    /// Token file path.
+    pub token_file: Option<PathBuf>,
 }
 
-/// Content-Security-Policy of HTML pages: scripts only from this origin (plus wasm compilation).
-const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// The router of the app.
-pub fn router(config: ServeConfig) -> Router {
-    let state = Arc::new(config);
-    Router::new()
-        .route("/", get(index))
-        .route("/static/{*path}", get(static_file))
-        .route("/data/{*path}", get(data_file))
-        .route("/{*path}", get(page_file))
-        .fallback(fallback)
-        .with_state(state)
-}
-
-type AppState = State<Arc<ServeConfig>>;
-
-async fn index(State(config): AppState) -> Response {
-    serve_from(&config.pages, "index.html", CachePolicy::Revalidate).await
-}
-
-async fn page_file(State(config): AppState, UrlPath(path): UrlPath<String>) -> Response {
-    serve_from(&config.pages, &path, CachePolicy::Revalidate).await
-}
-
-async fn static_file(State(config): AppState, UrlPath(path): UrlPath<String>) -> Response {
-    serve_from(&config.assets, &path, CachePolicy::Revalidate).await
-}
-
-async fn data_file(State(config): AppState, UrlPath(path): UrlPath<String>) -> Response {
-    match &config.data {
-        DataSource::Directory(dir) => serve_from(dir, &path, CachePolicy::NoStore).await,
-        DataSource::Memory(files) => match files.get(path.as_str()) {
-            Some(bytes) => file_response(&path, bytes.clone(), CachePolicy::NoStore),
-            None => not_found(),
-        },
-    }
-}
-
-async fn fallback(method: Method) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method not allowed: huntglass serve answers GET only\n",
+/// Runs the proxy until it is stopped.
+pub fn run(args: ServeArgs) -> Result<()> {
+    if !args.assets.join("widget.js").is_file() || !args.assets.join("hg_wasm_bg.wasm").is_file() {
+        bail!(
+            "widget assets not found in {} (widget.js and hg_wasm_bg.wasm): run `make build`, \
+             or point --assets / HUNTGLASS_ASSETS at a directory holding them",
+            args.assets.display()
         );
     }
-    not_found()
-}
+    if !args.pages.join("index.html").is_file() {
+        bail!(
+            "demo pages not found: {} has no index.html; pass --pages / HUNTGLASS_PAGES",
+            args.pages.display()
+        );
+    }
+    let config = Config::load(args.config.clone()).context("reading the configuration")?;
+    for warning in &config.warnings {
+        eprintln!("huntglass: warning: {warning}");
+    }
+    let mut query_folders = vec![args.queries.clone()];
+    query_folders.extend(config.query_folders.iter().cloned());
+    let library = QueryLibrary::load(&query_folders).context("loading the query library")?;
 
-#[derive(Clone, Copy)]
-enum CachePolicy {
-    Revalidate,
-    NoStore,
-}
-
-/// The path of `request` under `root`, or `None` when it is not a plain relative path.
-fn safe_join(root: &Path, request: &str) -> Option<PathBuf> {
-    let mut path = root.to_path_buf();
-    for segment in request.split('/') {
-        let plain = !segment.is_empty()
-            && segment != "."
-            && segment != ".."
-            && !segment.contains(['\\', ':', '\0'])
-            && !segment.starts_with('~');
-        if !plain {
-            return None;
+    let (data, scenario_tables) = match &args.data {
+        Some(dir) => {
+            if !dir.join("manifest.json").is_file() {
+                bail!(
+                    "{} holds no manifest.json: write the scenario there with `huntglass demo-data --out {}`",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            let tables = if config.local.scenario {
+                scenario_dir_ipc(dir).context("reading the scenario for the local provider")?
+            } else {
+                Vec::new()
+            };
+            (DataSource::Directory(dir.clone()), tables)
         }
-        path.push(segment);
-    }
-    Some(path)
-}
-
-async fn serve_from(root: &Path, request: &str, cache: CachePolicy) -> Response {
-    let Some(path) = safe_join(root, request) else {
-        return not_found();
-    };
-    // Symlinks must not lead out of the root either.
-    let (Ok(real_root), Ok(real_path)) = (
-        tokio::fs::canonicalize(root).await,
-        tokio::fs::canonicalize(&path).await,
-    ) else {
-        return not_found();
-    };
-    if !real_path.starts_with(&real_root) || !real_path.is_file() {
-        return not_found();
-    }
-    match tokio::fs::read(&real_path).await {
-        Ok(bytes) => file_response(request, Bytes::from(bytes), cache),
-        Err(_) => not_found(),
-    }
-}
-
-fn content_type(name: &str) -> &'static str {
-    let extension = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "wasm" => "application/wasm",
-        "arrow" | "arrows" => "application/vnd.apache.arrow.stream",
-        "csv" => "text/csv; charset=utf-8",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "png" => "image/png",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        _ => "application/octet-stream",
-    }
-}
-
-fn file_response(name: &str, bytes: Bytes, cache: CachePolicy) -> Response {
-    let kind = content_type(name);
-    let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(match cache {
-            CachePolicy::Revalidate => "no-cache",
-            CachePolicy::NoStore => "no-store",
-        }),
-    );
-    if kind.starts_with("text/html") || kind.starts_with("image/svg") {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_CSP),
-        );
-    }
-    response
-}
-
-fn plain(status: StatusCode, message: &'static str) -> Response {
-    let mut response = (status, message).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn not_found() -> Response {
-    plain(StatusCode::NOT_FOUND, "not found\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plain_relative_paths_join() {
-        let root = Path::new("/srv/pages");
-        assert_eq!(
-            safe_join(root, "a/b.js"),
-            Some(PathBuf::from("/srv/pages/a/b.js"))
-        );
-        for bad in [
-            "../x",
-            "a/../../x",
-            "./x",
-            "/etc/passwd",
-            "a//b",
-            "a\\..\\b",
-            "C:x",
-            "x\0",
-            "",
-            "a/",
-            "~/x",
-        ] {
-            assert_eq!(safe_join(root, bad), None, "{bad:?} must be rejected");
+        None => {
+            let scenario_dir = config.local.scenario_dir.clone();
+            let scenario = hg_demo::generate(hg_demo::DEFAULT_SEED, 1)
+                .context("generating the built-in scenario")?;
+            let data = DataSource::memory(&scenario).map_err(anyhow::Error::msg)?;
+            let tables = match (&scenario_dir, config.local.scenario) {
+                (_, false) => Vec::new(),
+                (Some(dir), true) => scenario_dir_ipc(dir).context("reading local.scenario_dir")?,
+                (None, true) => scenario_ipc(&scenario).map_err(anyhow::Error::msg)?,
+            };
+            (data, tables)
         }
-    }
+    };
 
-    #[test]
-    fn content_types_follow_the_extension() {
-        assert_eq!(content_type("hg_wasm_bg.wasm"), "application/wasm");
-        assert_eq!(content_type("widget.js"), "text/javascript; charset=utf-8");
-        assert_eq!(
-            content_type("SecurityEvent.arrow"),
-            "application/vnd.apache.arrow.stream"
-        );
-        assert_eq!(content_type("INDEX.HTML"), "text/html; charset=utf-8");
-        assert_eq!(content_type("noext"), "application/octet-stream");
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let local = LocalProvider::new(&config.local, scenario_tables)
+            .await
+            .context("setting up the local provider")?;
+        let mut providers = ProviderSet::default();
+        providers.add(Arc::new(local));
+        let options = ServeOptions {
+            port: args.port,
+            statics: StaticConfig {
+                pages: args.pages,
+                assets: args.assets,
+                data,
+            },
+            config: Arc::new(config),
+            library: Arc::new(library),
+            providers,
+            exit_after_idle: args.exit_after_idle.map(Duration::from_secs),
+            exit_with_parent: args.exit_with_parent,
+            token_file: args.token_file,
+        };
+        let mut stdout = std::io::stdout();
+        hg_proxy::serve(options, &mut stdout).await?;
+        eprintln!("huntglass: stopped");
+        Ok(())
+    })
 }
