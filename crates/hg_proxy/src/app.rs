@@ -140,6 +140,7 @@ pub fn router(
         .route("/api/query", post(api::run_query))
         .with_state(api_state)
         .merge(crate::enrich_routes::routes(config))
+        .merge(crate::geo_routes::routes(config))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES));
     api.merge(static_files::router(statics))

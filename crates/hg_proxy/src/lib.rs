@@ -39,6 +39,7 @@ pub mod auth;
 pub mod config;
 pub mod enrich_routes;
 pub mod error;
+pub mod geo_routes;
 pub mod local;
 pub mod provider;
 pub mod queries;

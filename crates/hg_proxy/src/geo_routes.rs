@@ -1,0 +1,113 @@
+//! `/api/geo`: offline geolocation of IP addresses (crate `hg_enrich`, module `geo`).
+//!
+//! `POST /api/geo` with `{"ips": ["8.8.8.8", ...]}` (at most 1,000,000 inputs) answers
+//! `{"results": [record, ...], "attribution": [...], "sources": [...]}`, one record per input in
+//! order: `input`, `ip`, `category` (`public`, `private`, `documentation`, ... as in
+//! `hg_enrich::geo::AddressCategory`), `category_description`, `country_code`,
+//! `country_name`, `continent_code`, `continent_name`, `asn`, `as_org`, `city`, `region`,
+//! `latitude`, `longitude`. The data directory is `HUNTGLASS_GEO_DATA` (default `build/geo`
+//! under the working directory, as `scripts/setup.sh` writes it) and an optional
+//! GeoIP2-City-compatible file `HUNTGLASS_GEO_CITY_MMDB`; both are read on the first request
+//! (loading the ASN tables takes about a second) and kept. Without any data the route answers
+//! 409 naming the directory it looked in.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use hg_enrich::geo::{GeoDb, GeoPaths};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::error::ProxyError;
+
+const MAX_IPS: usize = 1_000_000;
+
+struct GeoState {
+    dir: PathBuf,
+    city: Option<PathBuf>,
+    db: OnceLock<Result<GeoDb, String>>,
+}
+
+#[derive(Deserialize)]
+struct GeoRequest {
+    ips: Vec<String>,
+}
+
+/// The geolocation routes, data from the environment (see the module documentation).
+pub fn routes(_config: &Config) -> Router {
+    let dir = std::env::var_os("HUNTGLASS_GEO_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("build/geo"));
+    let city = std::env::var_os("HUNTGLASS_GEO_CITY_MMDB").map(PathBuf::from);
+    routes_with(dir, city)
+}
+
+/// The geolocation routes on the data directory `dir` and optional city database.
+pub fn routes_with(dir: PathBuf, city: Option<PathBuf>) -> Router {
+    let state = Arc::new(GeoState {
+        dir,
+        city,
+        db: OnceLock::new(),
+    });
+    Router::new()
+        .route("/api/geo", post(lookup))
+        .with_state(state)
+}
+
+fn load(state: &GeoState) -> Result<GeoDb, String> {
+    let paths = GeoPaths::from_data_dir(&state.dir, state.city.clone());
+    let db = GeoDb::open(&paths).map_err(|e| e.to_string())?;
+    if !db.has_data() {
+        return Err(format!(
+            "no geolocation data in {} (run scripts/setup.sh, or set HUNTGLASS_GEO_DATA)",
+            state.dir.display()
+        ));
+    }
+    Ok(db)
+}
+
+async fn lookup(
+    State(state): State<Arc<GeoState>>,
+    body: Result<Json<GeoRequest>, JsonRejection>,
+) -> Result<Json<Value>, ProxyError> {
+    let Json(request) = body.map_err(|e| {
+        ProxyError::BadRequest(format!(
+            "expected {{\"ips\": [strings]}}: {}",
+            e.body_text()
+        ))
+    })?;
+    if request.ips.len() > MAX_IPS {
+        return Err(ProxyError::BadRequest(format!(
+            "{} addresses in one request, over the limit of {MAX_IPS}",
+            request.ips.len()
+        )));
+    }
+    let answer = tokio::task::spawn_blocking(move || {
+        let db = match state.db.get_or_init(|| load(&state)) {
+            Ok(db) => db,
+            Err(problem) => return Err(ProxyError::NotConfigured(problem.clone())),
+        };
+        let mut results = Vec::with_capacity(request.ips.len());
+        db.lookup_all(
+            request.ips.iter().map(String::as_str),
+            &mut |r: hg_enrich::geo::GeoRecord<'_>| {
+                let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+                v["category_description"] = json!(r.category.description());
+                results.push(v);
+            },
+        );
+        Ok(json!({
+            "results": results,
+            "attribution": db.attribution(),
+            "sources": db.sources(),
+        }))
+    })
+    .await
+    .map_err(|e| ProxyError::internal("geo look-up", e))??;
+    Ok(Json(answer))
+}
