@@ -244,8 +244,10 @@ impl LocalProvider {
                 second: source.into(),
             });
         }
+        // A bare reference keeps the name's case (a `&str` would be parsed and lower-cased, while
+        // queries keep identifiers as written: ident normalization is off).
         self.ctx
-            .register_table(name, table)
+            .register_table(datafusion::common::TableReference::bare(name), table)
             .map_err(|e| LocalError::Source {
                 path: PathBuf::from(source),
                 problem: e.to_string(),
@@ -337,10 +339,12 @@ impl LocalProvider {
             });
         }
         let ctx = &self.ctx;
+        // Bare references keep the file name's case (see `register`).
+        let table_ref = datafusion::common::TableReference::bare(name);
         let (result, label) = match format {
             FileFormat::Parquet => (
                 ctx.register_parquet(
-                    name,
+                    table_ref,
                     &location,
                     ParquetReadOptions::default().file_extension(ext),
                 )
@@ -348,13 +352,17 @@ impl LocalProvider {
                 "parquet",
             ),
             FileFormat::Csv => (
-                ctx.register_csv(name, &location, CsvReadOptions::new().file_extension(ext))
-                    .await,
+                ctx.register_csv(
+                    table_ref,
+                    &location,
+                    CsvReadOptions::new().file_extension(ext),
+                )
+                .await,
                 "csv",
             ),
             FileFormat::Json => (
                 ctx.register_json(
-                    name,
+                    table_ref,
                     &location,
                     JsonReadOptions::default().file_extension(ext),
                 )
@@ -365,7 +373,7 @@ impl LocalProvider {
                 if folder || is_ipc_file(path) {
                     (
                         ctx.register_arrow(
-                            name,
+                            table_ref,
                             &location,
                             ArrowReadOptions {
                                 file_extension: ext,
