@@ -264,6 +264,25 @@ function processTreeSection() {
 }
 
 /**
+ * TIBrowser of threat-intelligence look-ups through the proxy (`/api/ti`, Arrow answer, with the
+ * page's HttpOnly token cookie): the indicators the scenario's alerts and the decoded first-stage
+ * PowerShell name (the notebook derives the same list with hg.decode.unpack and hg.ioc.extract),
+ * plus the office's own egress address, against the proxy's default providers (the scenario's
+ * local feed and Tor exit list).
+ */
+const TI_OBSERVABLES = [
+  "203.0.113.77",
+  "198.51.100.23",
+  "198.51.100.41",
+  "telemetry-sync.example.net",
+  "files.docsign-verify.example.com",
+  "http://files.docsign-verify.example.com/dl/upd.bin",
+  "login-micros0ft-secure.example.com",
+  "9f2c4e81b7a05d3c6e19f0a8b24d7c53e1f9a06b8d2c4e7f13a5b9c0d6e8f247",
+  "192.0.2.10",
+];
+
+/**
  * TimeSeriesAnomalies of the scenario's NetworkBytes: every host decomposed in the page by
  * hg_kernel.wasm (timeseries.stl, one series per Computer), LRK-WS104's series shown.
  */
@@ -284,25 +303,6 @@ function timeseriesSection() {
     },
   });
 }
-
-/**
- * TIBrowser of threat-intelligence look-ups through the proxy (`/api/ti`, Arrow answer, with the
- * page's HttpOnly token cookie): the indicators the scenario's alerts and the decoded first-stage
- * PowerShell name (the notebook derives the same list with hg.decode.unpack and hg.ioc.extract),
- * plus the office's own egress address, against the proxy's default providers (the scenario's
- * local feed and Tor exit list).
- */
-const TI_OBSERVABLES = [
-  "203.0.113.77",
-  "198.51.100.23",
-  "198.51.100.41",
-  "telemetry-sync.example.net",
-  "files.docsign-verify.example.com",
-  "http://files.docsign-verify.example.com/dl/upd.bin",
-  "login-micros0ft-secure.example.com",
-  "9f2c4e81b7a05d3c6e19f0a8b24d7c53e1f9a06b8d2c4e7f13a5b9c0d6e8f247",
-  "192.0.2.10",
-];
 
 async function tiSection() {
   const el = document.getElementById("ti-widget");
@@ -348,6 +348,6 @@ await queriesSection();
 await sessionsSection();
 await decodeSection();
 await processTreeSection();
-await timeseriesSection();
 await tiSection();
+await timeseriesSection();
 globalThis.__huntglassDemo = { mounted };
