@@ -27,7 +27,9 @@ fn temp_dir(name: &str) -> PathBuf {
 
 fn http(port: u16, request: &str) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).unwrap();
@@ -44,7 +46,14 @@ fn serve_prints_the_token_once_and_never_a_secret() {
     // A mistyped huntglass.toml key holding a secret must not echo it either (checked below).
     let token_file = root.join("run").join("serve.json");
     let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--exit-after-idle", "60", "--assets"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--exit-after-idle",
+            "60",
+            "--assets",
+        ])
         .arg(&assets)
         .arg("--pages")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pages"))
@@ -71,10 +80,15 @@ fn serve_prints_the_token_once_and_never_a_secret() {
         .unwrap_or_else(|| panic!("first line: {:?}", lines[0]))
         .parse()
         .unwrap();
-    let token = lines[1].trim_end().strip_prefix("token: ").expect("token line").to_string();
+    let token = lines[1]
+        .trim_end()
+        .strip_prefix("token: ")
+        .expect("token line")
+        .to_string();
     assert_eq!(token.len(), 64);
     assert!(lines[2].starts_with("token file: "), "{:?}", lines[2]);
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&token_file).unwrap()).unwrap();
     assert_eq!(file["token"], token.as_str());
     assert_eq!(file["port"], port);
 
@@ -96,27 +110,49 @@ fn serve_prints_the_token_once_and_never_a_secret() {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("HGT1"), "the result ends with its trailer");
     answers.push(reply);
-    answers.push(http(port, &format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")));
+    answers.push(http(
+        port,
+        &format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
+    ));
     assert!(answers.last().unwrap().starts_with("HTTP/1.1 401"));
 
     #[cfg(unix)]
     {
         let pid = child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     // The configuration's problems are logged by key (XForce's KeyVault and unset variable).
-    assert!(stderr.contains("TIProviders.XForce.Args.ApiID") && stderr.contains("KeyVault"), "{stderr}");
+    assert!(
+        stderr.contains("TIProviders.XForce.Args.ApiID") && stderr.contains("KeyVault"),
+        "{stderr}"
+    );
     assert!(!token_file.exists(), "the token file is removed at exit");
     let everything = format!("{}{rest}{stderr}{}", lines.concat(), answers.concat());
-    assert_eq!(everything.matches(&token).count(), 1, "the token appears once, in its line");
+    assert_eq!(
+        everything.matches(&token).count(),
+        1,
+        "the token appears once, in its line"
+    );
     for secret in SECRETS {
-        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
     }
     let _ = std::fs::remove_dir_all(root);
 }

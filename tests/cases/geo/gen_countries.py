@@ -1,3 +1,4 @@
+# ruff: noqa: E501 -- the continent table holds one long line of country codes per continent
 """Writes crates/hg_enrich/src/geo_countries.rs: ISO-3166-1 alpha-2 code -> name, continent.
 
 Names come from Debian's iso-codes package (/usr/share/iso-codes/json/iso_3166-1.json,
@@ -17,7 +18,15 @@ CONTINENTS = {
     "OC": "AS AU CK FJ FM GU KI MH MP NC NF NR NU NZ PF PG PN PW SB TK TO TV UM VU WF WS",
     "SA": "AR BO BR CL CO EC FK GF GY PE PY SR UY VE",
 }
-NAMES = {"AN": "Antarctica", "AF": "Africa", "AS": "Asia", "EU": "Europe", "NA": "North America", "OC": "Oceania", "SA": "South America"}
+NAMES = {
+    "AN": "Antarctica",
+    "AF": "Africa",
+    "AS": "Asia",
+    "EU": "Europe",
+    "NA": "North America",
+    "OC": "Oceania",
+    "SA": "South America",
+}
 
 
 def main() -> None:
@@ -39,8 +48,16 @@ def main() -> None:
         "pub const CONTINENTS: &[(&str, &str)] = &[",
     ]
     lines += [f"    ({json.dumps(k)}, {json.dumps(v)})," for k, v in sorted(NAMES.items())]
-    lines += ["];", "", "/// (code, name, continent code), sorted by code.", "pub const COUNTRIES: &[(&str, &str, &str)] = &["]
-    lines += [f"    ({json.dumps(c)}, {json.dumps(n, ensure_ascii=False)}, {json.dumps(k)})," for c, n, k in rows]
+    lines += [
+        "];",
+        "",
+        "/// (code, name, continent code), sorted by code.",
+        "pub const COUNTRIES: &[(&str, &str, &str)] = &[",
+    ]
+    lines += [
+        f"    ({json.dumps(c)}, {json.dumps(n, ensure_ascii=False)}, {json.dumps(k)}),"
+        for c, n, k in rows
+    ]
     lines += ["];", ""]
     out.write_text("\n".join(lines), encoding="utf-8")
 
