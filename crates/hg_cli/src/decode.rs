@@ -32,6 +32,8 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use hg_ops::Registry;
 
+use crate::input::{self, is_text, kind_of, text_ipc, InputKind};
+
 /// Text sent per call of the operation.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
@@ -111,41 +113,12 @@ pub struct DecodeArgs {
     pub file: Option<PathBuf>,
 }
 
-enum InputKind {
-    Text,
-    Csv,
-    JsonLines,
-    Arrow,
-}
-
-fn kind_of(path: &Path) -> InputKind {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "csv" => InputKind::Csv,
-        "jsonl" | "ndjson" | "json" => InputKind::JsonLines,
-        "arrow" | "arrows" | "ipc" => InputKind::Arrow,
-        _ => InputKind::Text,
-    }
-}
-
 /// Runs `huntglass decode`, writing to stdout.
 pub fn run(args: &DecodeArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = Output::new(BufWriter::new(stdout.lock()), args.format);
-    match run_to(args, &mut out).and_then(|()| out.finish()) {
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
+    // `huntglass decode ... | head` is fine
+    input::ignore_broken_pipe(run_to(args, &mut out).and_then(|()| out.finish()))
 }
 
 /// Progress on stderr for big inputs.
@@ -442,21 +415,6 @@ fn names_or_none(schema: &SchemaRef) -> String {
     } else {
         all.join(", ")
     }
-}
-
-fn is_text(t: &DataType) -> bool {
-    match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, values) => is_text(values),
-        _ => false,
-    }
-}
-
-fn text_ipc(column: &str, lines: &[String]) -> Result<Vec<u8>> {
-    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
-    let array: ArrayRef = Arc::new(StringArray::from_iter_values(lines));
-    let batch = RecordBatch::try_new(schema.clone(), vec![array])?;
-    Ok(hg_arrow::write_ipc_stream(&schema, &[batch])?)
 }
 
 /// Writes result rows as JSON lines or CSV.

@@ -24,6 +24,8 @@ use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use hg_ops::Registry;
 
+use crate::input::{self, is_text, kind_of, text_ipc, InputKind};
+
 /// Text read per call of the operation (plain text and JSON lines).
 pub const CHUNK_BYTES: usize = 8 << 20;
 
@@ -56,41 +58,12 @@ pub struct IocArgs {
     pub no_defang: bool,
 }
 
-enum InputKind {
-    Text,
-    Csv,
-    JsonLines,
-    Arrow,
-}
-
-fn kind_of(path: &Path) -> InputKind {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "csv" => InputKind::Csv,
-        "jsonl" | "ndjson" | "json" => InputKind::JsonLines,
-        "arrow" | "arrows" | "ipc" => InputKind::Arrow,
-        _ => InputKind::Text,
-    }
-}
-
 /// Runs `huntglass ioc`, writing to stdout.
 pub fn run(args: &IocArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = Output::new(BufWriter::new(stdout.lock()), args.format);
-    match run_to(args, &mut out).and_then(|()| out.finish()) {
-        Err(e) if is_broken_pipe(&e) => Ok(()), // `huntglass ioc ... | head` is fine
-        other => other,
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
+    // `huntglass ioc ... | head` is fine
+    input::ignore_broken_pipe(run_to(args, &mut out).and_then(|()| out.finish()))
 }
 
 fn run_to<W: Write>(args: &IocArgs, out: &mut Output<W>) -> Result<()> {
@@ -292,21 +265,6 @@ impl Scanner<'_> {
             }
         }
     }
-}
-
-fn is_text(t: &DataType) -> bool {
-    match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, values) => is_text(values),
-        _ => false,
-    }
-}
-
-fn text_ipc(column: &str, lines: &[String]) -> Result<Vec<u8>> {
-    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
-    let array: ArrayRef = Arc::new(StringArray::from_iter_values(lines));
-    let batch = RecordBatch::try_new(schema.clone(), vec![array])?;
-    Ok(hg_arrow::write_ipc_stream(&schema, &[batch])?)
 }
 
 /// JSON objects as one batch of text columns (keys in first-seen order; missing keys and

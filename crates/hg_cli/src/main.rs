@@ -14,6 +14,7 @@
 
 mod decode;
 mod demo_data;
+mod input;
 mod ioc;
 mod server;
 mod sessions;

@@ -40,6 +40,8 @@ use base64::Engine as _;
 use hg_ops::Registry;
 use serde_json::{Map, Value};
 
+use crate::input::{self, InputKind};
+
 /// The end token the model appends to every session (shown when asked with `--include-end-token`).
 const END_TOKEN: &str = "##END##";
 
@@ -134,29 +136,18 @@ pub fn run(command: SessionsCommand) -> Result<()> {
     }
 }
 
-enum InputKind {
-    Csv,
-    JsonLines,
-    Arrow,
-}
-
+/// The input kind of a sessions input: `-` is JSON lines; plain text is refused (events need columns).
 fn kind_of(path: &Path) -> Result<InputKind> {
     if path == Path::new("-") {
         return Ok(InputKind::JsonLines);
     }
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    Ok(match ext.as_str() {
-        "csv" => InputKind::Csv,
-        "jsonl" | "ndjson" | "json" => InputKind::JsonLines,
-        "arrow" | "arrows" | "ipc" => InputKind::Arrow,
-        _ => bail!(
+    match input::kind_of(path) {
+        InputKind::Text => bail!(
             "{}: unknown input kind; use a .csv, .jsonl/.ndjson/.json or .arrow/.arrows/.ipc file",
             path.display()
         ),
-    })
+        kind => Ok(kind),
+    }
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
@@ -244,12 +235,14 @@ fn read_records(path: &Path, kind: &InputKind) -> Result<Vec<Map<String, Value>>
             }
             Ok(records)
         }
-        InputKind::Arrow => unreachable_kind(),
+        InputKind::Text | InputKind::Arrow => unreachable_kind(),
     }
 }
 
 fn unreachable_kind() -> Result<Vec<Map<String, Value>>> {
-    Err(anyhow!("internal: Arrow input is not read as records"))
+    Err(anyhow!(
+        "internal: only CSV and JSON-lines inputs are read as records"
+    ))
 }
 
 /// Every key of the records, in first-seen order.
@@ -311,20 +304,6 @@ fn write_table(stream: &[u8], format: Format, out: &mut dyn Write) -> Result<()>
     Ok(())
 }
 
-fn ignore_broken_pipe(result: Result<()>) -> Result<()> {
-    match result {
-        Err(e)
-            if e.chain().any(|c| {
-                c.downcast_ref::<io::Error>()
-                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            Ok(())
-        }
-        other => other,
-    }
-}
-
 /// Parses a text time column (ISO 8601; no zone = UTC) into timestamps, naming the bad value.
 fn parse_times(name: &str, texts: &StringArray) -> Result<ArrayRef> {
     // "+00:00": a named zone would need chrono-tz (values are UTC either way).
@@ -383,7 +362,7 @@ fn build(args: &BuildArgs) -> Result<()> {
     });
     let sessions = call("sessions.build", &options, &input)?;
     let mut out = output(args.out.as_deref())?;
-    ignore_broken_pipe(write_table(&sessions, args.format, &mut out))
+    input::ignore_broken_pipe(write_table(&sessions, args.format, &mut out))
 }
 
 /// The kind of command a JSON session item is (decided by the first item of the first session).
@@ -584,12 +563,12 @@ fn score(args: &ScoreArgs) -> Result<()> {
     let mut out = output(args.out.as_deref())?;
     let Some(records) = records else {
         let scored = call("sessions.score", &options, &input)?;
-        return ignore_broken_pipe(write_table(&scored, args.format, &mut out));
+        return input::ignore_broken_pipe(write_table(&scored, args.format, &mut out));
     };
     options["window_start"] = Value::Bool(true);
     let scored = call("sessions.score", &options, &input)?;
     if args.format == Format::Arrow {
-        return ignore_broken_pipe(write_table(&scored, Format::Arrow, &mut out));
+        return input::ignore_broken_pipe(write_table(&scored, Format::Arrow, &mut out));
     }
     let table = hg_arrow::read_ipc_stream(&scored).context("reading the operation's output")?;
     let geo = if args.geo_mean { "_geo" } else { "" };
@@ -650,7 +629,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
         out.flush()?;
         Ok(())
     })();
-    ignore_broken_pipe(result)
+    input::ignore_broken_pipe(result)
 }
 
 /// Items per row of a list column (the window column).

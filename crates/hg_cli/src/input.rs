@@ -1,0 +1,69 @@
+//! What the batch subcommands (`ioc`, `decode`, `sessions`) share about their input and output:
+//! the input kind named by the file extension, text columns, a column of lines as Arrow IPC, and a
+//! closed pipe (`huntglass ... | head`) treated as a normal end.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+
+/// How an input file is read, from its extension.
+pub enum InputKind {
+    /// Plain text, one record per line (any other extension).
+    Text,
+    /// `.csv` with a header.
+    Csv,
+    /// `.jsonl`, `.ndjson` or `.json`: one JSON object per line.
+    JsonLines,
+    /// `.arrow`, `.arrows` or `.ipc`: Arrow IPC.
+    Arrow,
+}
+
+/// The input kind of `path` by its (case-insensitive) extension.
+pub fn kind_of(path: &Path) -> InputKind {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" => InputKind::Csv,
+        "jsonl" | "ndjson" | "json" => InputKind::JsonLines,
+        "arrow" | "arrows" | "ipc" => InputKind::Arrow,
+        _ => InputKind::Text,
+    }
+}
+
+/// `Ok(())` when `result` failed only because the reader of stdout went away.
+pub fn ignore_broken_pipe(result: Result<()>) -> Result<()> {
+    match result {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Whether a column of this type holds text (plain, large, view or dictionary-encoded strings).
+pub fn is_text(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, values) => is_text(values),
+        _ => false,
+    }
+}
+
+/// `lines` as an Arrow IPC stream of one non-null text column named `column`.
+pub fn text_ipc(column: &str, lines: &[String]) -> Result<Vec<u8>> {
+    let schema = Arc::new(Schema::new(vec![Field::new(column, DataType::Utf8, false)]));
+    let array: ArrayRef = Arc::new(StringArray::from_iter_values(lines));
+    let batch = RecordBatch::try_new(schema.clone(), vec![array])?;
+    Ok(hg_arrow::write_ipc_stream(&schema, &[batch])?)
+}
