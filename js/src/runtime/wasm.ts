@@ -175,3 +175,13 @@ export function loadWasm(model: AnyModel): Promise<HgWasm> {
   }
   return instantiate(bundleGlue, hash);
 }
+
+/**
+ * The `ArrowTable` reader of the wasm for `model`, for widgets that read Arrow data themselves;
+ * an error naming `widget` when this wasm build lacks the reader.
+ */
+export async function loadTables(model: AnyModel, widget: string): Promise<TablesApi> {
+  const wasm = await loadWasm(model);
+  if (!wasm.tables) throw new Error(`huntglass ${widget}: this wasm build has no ArrowTable reader; rebuild hg_wasm`);
+  return wasm.tables;
+}

@@ -27,7 +27,7 @@ import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel, type HgKernel } from "../runtime/kernel.js";
-import { loadWasm } from "../runtime/wasm.js";
+import { loadTables } from "../runtime/wasm.js";
 import type { ArrowTableApi, Selection, TablesApi } from "../runtime/wasm_api.js";
 import { segmentText, typeColour, type CellMatch } from "./ioc_view.js";
 
@@ -297,10 +297,9 @@ class DecodeView {
   async start(): Promise<void> {
     try {
       const data = requestData(this.model, this.onProgress);
-      const [wasm, kernel, datasets] = await Promise.all([loadWasm(this.model), loadKernel(this.model), data]);
+      const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "DecodeView"), loadKernel(this.model), data]);
       if (this.disposed) return;
-      if (!wasm.tables) throw new Error("huntglass DecodeView: this wasm build has no ArrowTable reader; rebuild hg_wasm");
-      this.tables = wasm.tables;
+      this.tables = tables;
       this.kernel = kernel;
       this.data = datasets;
       this.build();

@@ -22,7 +22,7 @@ import { clear, el, setText, style } from "../runtime/dom.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
-import { loadWasm } from "../runtime/wasm.js";
+import { loadTables } from "../runtime/wasm.js";
 
 /** Delay before the selection is sent to Python (CONTRACT: 250 ms). */
 const SYNC_DEBOUNCE_MS = 250;
@@ -177,14 +177,13 @@ class TiBrowserView {
 
   async start(): Promise<void> {
     try {
-      const [wasm, datasets] = await Promise.all([loadWasm(this.model), requestData(this.model, this.onProgress)]);
+      const [tables, datasets] = await Promise.all([loadTables(this.model, "TIBrowser"), requestData(this.model, this.onProgress)]);
       if (this.disposed) return;
-      if (!wasm.tables) throw new Error("huntglass TIBrowser: this wasm build has no ArrowTable reader; rebuild hg_wasm");
       const spec = (this.model.get("spec") ?? {}) as Record<string, unknown>;
       const name = typeof spec.dataset === "string" ? spec.dataset : "results";
       const bytes = datasets.get(name);
       if (!bytes) throw new Error(`huntglass TIBrowser: no data set named ${JSON.stringify(name)}`);
-      const table = new wasm.tables.ArrowTable(bytes);
+      const table = new tables.ArrowTable(bytes);
       try {
         this.rows = readRows(table);
       } finally {

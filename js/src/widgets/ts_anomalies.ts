@@ -28,7 +28,7 @@ import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
-import { loadWasm } from "../runtime/wasm.js";
+import { loadTables } from "../runtime/wasm.js";
 import type { ArrowTableApi } from "../runtime/wasm_api.js";
 
 /** The component columns, in panel order (the observed panel also draws the baseline). */
@@ -218,9 +218,8 @@ class TimeSeriesAnomalies {
 
   async start(): Promise<void> {
     try {
-      const [wasm, datasets] = await Promise.all([loadWasm(this.model), requestData(this.model, this.onProgress)]);
+      const [tables, datasets] = await Promise.all([loadTables(this.model, "TimeSeriesAnomalies"), requestData(this.model, this.onProgress)]);
       if (this.disposed) return;
-      if (!wasm.tables) throw new Error("huntglass TimeSeriesAnomalies: this wasm build has no ArrowTable reader; rebuild hg_wasm");
       const bytes = datasets.get(this.spec.dataset);
       if (!bytes) throw new Error(`huntglass TimeSeriesAnomalies: data set '${this.spec.dataset}' was not sent`);
       if (this.spec.run) {
@@ -228,14 +227,14 @@ class TimeSeriesAnomalies {
         if (this.disposed) return;
         const run = this.spec.run;
         const output = kernel.runOp("timeseries.stl", { ...run, epoch_ms: true }, bytes);
-        const table = new wasm.tables.ArrowTable(output);
+        const table = new tables.ArrowTable(output);
         try {
           this.readRun(table, run.time_column as string, run.data_column as string);
         } finally {
           table.free();
         }
       } else {
-        const table = new wasm.tables.ArrowTable(bytes);
+        const table = new tables.ArrowTable(bytes);
         try {
           for (const c of COLUMNS) this.cols[c] = table.numbers(c);
         } finally {
