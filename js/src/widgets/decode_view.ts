@@ -23,6 +23,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -174,9 +175,6 @@ export function buildIndex(
   return { records, roots, layers, iocs, nIocs: m };
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -634,16 +632,8 @@ class DecodeView {
 
   private showError(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
-    this.root.setAttribute("data-hg-state", "error");
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
-    setText(this.status, message);
+    showWidgetError(this.model, this.root, this.status, error);
     this.applyChrome();
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
   }
 
   private freeTables(): void {

@@ -21,6 +21,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -340,9 +341,6 @@ export function segmentText(text: string, matches: CellMatch[], maxChars = MAX_L
   return out;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** A scroll box that keeps only the visible fixed-height lines (plus a margin) in the DOM. */
 class VirtualList {
@@ -823,16 +821,8 @@ class IocView {
 
   private showError(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
-    this.root.setAttribute("data-hg-state", "error");
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
-    setText(this.status, message);
+    showWidgetError(this.model, this.root, this.status, error);
     this.applyChrome();
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
   }
 
   private freeTables(): void {

@@ -18,6 +18,7 @@
 import { ProcessTreeChart } from "../../pkg/hg_wasm.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -59,9 +60,6 @@ interface TreeFrame {
 const LIGHT = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", tip: "rgba(255,255,255,0.97)" };
 const DARK = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", tip: "rgba(35,36,40,0.97)" };
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function parse<T>(text: string, what: string): T {
   try {
@@ -265,16 +263,8 @@ class ProcessTreeView {
 
   private fail(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
+    showWidgetError(this.model, this.root, this.status, error);
     style(this.status, { color: "#d93025" });
-    setText(this.status, message);
-    this.root.setAttribute("data-hg-state", "error");
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
   }
 
   /** Runs a chart action and repaints; a throw is shown in the widget. */

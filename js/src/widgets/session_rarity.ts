@@ -24,6 +24,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -251,9 +252,6 @@ export function formatLikelihood(v: number): string {
   return Number.isFinite(v) ? v.toExponential(2) : "n/a";
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Everything one view owns; `dispose` releases it all (the wasm table included). */
 class SessionRarity {
@@ -793,16 +791,8 @@ class SessionRarity {
 
   private showError(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
-    this.root.setAttribute("data-hg-state", "error");
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
-    setText(this.status, message);
+    showWidgetError(this.model, this.root, this.status, error);
     this.applyChrome();
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
   }
 
   dispose(): void {

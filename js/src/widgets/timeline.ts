@@ -15,6 +15,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -86,10 +87,6 @@ function drawnInFrame(label: string, texts: Frame["texts"]): boolean {
   });
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
 
 function parseJson<T>(text: string, what: string): T {
   try {
@@ -443,17 +440,9 @@ class TimelineView {
 
   private showError(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
+    showWidgetError(this.model, this.root, this.status, error);
     this.failed = true;
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
-    setText(this.status, message);
-    this.root.setAttribute("data-hg-state", "error");
     this.applyChrome();
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
   }
 
   /** Runs a wasm call; a throw is shown in the widget instead of escaping into an event handler. */

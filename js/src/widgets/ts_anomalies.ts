@@ -24,6 +24,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
 import { requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
@@ -139,9 +140,6 @@ function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 interface Palette {
   bg: string;
@@ -589,15 +587,7 @@ class TimeSeriesAnomalies {
 
   private showError(error: unknown): void {
     if (this.disposed) return;
-    const message = messageOf(error);
-    this.root.setAttribute("data-hg-state", "error");
-    this.status.style.display = "block";
-    this.status.setAttribute("data-hg-role", "error");
-    setText(this.status, message);
-    if (this.model.get("error") !== message) {
-      this.model.set("error", message);
-      this.model.save_changes();
-    }
+    showWidgetError(this.model, this.root, this.status, error);
   }
 
   dispose(): void {
