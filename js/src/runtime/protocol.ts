@@ -259,3 +259,10 @@ export function requestData(
 export function stopProgress(model: AnyModel, onProgress: (p: DataProgress) => void): void {
   states.get(model)?.progress.delete(onProgress);
 }
+
+/** Counts one completed first paint of a view in the model's `rendered` traitlet (tests wait on it). */
+export function countFirstPaint(model: AnyModel): void {
+  const rendered = model.get("rendered");
+  model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
+  model.save_changes();
+}

@@ -19,7 +19,7 @@ import { ProcessTreeChart } from "../../pkg/hg_wasm.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { requestData, stopProgress } from "../runtime/protocol.js";
+import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
@@ -330,9 +330,7 @@ class ProcessTreeView {
     this.root.setAttribute("data-hg-visible", String(this.info.visible));
     if (this.renderCount === 1) {
       this.root.setAttribute("data-hg-first-paint-ms", (performance.now() - this.dataAt).toFixed(2));
-      const rendered = this.model.get("rendered");
-      this.model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
-      this.model.save_changes();
+      countFirstPaint(this.model);
     }
   }
 

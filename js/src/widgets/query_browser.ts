@@ -26,6 +26,7 @@
  */
 
 import { clear, el, setText, style } from "../runtime/dom.js";
+import { countFirstPaint } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel } from "../runtime/types.js";
 
@@ -390,8 +391,7 @@ export function renderQueryBrowser(model: AnyModel, host: HTMLElement): () => vo
   const initial = model.get("query");
   const first = queries.find((q) => `${q.family}.${q.name}` === initial) ?? queries[0];
   if (first) choose(first);
-  model.set("rendered", ((model.get("rendered") as number) || 0) + 1);
-  model.save_changes();
+  countFirstPaint(model);
 
   return () => {
     model.off("msg:custom", onMessage);

@@ -25,7 +25,7 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { requestData, stopProgress } from "../runtime/protocol.js";
+import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel, type HgKernel } from "../runtime/kernel.js";
@@ -481,9 +481,7 @@ class SessionRarity {
     this.showDetail(-1);
     if (!this.firstPaintDone) {
       this.firstPaintDone = true;
-      const rendered = this.model.get("rendered");
-      this.model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
-      this.model.save_changes();
+      countFirstPaint(this.model);
     }
   }
 

@@ -19,7 +19,7 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { clear, el, setText, style } from "../runtime/dom.js";
-import { requestData, stopProgress } from "../runtime/protocol.js";
+import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadTables } from "../runtime/wasm.js";
@@ -199,8 +199,7 @@ class TiBrowserView {
       this.draw();
       this.root.setAttribute("data-hg-state", "ready");
       this.root.setAttribute("data-hg-n-results", String(this.rows.length));
-      this.model.set("rendered", (Number(this.model.get("rendered")) || 0) + 1);
-      this.model.save_changes();
+      countFirstPaint(this.model);
     } catch (error) {
       this.fail(error);
     }

@@ -25,7 +25,7 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { requestData, stopProgress } from "../runtime/protocol.js";
+import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
 import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
@@ -501,9 +501,7 @@ class TimeSeriesAnomalies {
     this.root.setAttribute("data-hg-view", `${Math.round(start)},${Math.round(end)}`);
     if (!this.firstPaint) {
       this.firstPaint = true;
-      const rendered = this.model.get("rendered");
-      this.model.set("rendered", (typeof rendered === "number" ? rendered : 0) + 1);
-      this.model.save_changes();
+      countFirstPaint(this.model);
     }
   }
 
