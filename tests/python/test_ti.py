@@ -104,6 +104,8 @@ def test_default_providers_need_no_key(ti: hg.TILookup) -> None:
 def test_lookup_ioc_finds_the_attacker(ti: hg.TILookup) -> None:
     result = ti.lookup_ioc(ATTACKER_IP)
     assert list(result.columns) == hti._COLUMNS
+    assert result["Result"].dtype == bool
+    assert result["Cached"].dtype == bool
     feed = result[result["Provider"] == "LocalFeed"].iloc[0]
     assert bool(feed["Result"]) is True
     assert feed["Severity"] == "high"
@@ -162,7 +164,9 @@ def test_lookup_iocs_inputs_and_errors(ti: hg.TILookup) -> None:
 def test_accessor_joins_the_worst_severity(ti: hg.TILookup, demo_scenario: Path) -> None:
     frame = pd.DataFrame({"IpAddress": [ATTACKER_IP, "8.8.8.8", ATTACKER_IP, None]})
     joined = frame.hg.lookup_ti("IpAddress", ti=ti)
-    assert list(joined["TISeverity"]) == ["high", "information", "high", None]
+    severities = joined["TISeverity"]
+    assert list(severities[:3]) == ["high", "information", "high"]
+    assert pd.isna(severities[3])  # a missing value stays missing (NaN in pandas 3's str dtype)
     assert list(joined["TIProviders"]) == [["LocalFeed"], [], ["LocalFeed"], []]
     assert list(joined.columns[:1]) == ["IpAddress"]
 

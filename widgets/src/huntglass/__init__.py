@@ -14,7 +14,8 @@ gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode t
 ``hg.ProcessTree`` (``df.hg.process_tree(...)``).
 ``hg.TILookup()`` looks observables up in threat intelligence through the huntglass proxy
 (``lookup_ioc``, ``lookup_iocs``; ``df.hg.lookup_ti(column)`` joins the worst severity), shown
-by ``hg.TIBrowser``.
+by ``hg.TIBrowser``. ``hg.geo.lookup(ips)`` geolocates addresses offline through the proxy
+(``df.hg.geo(column)`` joins country, ASN and address kind).
 ``hg.QueryProvider("local" | "MSSentinel" | "Splunk" | "Elastic")`` runs the query library
 through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
 ``hg.QueryBrowser`` (``qp.browse()``).
@@ -22,7 +23,7 @@ through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed
 shown by ``hg.TimeSeriesAnomalies``; ``hg.timeseries.periodic`` ranks periodic (beaconing) traffic.
 """
 
-from . import decode, demo, ioc, proctree, query, sessions, ti, timeseries
+from . import decode, demo, geo, ioc, proctree, query, sessions, ti, timeseries
 from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
@@ -58,6 +59,7 @@ __all__ = [
     "decode",
     "decode_view",
     "demo",
+    "geo",
     "ioc",
     "ioc_view",
     "process_tree",

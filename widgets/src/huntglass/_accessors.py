@@ -75,6 +75,12 @@ class HgFrameMethods:
         results = lookup.lookup_iocs(self._frame, column=column, providers=providers)
         return _ti.join_results(self._frame, column, results)
 
+    def geo(self, column: str, **kwargs: Any) -> pd.DataFrame:
+        """Joins the offline geolocation of ``column`` (see :func:`huntglass.geo.join`)."""
+        from . import geo as _geo
+
+        return _geo.join(self._frame, column, **kwargs)
+
     def ts_anomalies(self, **kwargs: Any) -> Any:
         """STL time-series anomalies of this frame (see :func:`huntglass.timeseries.anomalies`)."""
         return _timeseries.anomalies(self._frame, **kwargs)

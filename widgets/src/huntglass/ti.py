@@ -197,6 +197,11 @@ class TILookup:
         if not frames:
             return pd.DataFrame(columns=_COLUMNS)
         results = pd.concat(frames, ignore_index=True)
+        for flag in ("Result", "Cached"):
+            # The proxy's Arrow answer carries the flags as the text True/False (readable by
+            # the widgets' Arrow reader); back to booleans here.
+            if not pd.api.types.is_bool_dtype(results[flag]):
+                results[flag] = results[flag].astype("string").str.lower().eq("true").astype(bool)
         results["Details"] = results["Details"].map(_parse_json_text)
         results["RawResult"] = results["RawResult"].map(_parse_json_text)
         keep = pd.Series(True, index=results.index)
