@@ -1,8 +1,10 @@
 """Runs the reference (MSTICPy 3.0.2 ts_anomalies_stl, and the statsmodels STL it calls) on a
 seeded series; used by tests/python/test_timeseries_reference.py and bench.py with .venv-ref.
 
-stdin: JSON {"n": points, "seed": int, "robust": bool}; stdout: JSON with the series, statsmodels'
-float components and the reference's output columns, plus the reference's run time.
+stdin: JSON {"n": points, "seed": int, "robust": bool, "dips": [index, ...]} (dips: points
+pushed 8e8 below the series, the large drops the reference never flags); stdout: JSON with the
+series, statsmodels' float components and the reference's output columns, plus the reference's
+run time.
 """
 
 import json
@@ -27,6 +29,8 @@ def series(n: int, seed: int) -> np.ndarray:
 def main() -> None:
     request = json.load(sys.stdin)
     y = series(int(request["n"]), int(request["seed"]))
+    for index in request.get("dips", []):
+        y[int(index)] -= 8e8
     from msticpy.analysis.timeseries import ts_anomalies_stl
     from statsmodels.tsa.seasonal import STL
 

@@ -22,7 +22,7 @@ REF_PYTHON = ROOT / ".venv-ref" / "bin" / "python"
 REF_RUNNER = ROOT / "bench" / "timeseries" / "ref_runner.py"
 
 
-def _reference(n: int, seed: int, robust: bool = False) -> dict:
+def _reference(n: int, seed: int, robust: bool = False, dips: list[int] | None = None) -> dict:
     if not (STATIC_DIR / _kernel.KERNEL_FILE).is_file():
         message = f"{_kernel.KERNEL_FILE} not built (run `make build`)"
         if os.environ.get("CI"):
@@ -32,7 +32,7 @@ def _reference(n: int, seed: int, robust: bool = False) -> dict:
         pytest.skip(f"the reference environment is not installed ({REF_PYTHON})")
     done = subprocess.run(
         [str(REF_PYTHON), str(REF_RUNNER)],
-        input=json.dumps({"n": n, "seed": seed, "robust": robust}),
+        input=json.dumps({"n": n, "seed": seed, "robust": robust, "dips": dips or []}),
         capture_output=True,
         text=True,
         timeout=600,
@@ -81,3 +81,24 @@ def test_robust_equal_to_statsmodels() -> None:
     _close(ours["seasonal"].to_numpy(), np.array(ref["stl"]["seasonal"]), scale)
     assert np.allclose(ours["weights"], ref["stl"]["weights"], atol=1e-9)
     assert min(ref["stl"]["weights"]) < 0.5
+
+
+def test_dips_the_reference_misses() -> None:
+    """Large drops (a host gone silent) get a z-score far below -3; the reference flags only
+    scores above the threshold, so it never reports them. Ours agrees by default (parity) and
+    reports them as -1 with two_sided=True."""
+    dips = [2_300, 3_100, 4_450]
+    ref = _reference(5_000, 31, dips=dips)
+    frame = _frame(ref["values"])
+    ref_scores = np.array(ref["score"])
+    assert all(ref_scores[i] < -3 for i in dips), ref_scores[dips]
+    assert all(ref["anomalies"][i] == 0 for i in dips), "the reference misses the dips"
+    ours = hg.timeseries.anomalies(frame, "TimeGenerated", "TotalBytesSent")
+    assert ours["anomalies"].tolist() == ref["anomalies"]
+    two_sided = hg.timeseries.anomalies(frame, "TimeGenerated", "TotalBytesSent", two_sided=True)
+    flagged = two_sided["anomalies"].to_numpy()
+    assert all(flagged[i] == -1 for i in dips), flagged[dips]
+    # The spikes the reference flags stay flagged (as 1: two-sided signs by the score).
+    spikes = [i for i, a in enumerate(ref["anomalies"]) if a != 0]
+    assert spikes
+    assert all(flagged[i] == 1 for i in spikes), [flagged[i] for i in spikes]
