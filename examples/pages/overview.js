@@ -304,6 +304,27 @@ function timeseriesSection() {
   });
 }
 
+/**
+ * PeriodicConnections of the scenario's proxy log: every source and destination pair ranked in
+ * the page by hg_kernel.wasm (timeseries.periodic with output "events"), the C2 beacon first.
+ */
+function periodicSection() {
+  return mountSection("periodic", {
+    kernel: KERNEL_URL,
+    datasets: { CommonSecurityLog: "/data/CommonSecurityLog.arrow" },
+    state: {
+      _kind: "periodic",
+      spec: {
+        dataset: "CommonSecurityLog",
+        run: { time_column: "TimeGenerated", group_by: ["SourceIP", "DestinationIP"], bin_seconds: 1, min_events: 3 },
+        top: 12,
+        title: "Periodic connections in the proxy log (CommonSecurityLog, source → destination)",
+        height: 520,
+      },
+    },
+  });
+}
+
 async function tiSection() {
   const el = document.getElementById("ti-widget");
   if (!el) return;
@@ -350,4 +371,5 @@ await decodeSection();
 await processTreeSection();
 await tiSection();
 await timeseriesSection();
+await periodicSection();
 globalThis.__huntglassDemo = { mounted };

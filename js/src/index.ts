@@ -14,6 +14,7 @@ import type { AnyModel } from "./runtime/types.js";
 import { registerGlue, type HgWasmGlue } from "./runtime/wasm.js";
 import { renderDecodeView } from "./widgets/decode_view.js";
 import { renderIocView } from "./widgets/ioc_view.js";
+import { renderPeriodicView } from "./widgets/periodic_view.js";
 import { renderProcessTree } from "./widgets/process_tree.js";
 import { renderQueryBrowser } from "./widgets/query_browser.js";
 import { renderSessionRarity } from "./widgets/session_rarity.js";
@@ -36,6 +37,7 @@ type Renderer = (model: AnyModel, el: HTMLElement) => () => void;
 const renderers: Record<string, Renderer> = {
   timeline: renderTimeline,
   ts_anomalies: renderTsAnomalies,
+  periodic: renderPeriodicView,
   ioc_view: renderIocView,
   process_tree: renderProcessTree,
   decode_view: renderDecodeView,

@@ -210,6 +210,135 @@ pub fn periodic_table(
     group_by: &[String],
     options: &PeriodicOptions,
 ) -> Result<RecordBatch, TimeseriesError> {
+    let ranking = rank_groups(table, time_column, group_by, options)?;
+    let results = &ranking.ranked;
+    let labels = &ranking.labels;
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (c, name) in group_by.iter().enumerate() {
+        fields.push(Field::new(name, DataType::Utf8, false));
+        arrays.push(Arc::new(StringArray::from_iter_values(
+            results.iter().map(|r| labels[r.group][c].as_str()),
+        )));
+    }
+    fields.push(Field::new("events", DataType::Int64, false));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        results.iter().map(|r| r.events as i64),
+    )));
+    let ts = DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()));
+    for (name, pick) in [("first", 3usize), ("last", 4usize)] {
+        fields.push(Field::new(name, ts.clone(), false));
+        arrays.push(Arc::new(
+            PrimitiveArray::<TimestampNanosecondType>::from_iter_values(results.iter().map(|r| {
+                if pick == 3 {
+                    r.first
+                } else {
+                    r.last
+                }
+            }))
+            .with_timezone("UTC"),
+        ));
+    }
+    type Getter = fn(&Periodicity) -> f64;
+    let floats: [(&str, Getter); 4] = [
+        ("p_value", |p| p.p_value),
+        ("dominant_frequency", |p| p.dominant_frequency),
+        ("dominant_interval", |p| p.dominant_interval),
+        ("strength", |p| p.strength),
+    ];
+    for (name, get) in floats {
+        fields.push(Field::new(name, DataType::Float64, false));
+        arrays.push(Arc::new(Float64Array::from_iter_values(
+            results.iter().map(|r| get(&r.result)),
+        )));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// The events of the `top` most periodic groups (all groups with `None`), for drawing each
+/// group's timeline: one row per event, ordered by rank then time. Columns: `rank` (int64, the
+/// group's place in [`periodic_table`]'s ranking, 0 first), the `group_by` columns (utf8),
+/// `row` (int64, the event's row in the input), `t_ms` (float64, milliseconds since the epoch),
+/// and the group's `events` (int64), `p_value`, `dominant_interval` and `strength` (float64).
+pub fn periodic_events_table(
+    table: &Table,
+    time_column: Option<&str>,
+    group_by: &[String],
+    options: &PeriodicOptions,
+    top: Option<usize>,
+) -> Result<RecordBatch, TimeseriesError> {
+    let ranking = rank_groups(table, time_column, group_by, options)?;
+    let shown = &ranking.ranked[..top.unwrap_or(usize::MAX).min(ranking.ranked.len())];
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (rank, r) in shown.iter().enumerate() {
+        let mut rows = ranking.groups[r.group].clone();
+        rows.sort_by_key(|&row| (ranking.times_ns[row], row));
+        order.extend(rows.into_iter().map(|row| (rank, row)));
+    }
+    let mut fields = vec![Field::new("rank", DataType::Int64, false)];
+    let mut arrays: Vec<ArrayRef> = vec![Arc::new(Int64Array::from_iter_values(
+        order.iter().map(|&(rank, _)| rank as i64),
+    ))];
+    for (c, name) in group_by.iter().enumerate() {
+        fields.push(Field::new(name, DataType::Utf8, false));
+        arrays.push(Arc::new(StringArray::from_iter_values(
+            order
+                .iter()
+                .map(|&(rank, _)| ranking.labels[shown[rank].group][c].as_str()),
+        )));
+    }
+    fields.push(Field::new("row", DataType::Int64, false));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        order.iter().map(|&(_, row)| row as i64),
+    )));
+    fields.push(Field::new("t_ms", DataType::Float64, false));
+    arrays.push(Arc::new(Float64Array::from_iter_values(
+        order
+            .iter()
+            .map(|&(_, row)| ranking.times_ns[row] as f64 / 1e6),
+    )));
+    fields.push(Field::new("events", DataType::Int64, false));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        order.iter().map(|&(rank, _)| shown[rank].events as i64),
+    )));
+    type Getter = fn(&Periodicity) -> f64;
+    let floats: [(&str, Getter); 3] = [
+        ("p_value", |p| p.p_value),
+        ("dominant_interval", |p| p.dominant_interval),
+        ("strength", |p| p.strength),
+    ];
+    for (name, get) in floats {
+        fields.push(Field::new(name, DataType::Float64, false));
+        arrays.push(Arc::new(Float64Array::from_iter_values(
+            order.iter().map(|&(rank, _)| get(&shown[rank].result)),
+        )));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// One tested group: its index in [`Ranking::labels`], result, event count, first and last time.
+struct Ranked {
+    group: usize,
+    result: Periodicity,
+    events: usize,
+    first: i64,
+    last: i64,
+}
+
+/// Every group tested and ranked (most periodic first), with the rows of each group.
+struct Ranking {
+    labels: Vec<Vec<String>>,
+    groups: Vec<Vec<usize>>,
+    times_ns: Vec<i64>,
+    ranked: Vec<Ranked>,
+}
+
+fn rank_groups(
+    table: &Table,
+    time_column: Option<&str>,
+    group_by: &[String],
+    options: &PeriodicOptions,
+) -> Result<Ranking, TimeseriesError> {
     if options.bin_seconds < 1 {
         return Err(TimeseriesError::InvalidOption {
             name: "bin_seconds",
@@ -231,7 +360,7 @@ pub fn periodic_table(
     }
     let (labels, groups) = group_rows(table, group_by)?;
     let step_ns = options.bin_seconds as i128 * 1_000_000_000;
-    let mut results: Vec<(usize, Periodicity, usize, i64, i64)> = Vec::new();
+    let mut results: Vec<Ranked> = Vec::new();
     for (g, rows) in groups.iter().enumerate() {
         if rows.is_empty() {
             continue;
@@ -268,57 +397,29 @@ pub fn periodic_table(
             periodogram_test(&steps, start, end, options.bin_seconds as f64)
                 .unwrap_or(Periodicity::UNTESTED)
         };
-        results.push((g, result, rows.len(), first, last));
+        results.push(Ranked {
+            group: g,
+            result,
+            events: rows.len(),
+            first,
+            last,
+        });
     }
     results.sort_by(|a, b| {
         let key = |p: &Periodicity| (p.p_value.is_nan(), p.p_value);
-        let (na, pa) = key(&a.1);
-        let (nb, pb) = key(&b.1);
+        let (na, pa) = key(&a.result);
+        let (nb, pb) = key(&b.result);
         na.cmp(&nb)
             .then(pa.total_cmp(&pb))
-            .then(b.1.strength.total_cmp(&a.1.strength))
-            .then(a.0.cmp(&b.0))
+            .then(b.result.strength.total_cmp(&a.result.strength))
+            .then(a.group.cmp(&b.group))
     });
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (c, name) in group_by.iter().enumerate() {
-        fields.push(Field::new(name, DataType::Utf8, false));
-        arrays.push(Arc::new(StringArray::from_iter_values(
-            results.iter().map(|r| labels[r.0][c].as_str()),
-        )));
-    }
-    fields.push(Field::new("events", DataType::Int64, false));
-    arrays.push(Arc::new(Int64Array::from_iter_values(
-        results.iter().map(|r| r.2 as i64),
-    )));
-    let ts = DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()));
-    for (name, pick) in [("first", 3usize), ("last", 4usize)] {
-        fields.push(Field::new(name, ts.clone(), false));
-        arrays.push(Arc::new(
-            PrimitiveArray::<TimestampNanosecondType>::from_iter_values(results.iter().map(|r| {
-                if pick == 3 {
-                    r.3
-                } else {
-                    r.4
-                }
-            }))
-            .with_timezone("UTC"),
-        ));
-    }
-    type Getter = fn(&Periodicity) -> f64;
-    let floats: [(&str, Getter); 4] = [
-        ("p_value", |p| p.p_value),
-        ("dominant_frequency", |p| p.dominant_frequency),
-        ("dominant_interval", |p| p.dominant_interval),
-        ("strength", |p| p.strength),
-    ];
-    for (name, get) in floats {
-        fields.push(Field::new(name, DataType::Float64, false));
-        arrays.push(Arc::new(Float64Array::from_iter_values(
-            results.iter().map(|r| get(&r.1)),
-        )));
-    }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+    Ok(Ranking {
+        labels,
+        groups,
+        times_ns: times.values().to_vec(),
+        ranked: results,
+    })
 }
 
 #[cfg(test)]

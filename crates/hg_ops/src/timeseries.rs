@@ -15,9 +15,14 @@
 //! Input: events with a time column and the key columns (e.g. source and destination). Output:
 //! one row per key: `<group_by columns>`, `events`, `first`, `last`, `p_value`,
 //! `dominant_frequency`, `dominant_interval` (seconds), `strength`; ranked, most periodic first.
+//! With `output: "events"`: the events of the `top` ranked keys for their timelines, one row per
+//! event: `rank`, `<group_by columns>`, `row` (input row), `t_ms`, and the key's `events`,
+//! `p_value`, `dominant_interval`, `strength` (what the periodic connections widget draws).
 
 use arrow_array::RecordBatch;
-use hg_analytics::periodic::{periodic_table, PeriodicOptions, DEFAULT_MAX_GRID};
+use hg_analytics::periodic::{
+    periodic_events_table, periodic_table, PeriodicOptions, DEFAULT_MAX_GRID,
+};
 use hg_analytics::timeseries::{Detection, ScoreOptions, StlParams, TimeseriesError};
 use hg_analytics::timeseries_table::{anomalies_table, AnomalyRequest};
 use hg_arrow::Table;
@@ -234,6 +239,8 @@ static PERIODIC_INFO: OpInfo = OpInfo {
         OptionInfo { name: "bin_seconds", type_name: "integer", required: false, default: "1", description: "Grid step in seconds (the reference counts events per second)." },
         OptionInfo { name: "min_events", type_name: "integer", required: false, default: "3", description: "Keys with fewer events are not tested (NaN results, ranked last)." },
         OptionInfo { name: "max_grid", type_name: "integer", required: false, default: "10000000", description: "Largest grid (steps from first to last event) per key; longer spans are an error suggesting a longer bin_seconds." },
+        OptionInfo { name: "output", type_name: "string", required: false, default: "\"ranking\"", description: "\"ranking\": one row per key; \"events\": the events of the top keys (rank, keys, row, t_ms, events, p_value, dominant_interval, strength), for timelines." },
+        OptionInfo { name: "top", type_name: "integer", required: false, default: "null", description: "Keep the first N keys of the ranking (all when null)." },
     ],
 };
 
@@ -245,6 +252,16 @@ struct PeriodicOpOptions {
     bin_seconds: i64,
     min_events: usize,
     max_grid: usize,
+    output: PeriodicOutput,
+    top: Option<usize>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum PeriodicOutput {
+    #[default]
+    Ranking,
+    Events,
 }
 
 impl Default for PeriodicOpOptions {
@@ -255,6 +272,8 @@ impl Default for PeriodicOpOptions {
             bin_seconds: 1,
             min_events: 3,
             max_grid: DEFAULT_MAX_GRID,
+            output: PeriodicOutput::Ranking,
+            top: None,
         }
     }
 }
@@ -271,17 +290,30 @@ impl Operation for PeriodicOp {
         let op = PERIODIC_INFO.name;
         let o: PeriodicOpOptions = parse_options(&PERIODIC_INFO, options)?;
         let table = read_input(op, input)?;
-        let out = periodic_table(
-            &table,
-            o.time_column.as_deref(),
-            &o.group_by,
-            &PeriodicOptions {
-                bin_seconds: o.bin_seconds,
-                min_events: o.min_events,
-                max_grid: o.max_grid,
-            },
-        )
-        .map_err(|e| engine_error(op, e))?;
+        let options = PeriodicOptions {
+            bin_seconds: o.bin_seconds,
+            min_events: o.min_events,
+            max_grid: o.max_grid,
+        };
+        let out = match o.output {
+            PeriodicOutput::Ranking => {
+                let ranking =
+                    periodic_table(&table, o.time_column.as_deref(), &o.group_by, &options)
+                        .map_err(|e| engine_error(op, e))?;
+                match o.top {
+                    Some(top) => ranking.slice(0, top.min(ranking.num_rows())),
+                    None => ranking,
+                }
+            }
+            PeriodicOutput::Events => periodic_events_table(
+                &table,
+                o.time_column.as_deref(),
+                &o.group_by,
+                &options,
+                o.top,
+            )
+            .map_err(|e| engine_error(op, e))?,
+        };
         write_output(op, &out)
     }
 }

@@ -20,7 +20,8 @@ by ``hg.TIBrowser``. ``hg.geo.lookup(ips)`` geolocates addresses offline through
 through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
 ``hg.QueryBrowser`` (``qp.browse()``).
 ``hg.timeseries.anomalies`` finds time-series anomalies with STL (``df.hg.ts_anomalies(...)``),
-shown by ``hg.TimeSeriesAnomalies``; ``hg.timeseries.periodic`` ranks periodic (beaconing) traffic.
+shown by ``hg.TimeSeriesAnomalies``; ``hg.timeseries.periodic`` ranks periodic (beaconing) traffic,
+shown with each pair's timeline and period by ``hg.PeriodicConnections`` (``df.hg.periodic_view``).
 """
 
 from . import decode, demo, geo, ioc, proctree, query, sessions, ti, timeseries
@@ -29,6 +30,7 @@ from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
 from .decode_view import DecodeView, decode_view
 from .ioc_view import IocView, ioc_view
+from .periodic_view import PeriodicConnections, periodic_view
 from .process_tree import ProcessTree, process_tree
 from .query import ProxyUnavailableError, QueryError, QueryProvider
 from .query_browser import QueryBrowser
@@ -45,6 +47,7 @@ __all__ = [
     "DecodeView",
     "HgWidget",
     "IocView",
+    "PeriodicConnections",
     "ProcessTree",
     "ProxyUnavailableError",
     "QueryBrowser",
@@ -62,6 +65,7 @@ __all__ = [
     "geo",
     "ioc",
     "ioc_view",
+    "periodic_view",
     "process_tree",
     "proctree",
     "query",

@@ -85,6 +85,12 @@ class HgFrameMethods:
         """STL time-series anomalies of this frame (see :func:`huntglass.timeseries.anomalies`)."""
         return _timeseries.anomalies(self._frame, **kwargs)
 
+    def periodic_view(self, groupby: str | list[str], **kwargs: Any) -> Any:
+        """PeriodicConnections of this frame (see :class:`huntglass.PeriodicConnections`)."""
+        from .periodic_view import PeriodicConnections
+
+        return PeriodicConnections(self._frame, groupby=groupby, **kwargs)
+
     def decode(self, column: str, **kwargs: Any) -> Any:
         """Encoded content of ``column``, layer by layer (see :func:`huntglass.decode.unpack`)."""
         return _decode.unpack(data=self._frame, column=column, **kwargs)
