@@ -57,7 +57,9 @@ step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "tsc --noEmit" npx --no-install tsc --noEmit
 step "ruff check" .venv/bin/ruff check widgets tests bench
 step "ruff format --check" .venv/bin/ruff format --check widgets tests bench
-step "cargo test" cargo test --workspace
+# Release profile: the dependencies (DataFusion above all) are already built by scripts/build.sh,
+# so the tests add only our own crates instead of a second full build in the dev profile.
+step "cargo test" cargo test --workspace --release
 step "JS unit tests" npm run --silent test:js
 step "pytest (.venv, pandas 3)" run_pytest .venv
 if [[ -x .venv-pd2/bin/python ]]; then
