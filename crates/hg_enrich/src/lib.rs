@@ -40,6 +40,12 @@
 //! city when a GeoIP2-City database is given; addresses that are not publicly routable are
 //! reported by category and never looked up. Limits are in the module's documentation.
 //!
+//! # Whois ([`whois`])
+//!
+//! RDAP through the IANA bootstrap (longest-prefix registry choice), the network's name,
+//! country, registration and last-changed dates and abuse contact, the origin AS from the
+//! offline ASN table; batched (addresses of a network already fetched reuse it) and paced.
+//!
 //! # Input limits
 //!
 //! Observables longer than 8 KiB are reported as bad format; at most 1,000,000 distinct
@@ -52,3 +58,4 @@
 pub mod geo;
 pub mod geo_countries;
 pub mod ti;
+pub mod whois;

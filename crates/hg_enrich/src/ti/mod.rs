@@ -5,7 +5,7 @@ mod cache;
 mod config;
 mod engine;
 mod feed;
-mod http;
+pub(crate) mod http;
 mod observable;
 mod providers;
 mod stix;
