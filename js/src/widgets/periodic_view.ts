@@ -119,7 +119,7 @@ export function formatInterval(seconds: number): string {
 
 function formatP(p: number): string {
   if (!Number.isFinite(p)) return "p n/a";
-  if (p === 0) return "p 0";
+  if (p === 0) return "p ≈ 0";
   return p < 1e-3 ? `p ${p.toExponential(1)}` : `p ${p.toFixed(3)}`;
 }
 
@@ -287,7 +287,7 @@ class PeriodicConnections {
     const rows: number[] = [];
     for (let r = pair.start; r < pair.end; r++) rows.push(r);
     if (sync) this.syncSelection(rows);
-    this.caption.textContent = `${pair.labels.join(" → ")}: ${pair.events} events, ${formatTime(this.times[pair.start] as number)} to ${formatTime(this.times[pair.end - 1] as number)} UTC; dominant interval ${formatInterval(pair.interval)}, strength ${Number.isFinite(pair.strength) ? pair.strength.toFixed(3) : "n/a"}, ${formatP(pair.pValue)}`;
+    this.caption.textContent = `${pair.labels.join(" → ")}: ${pair.events} events, ${formatTime(this.times[pair.start] as number)} to ${formatTime(this.times[pair.end - 1] as number)} UTC; dominant interval ${formatInterval(pair.interval)}, strength ${Number.isFinite(pair.strength) ? pair.strength.toPrecision(3) : "n/a"}, ${formatP(pair.pValue)}`;
     this.applyChrome();
     this.schedule();
   }
