@@ -89,6 +89,10 @@ describe("demo page threat-intelligence section", { timeout: 600_000 }, () => {
     const feed = answers.find(([p]) => p === "LocalFeed");
     assert.ok(feed && feed[1].includes("Password spray"), JSON.stringify(answers));
     assert.ok(answers.some(([p, d]) => p === "Tor" && d === "Not found."));
+    // The Arrow answer's Result column is read by the page's Arrow reader (text True/False).
+    const heads = await page.$$eval(`${SEL} [data-hg-role="answer"] > div:first-child`, (h) => h.map((x) => x.textContent));
+    assert.ok(heads.some((t) => t.startsWith("LocalFeed: high · found: True")), JSON.stringify(heads));
+    assert.ok(heads.some((t) => t.startsWith("Tor: information · found: False")), JSON.stringify(heads));
     assert.deepEqual(seen.pageErrors, []);
     mkdirSync(OUT_DIR, { recursive: true });
     await page.locator("#ti").screenshot({ path: path.join(OUT_DIR, "ti_demo.png") });

@@ -18,8 +18,10 @@
 //!     `{"type": "progress", provider, done, total}`, `{"type": "provider_done", ...}`), then
 //!     `{"type": "done", "summary": ...}`: a slow provider never holds back the others' rows;
 //!   - `arrow`: an Arrow IPC stream of the rows (columns `Ioc`, `IocType`, `SafeIoc`,
-//!     `Provider`, `Result` (bool), `Severity`, `Details` and `RawResult` (JSON text),
-//!     `Reference`, `Status` (int32), `Cached` (bool)).
+//!     `Provider`, `Result` (`True`/`False`), `Severity`, `Details` and `RawResult` (JSON
+//!     text), `Reference`, `Status` (int32), `Cached` (`True`/`False`)). The flags are text
+//!     because the widgets' Arrow reader (hg_wasm `ArrowTable`) reads strings and numbers only,
+//!     and Python's TIBrowser sends the same words.
 //!
 //! Providers come from `TIProviders` (msticpyconfig.yaml or `[ti_providers.*]`, environment
 //! variables already resolved; relative paths are relative to the file that named them). With
@@ -292,9 +294,14 @@ impl Summary {
     }
 }
 
+/// A flag as the text Python's TIBrowser data uses.
+fn flag_text(flag: bool) -> String {
+    if flag { "True" } else { "False" }.to_string()
+}
+
 /// The rows as one Arrow IPC stream.
 fn results_to_ipc(results: &[TiResult]) -> Result<Vec<u8>, String> {
-    use crate::arrow::array::{ArrayRef, BooleanArray, Int32Array, StringArray};
+    use crate::arrow::array::{ArrayRef, Int32Array, StringArray};
     use crate::arrow::datatypes::{DataType, Field, Schema};
     use crate::arrow::ipc::writer::StreamWriter;
     use crate::arrow::record_batch::RecordBatch;
@@ -312,22 +319,20 @@ fn results_to_ipc(results: &[TiResult]) -> Result<Vec<u8>, String> {
         Field::new("IocType", DataType::Utf8, false),
         Field::new("SafeIoc", DataType::Utf8, false),
         Field::new("Provider", DataType::Utf8, false),
-        Field::new("Result", DataType::Boolean, false),
+        Field::new("Result", DataType::Utf8, false),
         Field::new("Severity", DataType::Utf8, false),
         Field::new("Details", DataType::Utf8, false),
         Field::new("RawResult", DataType::Utf8, false),
         Field::new("Reference", DataType::Utf8, false),
         Field::new("Status", DataType::Int32, false),
-        Field::new("Cached", DataType::Boolean, false),
+        Field::new("Cached", DataType::Utf8, false),
     ]));
     let columns: Vec<ArrayRef> = vec![
         text(&|r| r.ioc.clone()),
         text(&|r| r.ioc_type.clone()),
         text(&|r| r.safe_ioc.clone()),
         text(&|r| r.provider.clone()),
-        Arc::new(BooleanArray::from(
-            results.iter().map(|r| r.result).collect::<Vec<_>>(),
-        )),
+        text(&|r| flag_text(r.result)),
         text(&|r| r.severity.name().to_string()),
         text(&|r| json_text(&r.details)),
         text(&|r| json_text(&r.raw_result)),
@@ -335,9 +340,7 @@ fn results_to_ipc(results: &[TiResult]) -> Result<Vec<u8>, String> {
         Arc::new(Int32Array::from(
             results.iter().map(|r| r.status).collect::<Vec<_>>(),
         )),
-        Arc::new(BooleanArray::from(
-            results.iter().map(|r| r.cached).collect::<Vec<_>>(),
-        )),
+        text(&|r| flag_text(r.cached)),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
@@ -347,4 +350,39 @@ fn results_to_ipc(results: &[TiResult]) -> Result<Vec<u8>, String> {
         writer.finish().map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ioc: &str, result: bool, status: i32) -> TiResult {
+        serde_json::from_value(json!({
+            "Ioc": ioc, "IocType": "ipv4", "SafeIoc": ioc, "Provider": "LocalFeed",
+            "Result": result, "Severity": if result { "high" } else { "information" },
+            "Details": {"description": "x"}, "RawResult": null, "Reference": "feed:f.csv",
+            "Status": status, "Cached": false
+        }))
+        .expect("a TiResult from its JSON row")
+    }
+
+    /// The demo page hands this answer to the TIBrowser, whose reader (hg_arrow, as hg_wasm's
+    /// ArrowTable uses it) reads strings and numbers: every column must be readable by it.
+    #[test]
+    fn arrow_answer_is_readable_by_the_widget_reader() {
+        let rows = [row("203.0.113.77", true, 0), row("8.8.8.8", false, 4)];
+        let ipc = results_to_ipc(&rows).expect("IPC");
+        let table = hg_arrow::read_ipc_stream(&ipc).expect("the widget reader reads it");
+        assert_eq!(table.num_rows(), 2);
+        let result = table.strings("Result").expect("Result as text");
+        assert_eq!(
+            (result.get(0), result.get(1)),
+            (Some("True"), Some("False"))
+        );
+        let cached = table.strings("Cached").expect("Cached as text");
+        assert_eq!(cached.get(0), Some("False"));
+        assert_eq!(table.numbers_f64("Status").expect("Status"), vec![0.0, 4.0]);
+        let details = table.strings("Details").expect("Details");
+        assert_eq!(details.get(0), Some(r#"{"description":"x"}"#));
+    }
 }

@@ -45,6 +45,7 @@ pub mod provider;
 pub mod queries;
 pub mod secret;
 pub mod static_files;
+pub mod whois_routes;
 
 /// The Arrow crate the proxy and its providers share (DataFusion's).
 pub use datafusion::arrow;

@@ -41,6 +41,7 @@ fn geo_route_over_http() {
     assert_eq!(res[3]["category"], "invalid");
     assert_eq!(res[4]["country_code"], "GB");
     assert!(v["attribution"].to_string().contains("CC BY 4.0"));
+    assert_eq!(v["city"], false, "no city database configured");
 
     // Without the token: refused. Bad body: 400 naming the expected shape.
     let r = common::request(

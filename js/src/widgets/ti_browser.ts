@@ -333,7 +333,7 @@ interface ResultsTable {
 /**
  * The rows of a results table. Python sends every column as text; the proxy's Arrow answer
  * (`/api/ti` with `format: "arrow"`, used by the demo page) has `Status` as an integer (read as
- * numbers) and `Result` as a boolean, which the reader cannot read: it is left out there.
+ * numbers) and `Result` as the text `True`/`False`, as Python sends it.
  */
 function readRows(table: ResultsTable): TiRow[] {
   const n = table.num_rows();
@@ -352,11 +352,9 @@ function readRows(table: ResultsTable): TiRow[] {
       try {
         values = table.numbers(name);
       } catch {
-        // A boolean Result (the reader has no boolean accessor): shown without it.
-        if (name === "Result") return new Array<string>(n).fill("");
         throw textError;
       }
-      return Array.from(values, (v) => (Number.isNaN(v) ? "" : name === "Result" ? (v ? "True" : "False") : String(v)));
+      return Array.from(values, (v) => (Number.isNaN(v) ? "" : String(v)));
     }
   };
   const [ioc, iocType, provider, result, severity, details, raw, reference, status] = [
