@@ -15,7 +15,8 @@ gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode t
 ``hg.TILookup()`` looks observables up in threat intelligence through the huntglass proxy
 (``lookup_ioc``, ``lookup_iocs``; ``df.hg.lookup_ti(column)`` joins the worst severity), shown
 by ``hg.TIBrowser``. ``hg.geo.lookup(ips)`` geolocates addresses offline through the proxy
-(``df.hg.geo(column)`` joins country, ASN and address kind).
+(``df.hg.geo(column)`` joins country, ASN and address kind); ``hg.whois(ips)`` asks the
+registries over RDAP (network, country, dates, abuse contact).
 ``hg.QueryProvider("local" | "MSSentinel" | "Splunk" | "Elastic")`` runs the query library
 through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
 ``hg.QueryBrowser`` (``qp.browse()``).
@@ -39,6 +40,7 @@ from .ti import TILookup
 from .ti_browser import TIBrowser, ti_browser
 from .timeline import Timeline, timeline, timeline_duration, timeline_values
 from .ts_anomalies import TimeSeriesAnomalies, ts_anomalies_view
+from .whois import whois
 
 __version__ = "0.1.0"
 
@@ -79,6 +81,7 @@ __all__ = [
     "timeline_values",
     "timeseries",
     "ts_anomalies_view",
+    "whois",
 ]
 
 register_accessors()
