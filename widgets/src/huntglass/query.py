@@ -144,6 +144,27 @@ class ProxyConnection:
         timeout: float | None = 600.0,
     ) -> tuple[int, dict[str, str], bytes]:
         """Sends one API call; returns status, headers and the whole body."""
+        status, headers, response = self.open(method, path, body, timeout)
+        try:
+            payload = response.read()
+        except (ConnectionError, http.client.HTTPException, OSError) as exc:
+            self._drop()
+            raise ProxyUnavailableError(
+                f"the huntglass proxy at {self.url} broke off its answer ({exc})"
+            ) from exc
+        return status, headers, payload
+
+    def open(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        timeout: float | None = 600.0,
+    ) -> tuple[int, dict[str, str], http.client.HTTPResponse]:
+        """Sends one API call; returns status, headers and the open response.
+
+        Read the response to its end before this thread's next call.
+        """
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "*/*"}
         data = None
         if body is not None:
@@ -154,16 +175,20 @@ class ProxyConnection:
             try:
                 conn.request(method, path, body=data, headers=headers)
                 response = conn.getresponse()
-                payload = response.read()
-                return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, response
             except (ConnectionError, http.client.HTTPException, OSError) as exc:
-                conn.close()
-                self._local.conn = None
+                self._drop()
                 if attempt == 1 or isinstance(exc, TimeoutError):
                     raise ProxyUnavailableError(
                         f"the huntglass proxy at {self.url} did not answer ({exc})"
                     ) from exc
         raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
 
     def get_json(self, path: str) -> Any:
         """GETs an API path and returns its JSON (raises :class:`QueryError` on an error)."""
@@ -316,6 +341,25 @@ def decode_result(payload: bytes) -> tuple[pa.Table, dict[str, Any]]:
     with pa.ipc.open_stream(pa.py_buffer(view)) as reader:
         table = reader.read_all()
     return table, trailer
+
+
+def read_result(response: Any) -> tuple[pa.Table, dict[str, Any]]:
+    """Reads a ``/api/query`` answer from an open response, then its trailer.
+
+    The Arrow stream is read message by message, so the body is never copied whole.
+    """
+    try:
+        with pa.ipc.open_stream(response) as reader:
+            table = reader.read_all()
+        rest = response.read()
+    except pa.ArrowInvalid as exc:
+        raise QueryError(f"the proxy's answer is not a complete Arrow stream ({exc})") from exc
+    if len(rest) < 8 or rest[-4:] != _TRAILER_MAGIC:
+        raise QueryError("the proxy's answer has no result trailer (an incomplete transfer?)")
+    size = int.from_bytes(rest[-8:-4], "little")
+    if size != len(rest) - 8:
+        raise QueryError("the proxy's result trailer is damaged")
+    return table, json.loads(rest[:-8].decode("utf-8"))
 
 
 def _param_value(value: Any) -> Any:
@@ -572,12 +616,23 @@ class QueryProvider:
 
     def query_arrow(self, body: Mapping[str, Any]) -> tuple[pa.Table, dict[str, Any]]:
         """Runs a request body of ``POST /api/query``; returns the Arrow table and the trailer."""
-        status, headers, payload = self.proxy.request("POST", "/api/query", dict(body))
-        if status != 200:
-            _json_or_raise(status, payload)
-        if "arrow" not in headers.get("content-type", ""):
+        proxy = self.proxy
+        status, headers, response = proxy.open("POST", "/api/query", dict(body))
+        if status != 200 or "arrow" not in headers.get("content-type", ""):
+            payload = response.read()
+            if status != 200:
+                _json_or_raise(status, payload)
             raise QueryError(f"the proxy answered {headers.get('content-type')} instead of Arrow")
-        return decode_result(payload)
+        try:
+            return read_result(response)
+        except (ConnectionError, http.client.HTTPException, OSError) as exc:
+            proxy._drop()
+            raise ProxyUnavailableError(
+                f"the huntglass proxy at {proxy.url} broke off its answer ({exc})"
+            ) from exc
+        except QueryError:
+            proxy._drop()
+            raise
 
     def _run(self, body: Mapping[str, Any], what: str) -> pd.DataFrame:
         table, trailer = self.query_arrow(body)
