@@ -1,6 +1,6 @@
 //! Parent linking and the forest: nodes, parents, children, tree order and the utilities.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use hg_arrow::Table;
 
@@ -51,7 +51,6 @@ pub struct ProcessForest {
     pub(crate) depth: Vec<u32>,
     pub(crate) name_lc: Vec<Option<u32>>,
     pub(crate) names: NameTable,
-    pub(crate) ids: Vec<Option<RawId>>,
     pub(crate) duplicates: usize,
     pub(crate) filtered: usize,
 }
@@ -225,23 +224,54 @@ fn event_filter(table: &Table, schema: &ProcSchema) -> Result<Option<Vec<bool>>,
     let (Some(column), Some(value)) = (&schema.event_id_column, &schema.event_id_identifier) else {
         return Ok(None);
     };
+    let value = value.trim();
+    let data_type = table.data_type(column)?;
+    if crate::input::is_text(data_type) {
+        let texts = table.strings(column)?;
+        return Ok(Some(
+            (0..texts.len())
+                .map(|row| texts.get(row).is_some_and(|t| t.trim() == value))
+                .collect(),
+        ));
+    }
+    if data_type.is_integer() || data_type.is_floating() {
+        let wanted: Option<f64> = value.parse().ok();
+        let numbers = table.numbers_f64(column)?;
+        return Ok(Some(
+            numbers
+                .iter()
+                .map(|&v| wanted.is_some_and(|w| v == w))
+                .collect(),
+        ));
+    }
     let cats = table.categorize(column)?;
     let matching: Vec<bool> = cats
         .labels
         .iter()
         .enumerate()
-        .map(|(i, l)| cats.missing != Some(i as u32) && l.trim() == value.as_str())
+        .map(|(i, l)| cats.missing != Some(i as u32) && l.trim() == value)
         .collect();
     Ok(Some(
         cats.codes.iter().map(|&c| matching[c as usize]).collect(),
     ))
 }
 
+/// A code per row for the host column (equal values, equal codes; nulls share one code).
 fn host_codes(table: &Table, schema: &ProcSchema, n: usize) -> Result<Vec<u32>, ProcTreeError> {
-    match &schema.host {
-        Some(column) => Ok(table.categorize(column)?.codes),
-        None => Ok(vec![0; n]),
+    let Some(column) = &schema.host else {
+        return Ok(vec![0; n]);
+    };
+    if !crate::input::is_text(table.data_type(column)?) {
+        return Ok(table.categorize(column)?.codes);
     }
+    let texts = table.strings(column)?;
+    let mut codes_of: FastMap<Option<&str>, u32> = FastMap::default();
+    Ok((0..texts.len())
+        .map(|row| {
+            let next = codes_of.len() as u32;
+            *codes_of.entry(texts.get(row)).or_insert(next)
+        })
+        .collect())
 }
 
 fn fnv(text: Option<&str>) -> u64 {
@@ -368,7 +398,7 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
     let mut parent = vec![NONE; rows.len()];
     let mut orphan = vec![false; rows.len()];
     let mut placeholders: Vec<Placeholder> = Vec::new();
-    let mut placeholder_of: HashMap<(u32, u64, u32, i64), u32> = HashMap::new();
+    let mut placeholder_of: FastMap<(u32, u64, u32, i64), u32> = FastMap::default();
 
     for c in 0..rows.len() {
         if duplicate[c] {
@@ -440,7 +470,7 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
     }
 
     // Drop duplicate rows from the node set (renumbering nodes).
-    let (rows, pid_raw, name_lc, time, time_valid, parent, orphan) = {
+    let (rows, name_lc, time, time_valid, parent, orphan) = {
         let mut new_index = vec![NONE; rows.len()];
         let mut next = 0u32;
         for (i, slot) in new_index.iter_mut().enumerate() {
@@ -460,7 +490,6 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
             }
         };
         let mut r2 = Vec::with_capacity(kept);
-        let mut ids = Vec::with_capacity(kept);
         let mut nl = Vec::with_capacity(kept);
         let mut t2 = Vec::with_capacity(kept);
         let mut tv = Vec::with_capacity(kept);
@@ -472,14 +501,13 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
             }
             let row = rows[i] as usize;
             r2.push(rows[i]);
-            ids.push(pid_col.raw(row));
             nl.push(name_info[row].map(|n| n.full));
             t2.push(time[i]);
             tv.push(times[row].is_some());
             p2.push(remap(parent[i]));
             o2.push(orphan[i]);
         }
-        (r2, ids, nl, t2, tv, p2, o2)
+        (r2, nl, t2, tv, p2, o2)
     };
 
     let n_real = rows.len();
@@ -498,10 +526,8 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
             time[p] = time[c];
         }
     }
-    let mut ids = pid_raw;
     let mut name_lc = name_lc;
     for ph in &placeholders {
-        ids.push(ph.id.clone());
         name_lc.push(ph.name.as_deref().map(|n| names.intern(n).full));
     }
 
@@ -591,7 +617,6 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
         depth,
         name_lc,
         names,
-        ids,
         duplicates,
         filtered,
     })

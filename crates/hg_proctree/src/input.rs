@@ -1,7 +1,7 @@
 //! Reading the schema's columns: process ids (numbers, decimal or `0x` hex text, other text),
 //! creation times (timestamps or ISO-8601 text), names (text, interned lower-case).
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use arrow_schema::DataType;
 use hg_arrow::time::Civil;
@@ -24,7 +24,7 @@ pub(crate) enum IdColumn {
 /// Interns non-numeric id texts so that equal texts get equal keys in both id columns.
 #[derive(Default)]
 pub(crate) struct IdInterner {
-    texts: HashMap<String, u64>,
+    texts: FastMap<String, u64>,
 }
 
 impl IdInterner {
@@ -127,7 +127,7 @@ pub(crate) fn read_times(table: &Table, name: &str) -> Result<Vec<Option<i64>>, 
     if is_text(&dt) {
         let col = table.strings(name)?;
         let mut out = Vec::with_capacity(col.len());
-        let mut cache: HashMap<&str, i64> = HashMap::new();
+        let mut cache: FastMap<&str, i64> = FastMap::default();
         for row in 0..col.len() {
             match col.get(row).map(str::trim).filter(|t| !t.is_empty()) {
                 None => out.push(None),
@@ -271,7 +271,7 @@ pub(crate) fn parse_time_text(text: &str) -> Option<i64> {
 /// name (after the last `\` or `/`) as small integers, so matching compares integers.
 #[derive(Default, Debug, Clone)]
 pub(crate) struct NameTable {
-    lower: HashMap<String, u32>,
+    lower: FastMap<String, u32>,
     /// Lower-case texts by id.
     pub(crate) lower_texts: Vec<String>,
 }
@@ -314,7 +314,7 @@ impl NameTable {
 
     /// Interns every row of a name column (distinct values once); `None` for null or empty.
     pub(crate) fn intern_column(&mut self, col: &StringColumn) -> Vec<Option<NameInfo>> {
-        let mut seen: HashMap<&str, NameInfo> = HashMap::new();
+        let mut seen: FastMap<&str, NameInfo> = FastMap::default();
         (0..col.len())
             .map(|row| {
                 let text = col.get(row)?;

@@ -65,6 +65,13 @@ use arrow_array::RecordBatch;
 use hg_arrow::Table;
 
 pub use forest::{build_forest, ProcessForest};
+
+/// Hash map of the engine: foldhash (fast on short keys, seeded per process, so log values
+/// cannot be chosen ahead to collide; no OS randomness needed on wasm32).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Hash set of the engine (see [`FastMap`]).
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 pub use schema::{ProcSchema, MAPPING_KEYS};
 
 /// Most process events accepted in one build.

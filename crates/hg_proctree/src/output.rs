@@ -1,33 +1,98 @@
 //! The forest as one Arrow record batch: the input columns in tree order plus the tree columns.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::FastSet;
 use arrow_array::builder::StringBuilder;
 use arrow_array::types::*;
 use arrow_array::{
-    ArrayRef, BooleanArray, Int32Array, Int64Array, PrimitiveArray, RecordBatch, UInt32Array,
+    ArrayRef, BooleanArray, Int32Array, Int64Array, PrimitiveArray, RecordBatch, StringArray,
+    UInt32Array,
 };
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema};
 use hg_arrow::time::Civil;
 use hg_arrow::Table;
 
 use crate::forest::{ProcessForest, NONE};
-use crate::input::{is_text, parse_numeric_id, RawId};
+use crate::input::{is_text, parse_numeric_id, IdColumn, RawId};
 use crate::{ProcTreeError, MAX_PATH_BYTES, TREE_COLUMNS};
 
-fn key_time(ns: i64) -> String {
+/// Appends `value` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut Vec<u8>, value: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut v = value;
+    let mut n = 0;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        n += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    for _ in n..width {
+        out.push(b'0');
+    }
+    out.extend(digits[..n].iter().rev());
+}
+
+/// Appends `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) of `ns`.
+fn push_key_time(out: &mut String, ns: i64) {
     let c = Civil::from_ns(ns);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
-        c.year,
-        c.month,
-        c.day,
-        c.hour,
-        c.minute,
-        c.second,
-        c.nanos / 1000
+    let mut b = Vec::with_capacity(26);
+    if c.year < 0 {
+        b.push(b'-');
+    }
+    push_padded(&mut b, c.year.unsigned_abs(), 4);
+    b.push(b'-');
+    push_padded(&mut b, c.month as u64, 2);
+    b.push(b'-');
+    push_padded(&mut b, c.day as u64, 2);
+    b.push(b' ');
+    push_padded(&mut b, c.hour as u64, 2);
+    b.push(b':');
+    push_padded(&mut b, c.minute as u64, 2);
+    b.push(b':');
+    push_padded(&mut b, c.second as u64, 2);
+    b.push(b'.');
+    push_padded(&mut b, (c.nanos / 1000) as u64, 6);
+    // Only ASCII digits and separators were written.
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+}
+
+/// A text column of values packed in one buffer, one range per node.
+struct PackedTexts {
+    text: String,
+    /// Node -> byte range in `text`.
+    ranges: Vec<(u32, u32)>,
+}
+
+impl PackedTexts {
+    fn get(&self, node: usize) -> &str {
+        let (s, e) = self.ranges[node];
+        &self.text[s as usize..e as usize]
+    }
+}
+
+/// A string array from values written one after another into `bytes` (`ends[i]` = end of
+/// value i); the values are valid UTF-8 by construction (checked once by Arrow).
+fn packed_string_array(bytes: Vec<u8>, ends: &[usize]) -> Result<StringArray, ProcTreeError> {
+    let limit = i32::MAX as usize;
+    if bytes.len() > limit {
+        return Err(ProcTreeError::Limit(format!(
+            "a tree column passes {limit} bytes of text"
+        )));
+    }
+    let mut offsets = Vec::with_capacity(ends.len() + 1);
+    offsets.push(0i32);
+    offsets.extend(ends.iter().map(|&e| e as i32));
+    StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(bytes),
+        None,
     )
+    .map_err(|e| ProcTreeError::Input(hg_arrow::HgArrowError::Ipc(e.to_string())))
 }
 
 macro_rules! filled_numbers {
@@ -48,45 +113,105 @@ macro_rules! filled_numbers {
 }
 
 impl ProcessForest {
-    fn key_of(&self, node: usize) -> String {
-        let name = self.name_lc[node]
-            .map(|id| self.names.lower_texts[id as usize].as_str())
-            .unwrap_or(if self.is_placeholder(node) {
-                "unknown"
-            } else {
-                ""
-            });
-        let id = self.ids[node]
-            .as_ref()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
-        if self.is_placeholder(node) {
-            format!("{name}|{id}|placeholder")
-        } else if self.time_valid[node] {
-            format!("{name}|{id}|{}", key_time(self.time[node]))
-        } else {
-            format!("{name}|{id}|")
-        }
+    /// The process keys (`name|id|time`, lower-case name; placeholders `name|id|placeholder`),
+    /// made unique with a `#<source_index>` suffix where two nodes would share one (the later
+    /// in tree order gets the suffix). The id is the process id as `table` (the input the forest
+    /// was built from) writes it. Returned by node.
+    pub fn proc_keys(&self, table: &Table) -> Result<Vec<String>, ProcTreeError> {
+        let packed = self.packed_keys(table)?;
+        Ok((0..self.len()).map(|n| packed.get(n).to_string()).collect())
     }
 
-    /// The process keys (`name|id|time`, lower-case name; placeholders `name|id|placeholder`),
-    /// made unique with a `#<source_index>` suffix where two nodes would share one.
-    pub fn proc_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = (0..self.len()).map(|n| self.key_of(n)).collect();
+    /// The keys of [`Self::proc_keys`], written in tree order into one buffer.
+    fn packed_keys(&self, table: &Table) -> Result<PackedTexts, ProcTreeError> {
+        let ids = IdColumn::read(table, &self.schema.process_id)?;
+        let n_real = self.rows.len();
+        let mut text = String::with_capacity(self.len() * 48);
+        let mut ranges = vec![(0u32, 0u32); self.len()];
+        let limit = u32::MAX as usize;
+        let write_key = |n: usize, text: &mut String| {
+            let name = self.name_lc[n]
+                .map(|id| self.names.lower_texts[id as usize].as_str())
+                .unwrap_or(if n >= n_real { "unknown" } else { "" });
+            text.push_str(name);
+            text.push('|');
+            if n < n_real {
+                let row = self.rows[n] as usize;
+                match &ids {
+                    IdColumn::Text(c) => text.push_str(c.get(row).map(str::trim).unwrap_or("")),
+                    IdColumn::Number(_) => {
+                        if let Some(RawId::Number(v)) = ids.raw(row) {
+                            let mut b = Vec::with_capacity(20);
+                            push_padded(&mut b, v, 1);
+                            text.push_str(std::str::from_utf8(&b).unwrap_or_default());
+                        }
+                    }
+                }
+                text.push('|');
+                if self.time_valid[n] {
+                    push_key_time(text, self.time[n]);
+                }
+            } else {
+                if let Some(id) = &self.placeholders[n - n_real].id {
+                    match id {
+                        RawId::Text(t) => text.push_str(t),
+                        RawId::Number(v) => {
+                            let mut b = Vec::with_capacity(20);
+                            push_padded(&mut b, *v, 1);
+                            text.push_str(std::str::from_utf8(&b).unwrap_or_default());
+                        }
+                    }
+                }
+                text.push_str("|placeholder");
+            }
+        };
+        for &n in &self.order {
+            let n = n as usize;
+            let start = text.len();
+            write_key(n, &mut text);
+            if text.len() > limit {
+                return Err(ProcTreeError::Limit(format!(
+                    "the process keys pass {limit} bytes"
+                )));
+            }
+            ranges[n] = (start as u32, text.len() as u32);
+        }
+        // Clashes (rare): the later node in tree order gets `#<source_index>`.
         let mut clashing = Vec::new();
         {
-            let mut seen: HashSet<&str> = HashSet::with_capacity(keys.len());
+            let mut seen: FastSet<&str> = FastSet::default();
+            seen.reserve(self.len());
             for &n in &self.order {
-                if !seen.insert(keys[n as usize].as_str()) {
+                let (s, e) = ranges[n as usize];
+                if !seen.insert(&text[s as usize..e as usize]) {
                     clashing.push(n as usize);
                 }
             }
         }
-        for n in clashing {
-            let suffix = format!("#{}", self.source_index(n));
-            keys[n].push_str(&suffix);
+        if !clashing.is_empty() {
+            clashing.sort_unstable();
+            let mut rebuilt = String::with_capacity(text.len() + clashing.len() * 8);
+            for &n in &self.order {
+                let n = n as usize;
+                let (s, e) = ranges[n];
+                let start = rebuilt.len();
+                rebuilt.push_str(&text[s as usize..e as usize]);
+                if clashing.binary_search(&n).is_ok() {
+                    rebuilt.push('#');
+                    let mut b = Vec::with_capacity(20);
+                    push_padded(&mut b, self.source_index(n) as u64, 1);
+                    rebuilt.push_str(std::str::from_utf8(&b).unwrap_or_default());
+                }
+                if rebuilt.len() > limit {
+                    return Err(ProcTreeError::Limit(format!(
+                        "the process keys pass {limit} bytes"
+                    )));
+                }
+                ranges[n] = (start as u32, rebuilt.len() as u32);
+            }
+            text = rebuilt;
         }
-        keys
+        Ok(PackedTexts { text, ranges })
     }
 
     /// The output table: the input columns of every kept process in tree order (placeholder
@@ -197,38 +322,43 @@ impl ProcessForest {
             columns.push(out);
         }
 
-        let keys = self.proc_keys();
-        let width = self.len().saturating_sub(1).max(1).to_string().len().max(5);
-        let mut paths: Vec<String> = vec![String::new(); self.len()];
-        let mut path_bytes = 0usize;
+        let keys = self.packed_keys(table)?;
+        // Keys were written in tree order: the key column is the buffer itself.
+        let key_ends: Vec<usize> = order.iter().map(|&n| keys.ranges[n].1 as usize).collect();
+        let mut parent_key_b = StringBuilder::with_capacity(order.len(), keys.text.len());
         for &n in &order {
-            let own = format!("{:0width$}", self.source_index(n));
-            let path = match self.parent(n) {
-                Some(p) => format!("{}/{own}", paths[p]),
-                None => own,
-            };
-            path_bytes += path.len();
-            if path_bytes > MAX_PATH_BYTES {
+            parent_key_b.append_option(self.parent(n).map(|p| keys.get(p)));
+        }
+        let key_array = packed_string_array(keys.text.into_bytes(), &key_ends)?;
+        // Paths in tree order: a parent's path is written before its children's, so a child
+        // copies it from earlier in the same buffer.
+        let width = self.len().saturating_sub(1).max(1).to_string().len().max(5);
+        let mut path_bytes: Vec<u8> = Vec::with_capacity(order.len() * (width + 1) * 4);
+        let mut path_range = vec![(0usize, 0usize); self.len()];
+        let mut path_ends = Vec::with_capacity(order.len());
+        for &n in &order {
+            let start = path_bytes.len();
+            if let Some(p) = self.parent(n) {
+                let (ps, pe) = path_range[p];
+                path_bytes.extend_from_within(ps..pe);
+                path_bytes.push(b'/');
+            }
+            push_padded(&mut path_bytes, self.source_index(n) as u64, width);
+            if path_bytes.len() > MAX_PATH_BYTES {
                 return Err(ProcTreeError::Limit(format!(
                     "the tree paths pass {MAX_PATH_BYTES} bytes (trees too deep for this many \
                      processes)"
                 )));
             }
-            paths[n] = path;
+            path_range[n] = (start, path_bytes.len());
+            path_ends.push(path_bytes.len());
         }
-        let mut key_b = StringBuilder::with_capacity(order.len(), 64 * order.len());
-        let mut parent_key_b = StringBuilder::with_capacity(order.len(), 64 * order.len());
-        let mut path_b = StringBuilder::with_capacity(order.len(), path_bytes);
-        for &n in &order {
-            key_b.append_value(&keys[n]);
-            parent_key_b.append_option(self.parent(n).map(|p| keys[p].as_str()));
-            path_b.append_value(&paths[n]);
-        }
+        let path_array = packed_string_array(path_bytes, &path_ends)?;
         let children = |n: usize| self.children(n).len();
         let tree: Vec<(&str, ArrayRef)> = vec![
-            ("proc_key", Arc::new(key_b.finish())),
+            ("proc_key", Arc::new(key_array)),
             ("parent_key", Arc::new(parent_key_b.finish())),
-            ("path", Arc::new(path_b.finish())),
+            ("path", Arc::new(path_array)),
             (
                 "source_index",
                 Arc::new(Int64Array::from_iter_values(
