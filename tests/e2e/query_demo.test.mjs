@@ -44,6 +44,9 @@ describe("demo page queries section", { timeout: 600_000 }, () => {
     ({ origin, token } = originAndToken(server));
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // Clicks wait for the widget to settle; on a loaded shared machine that takes longer than
+    // playwright's 30 s default.
+    page.setDefaultTimeout(120_000);
     seen = watchPage(page);
     await page.goto(`${origin}/?token=${token}`);
     assert.equal(new URL(page.url()).search, "", "the token is dropped from the address after the redirect");
