@@ -8,6 +8,8 @@
 //!   indicators of compromise through the `ioc.extract` operation (see [`ioc`]).
 //! - `huntglass sessions build|score ...` groups events into sessions and scores their rarity
 //!   through the `sessions.*` operations (see [`sessions`]).
+//! - `huntglass proctree [--schema S | --map k=col,...] [--format text|jsonl|csv|arrow] FILE`
+//!   builds process trees from process-creation events through `proctree.build` (see [`proctree`]).
 //! - `huntglass serve [--port 8765] [--data DIR] [--config huntglass.toml] [--exit-after-idle SECS] ...`
 //!   runs the proxy (`hg_proxy`) on 127.0.0.1 only: demo pages, widget assets, the scenario and the
 //!   token-protected query API (see [`server`]).
@@ -16,6 +18,7 @@ mod decode;
 mod demo_data;
 mod input;
 mod ioc;
+mod proctree;
 mod server;
 mod sessions;
 
@@ -79,6 +82,8 @@ enum Command {
     /// Group events into sessions and score how rare each session's actions are (CSV, JSON lines, Arrow).
     #[command(subcommand)]
     Sessions(sessions::SessionsCommand),
+    /// Build process trees from process-creation events (CSV, JSON lines, Arrow): each process under its parent.
+    Proctree(proctree::ProctreeArgs),
     /// Decode encoded content (base64, hex, gzip, zip, ...) layer by layer in a text, CSV, JSON-lines or Arrow IPC file.
     Decode(decode::DecodeArgs),
     /// Find indicators of compromise in a text, CSV, JSON-lines or Arrow IPC file (or stdin as text).
@@ -146,6 +151,7 @@ fn main() -> Result<()> {
             token_file,
         }),
         Command::Sessions(command) => sessions::run(command),
+        Command::Proctree(args) => proctree::run(&args),
         Command::Decode(args) => decode::run(&args),
         Command::Ioc {
             types,
