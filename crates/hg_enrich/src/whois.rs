@@ -427,18 +427,26 @@ impl WhoisClient {
         let mut answers: HashMap<IpAddr, WhoisRecord> = HashMap::new();
         let mut networks: Vec<(IpAddr, IpAddr, WhoisRecord)> = Vec::new();
         let wave = self.transport.limits.concurrency.max(1);
-        let mut pending = order.into_iter().peekable();
-        while pending.peek().is_some() {
-            let mut batch = Vec::new();
+        let mut pending: std::collections::VecDeque<IpAddr> = order.into();
+        while !pending.is_empty() {
+            // A wave never holds two addresses of one /24 (IPv4) or /48 (IPv6): the second
+            // waits for the first's answer, which most likely covers it.
+            let mut batch: Vec<IpAddr> = Vec::new();
+            let mut deferred = Vec::new();
             while batch.len() < wave {
-                let Some(ip) = pending.next() else { break };
+                let Some(ip) = pending.pop_front() else { break };
                 if let Some(found) = networks.iter().find(|(s, e, _)| within(ip, *s, *e)) {
                     let mut shared = found.2.clone();
                     shared.shared = true;
                     answers.insert(ip, shared);
+                } else if batch.iter().any(|b| same_block(*b, ip)) {
+                    deferred.push(ip);
                 } else {
                     batch.push(ip);
                 }
+            }
+            for ip in deferred.into_iter().rev() {
+                pending.push_front(ip);
             }
             let fetched =
                 futures::future::join_all(batch.iter().map(|ip| self.fetch_one(*ip))).await;
@@ -551,6 +559,15 @@ impl WhoisClient {
             }
         }
         record
+    }
+}
+
+/// True when both addresses are in one /24 (IPv4) or /48 (IPv6).
+fn same_block(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) >> 8 == u32::from(b) >> 8,
+        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) >> 80 == u128::from(b) >> 80,
+        _ => false,
     }
 }
 
