@@ -536,8 +536,7 @@ fn loess_smooth(
             }
             let interior = nright - (i + 1) == (i + 1) - nleft;
             if interior && rw.is_none() && total > 0.0 {
-                let window = &y[nleft - 1..nright];
-                ys[i] = window.iter().zip(&conv).map(|(v, w)| v * w).sum();
+                ys[i] = dot(&y[nleft - 1..nright], &conv);
                 continue;
             }
             let k = interior.then_some(&table[..]);
@@ -582,6 +581,31 @@ fn loess_smooth(
             }
         }
     }
+}
+
+/// `sum(a[i] * b[i])` over the shorter length, in four independent lanes: the compiler keeps
+/// them in vector registers instead of one serial chain of additions (the convolution of the
+/// interior LOESS points is most of an STL fit's time). The sum's order differs from a serial
+/// loop's by rounding only (about 1e-16 relative).
+#[inline]
+// Indexing the three 4-wide arrays by lane is the form that vectorizes.
+#[allow(clippy::needless_range_loop)]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut lanes = [0.0f64; 4];
+    let mut a4 = a.chunks_exact(4);
+    let mut b4 = b.chunks_exact(4);
+    for (x, w) in (&mut a4).zip(&mut b4) {
+        for lane in 0..4 {
+            lanes[lane] += x[lane] * w[lane];
+        }
+    }
+    let mut sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (x, w) in a4.remainder().iter().zip(b4.remainder()) {
+        sum += x * w;
+    }
+    sum
 }
 
 /// The LOESS estimate at 1-based position `xs` from the points `nleft..=nright` (1-based) of

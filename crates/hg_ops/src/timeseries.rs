@@ -320,7 +320,102 @@ impl Operation for PeriodicOp {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int64Type};
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampSecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
     use super::parse_interval;
+    use crate::Registry;
+
+    /// A pair beaconing every 60 s +- 2 s (40 events; an exact train would put as much power in
+    /// its harmonics) and a pair with 5 scattered events.
+    fn event_stream() -> Vec<u8> {
+        let mut times: Vec<i64> = {
+            let mut x: u64 = 99;
+            (0..40)
+                .map(|i| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    1_700_000_000 + 60 * i + ((x >> 33) % 5) as i64 - 2
+                })
+                .collect()
+        };
+        let mut dest: Vec<&str> = vec!["c2"; 40];
+        for t in [7, 500, 1_300, 1_333, 2_100] {
+            times.push(1_700_000_000 + t);
+            dest.push("web");
+        }
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("t", DataType::Timestamp(TimeUnit::Second, None), false),
+            Field::new("dst", DataType::Utf8, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampSecondArray::from(times)),
+            Arc::new(StringArray::from(dest)),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        hg_arrow::write_ipc_stream(&schema, &[batch]).unwrap()
+    }
+
+    fn run(options: &str) -> RecordBatch {
+        let out = Registry::standard()
+            .call("timeseries.periodic", options.as_bytes(), &event_stream())
+            .unwrap();
+        let table = hg_arrow::read_ipc_stream(&out).unwrap();
+        arrow_select::concat::concat_batches(table.schema(), table.batches()).unwrap()
+    }
+
+    #[test]
+    fn periodic_ranking_top_and_events() {
+        let ranking = run(r#"{"time_column": "t", "group_by": ["dst"]}"#);
+        assert_eq!(ranking.num_rows(), 2);
+        assert_eq!(ranking.column(0).as_string::<i32>().value(0), "c2");
+        let top = run(r#"{"group_by": ["dst"], "top": 1}"#);
+        assert_eq!(top.num_rows(), 1);
+        let events = run(r#"{"group_by": ["dst"], "output": "events", "top": 1}"#);
+        assert_eq!(events.num_rows(), 40, "only the top pair's events");
+        let names: Vec<String> = events
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "rank",
+                "dst",
+                "row",
+                "t_ms",
+                "events",
+                "p_value",
+                "dominant_interval",
+                "strength"
+            ]
+        );
+        let rows = events.column(2).as_primitive::<Int64Type>();
+        let t_ms = events.column(3).as_primitive::<Float64Type>();
+        assert_eq!(rows.value(39), 39);
+        assert!((58_000.0..=62_000.0).contains(&(t_ms.value(1) - t_ms.value(0))));
+        let interval = events.column(6).as_primitive::<Float64Type>().value(0);
+        assert!((interval - 60.0).abs() < 0.5, "{interval}");
+        let all = run(r#"{"group_by": ["dst"], "output": "events"}"#);
+        assert_eq!(all.num_rows(), 45);
+        assert_eq!(all.column(0).as_primitive::<Int64Type>().value(44), 1);
+        let err = Registry::standard()
+            .call(
+                "timeseries.periodic",
+                br#"{"group_by": ["dst"], "output": "pairs"}"#,
+                &event_stream(),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("output") || err.contains("pairs"), "{err}");
+    }
 
     #[test]
     fn intervals_parse() {
