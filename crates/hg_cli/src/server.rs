@@ -1,7 +1,8 @@
 //! `huntglass serve`: builds the proxy ([`hg_proxy`]) from the command line and runs it.
 //!
 //! The scenario is generated once (or read from `--data`) and serves both `/data/` and the
-//! `local` query provider. The query library is `--queries`, else `$HUNTGLASS_QUERIES`, else the
+//! `local` query provider; the remote providers (Microsoft Sentinel, Splunk, Elasticsearch) come
+//! from the configuration. The query library is `--queries`, else `$HUNTGLASS_QUERIES`, else the
 //! repository's `queries/` folder, plus the configuration's `query_folders`.
 
 use std::path::PathBuf;
@@ -99,6 +100,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .context("setting up the local provider")?;
         let mut providers = ProviderSet::default();
         providers.add(Arc::new(local));
+        // MSSentinel / Splunk / Elastic from the configuration; an unconfigured one is listed with
+        // what to configure.
+        hg_proxy::remote::register(&config, &mut providers);
         let options = ServeOptions {
             port: args.port,
             statics: StaticConfig {

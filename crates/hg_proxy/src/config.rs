@@ -223,6 +223,9 @@ pub struct Config {
     pub query_folders: Vec<PathBuf>,
     /// Provider sections by kind and name.
     pub providers: BTreeMap<(SectionKind, String), ProviderSection>,
+    /// msticpyconfig's top-level `AzureSentinel` section (its `Workspaces`), which the Sentinel
+    /// provider uses when its `DataProviders` entry names no workspace.
+    pub azure_sentinel: Option<ProviderSection>,
     /// Non-fatal problems found while loading (unresolved keys), one line each, without values.
     pub warnings: Vec<String>,
 }
@@ -352,6 +355,27 @@ impl Config {
                     }
                 }
             }
+            match document.get("AzureSentinel") {
+                None | Some(Value::Null) => {}
+                Some(section @ Value::Object(_)) => {
+                    let section = config.resolve_section(
+                        &path,
+                        SectionKind::Data,
+                        "AzureSentinel",
+                        "AzureSentinel",
+                        section.clone(),
+                        sources.env,
+                    )?;
+                    config.azure_sentinel = Some(section);
+                }
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        file: path.clone(),
+                        key: "AzureSentinel".into(),
+                        problem: "expected a mapping (with `Workspaces`)".into(),
+                    })
+                }
+            }
             config.msticpyconfig = Some(path);
         }
 
@@ -382,38 +406,47 @@ impl Config {
         file: &Path,
         kind: SectionKind,
         name: &str,
-        mut value: Value,
+        value: Value,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
+        let label = format!("{}.{}", kind.msticpy_name(), name);
+        let section = self.resolve_section(file, kind, name, &label, value, env)?;
+        self.providers.insert((kind, name.to_string()), section);
+        Ok(())
+    }
+
+    /// Resolves the environment indirection of one section (`label` is its dotted key in
+    /// errors and warnings) and records its unresolved keys as warnings.
+    fn resolve_section(
+        &mut self,
+        file: &Path,
+        kind: SectionKind,
+        name: &str,
+        label: &str,
+        mut value: Value,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ProviderSection, ConfigError> {
         let mut unresolved = BTreeMap::new();
         resolve(&mut value, "", 0, env, &mut unresolved).map_err(|(key, problem)| {
             ConfigError::Invalid {
                 file: file.to_path_buf(),
-                key: format!("{}.{}{}", kind.msticpy_name(), name, key),
+                key: format!("{label}{key}"),
                 problem,
             }
         })?;
         for (key, problem) in &unresolved {
             self.warnings.push(format!(
-                "{}: key `{}.{}.{}`: {}",
+                "{}: key `{label}.{key}`: {problem}",
                 file.display(),
-                kind.msticpy_name(),
-                name,
-                key,
-                problem
             ));
         }
-        self.providers.insert(
-            (kind, name.to_string()),
-            ProviderSection {
-                name: name.to_string(),
-                kind,
-                file: file.to_path_buf(),
-                value,
-                unresolved,
-            },
-        );
-        Ok(())
+        Ok(ProviderSection {
+            name: name.to_string(),
+            kind,
+            file: file.to_path_buf(),
+            value,
+            unresolved,
+        })
     }
 
     /// The provider sections of one kind, by name.
@@ -543,7 +576,14 @@ fn toml_problem(text: &str, error: &toml::de::Error) -> String {
     let line = error
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-    let message = strip_quoted(error.message().trim());
+    let message = error.message().trim();
+    // An unknown key of huntglass.toml's own tables names keys, not values: keep the names.
+    // Anything else may quote a value, so quoted text is removed.
+    let message = if message.starts_with("unknown field `") {
+        message.to_string()
+    } else {
+        strip_quoted(message)
+    };
     match line {
         Some(line) => format!("line {line}: {message}"),
         None => message,

@@ -43,6 +43,7 @@ pub mod geo_routes;
 pub mod local;
 pub mod provider;
 pub mod queries;
+pub mod remote;
 pub mod secret;
 pub mod static_files;
 pub mod whois_routes;

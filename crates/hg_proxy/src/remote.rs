@@ -6,7 +6,7 @@
 //!
 //! | provider | entry names (first found) | raw queries |
 //! |---|---|---|
-//! | `MSSentinel` | `MSSentinel`, `MicrosoftSentinel`, `AzureSentinel`, `LogAnalytics` (gaps filled from `AzureCLI.Args`: `clientId`, `clientSecret`, `tenantId`) | KQL |
+//! | `MSSentinel` | `MSSentinel`, `MicrosoftSentinel`, `AzureSentinel`, `LogAnalytics`, else msticpyconfig's top-level `AzureSentinel` (its `Workspaces` also fill an entry without any; gaps filled from `AzureCLI.Args`: `clientId`, `clientSecret`, `tenantId`) | KQL |
 //! | `Splunk` | `Splunk` | SPL |
 //! | `Elastic` | `Elastic`, `Elasticsearch`, `OpenSearch` (the last defaults `Flavor` to opensearch) | a JSON search body (`index` names the index pattern) or SQL |
 //!
@@ -107,7 +107,11 @@ pub struct RemoteProvider {
 
 /// Adds the three remote providers to `set` (configured or not; see the module docs).
 pub fn register(config: &Config, set: &mut ProviderSet) {
-    for kind in [RemoteKind::Sentinel, RemoteKind::Splunk, RemoteKind::Elastic] {
+    for kind in [
+        RemoteKind::Sentinel,
+        RemoteKind::Splunk,
+        RemoteKind::Elastic,
+    ] {
         set.add(Arc::new(RemoteProvider::from_config(kind, config)));
     }
 }
@@ -126,18 +130,33 @@ impl RemoteProvider {
     /// Builds the provider from the configuration (an unusable entry gives a provider whose
     /// status explains why).
     pub fn from_config(kind: RemoteKind, config: &Config) -> RemoteProvider {
-        let Some(section) = find_section(config, kind.entry_names()) else {
-            return RemoteProvider {
-                kind,
-                client: Err(format!(
-                    "not configured: add a DataProviders.{0} entry to msticpyconfig.yaml or a [providers.{0}] table to huntglass.toml",
-                    kind.name()
-                )),
-            };
+        let workspaces = match kind {
+            RemoteKind::Sentinel => config.azure_sentinel.as_ref(),
+            _ => None,
         };
-        let path = format!("DataProviders.{}", section.name);
+        let (section, path) = match (find_section(config, kind.entry_names()), workspaces) {
+            (Some(s), _) => (s, format!("DataProviders.{}", s.name)),
+            (None, Some(w)) => (w, "AzureSentinel".to_string()),
+            (None, None) => {
+                let also = if kind == RemoteKind::Sentinel {
+                    " (or an AzureSentinel.Workspaces section to msticpyconfig.yaml)"
+                } else {
+                    ""
+                };
+                return RemoteProvider {
+                    kind,
+                    client: Err(format!(
+                        "not configured: add a DataProviders.{0} entry to msticpyconfig.yaml{also} or a [providers.{0}] table to huntglass.toml",
+                        kind.name()
+                    )),
+                };
+            }
+        };
         let mut value = section.value().clone();
         if kind == RemoteKind::Sentinel {
+            if let Some(w) = workspaces {
+                merge_workspaces(&mut value, w.value());
+            }
             if let Some(cli) = find_section(config, &["AzureCLI"]) {
                 merge_azure_cli(&mut value, cli.value());
             }
@@ -189,6 +208,25 @@ impl RemoteProvider {
                 ElasticConfig::from_msticpy(path, value)?,
             )?)),
         })
+    }
+}
+
+/// Takes the `Workspaces` of msticpyconfig's top-level `AzureSentinel` section into a Sentinel
+/// entry that names none of its own (the usual msticpyconfig layout: workspaces at the top,
+/// credentials under `DataProviders`).
+fn merge_workspaces(value: &mut Value, azure_sentinel: &Value) {
+    let Some(found) = azure_sentinel
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("Workspaces")))
+        .map(|(_, v)| v.clone())
+    else {
+        return;
+    };
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    if !obj.keys().any(|k| k.eq_ignore_ascii_case("Workspaces")) {
+        obj.insert("Workspaces".into(), found);
     }
 }
 
@@ -269,7 +307,9 @@ fn to_remote(v: &ParamValue) -> hg_remote::ParamValue {
         ParamValue::Datetime(ns) => {
             hg_remote::ParamValue::DateTime(chrono::DateTime::from_timestamp_nanos(*ns))
         }
-        ParamValue::List(items) => hg_remote::ParamValue::List(items.iter().map(to_remote).collect()),
+        ParamValue::List(items) => {
+            hg_remote::ParamValue::List(items.iter().map(to_remote).collect())
+        }
     }
 }
 
@@ -414,7 +454,12 @@ impl QueryProvider for RemoteProvider {
 
     fn environments(&self) -> Vec<String> {
         let names: &[&str] = match self.kind {
-            RemoteKind::Sentinel => &["MSSentinel", "LogAnalytics", "AzureSentinel", "MSSentinel_New"],
+            RemoteKind::Sentinel => &[
+                "MSSentinel",
+                "LogAnalytics",
+                "AzureSentinel",
+                "MSSentinel_New",
+            ],
             RemoteKind::Splunk => &["Splunk"],
             RemoteKind::Elastic => &["Elastic", "Elasticsearch", "OpenSearch"],
         };

@@ -104,7 +104,17 @@ fn msticpyconfig_is_read_as_is_through_the_environment_variable() {
         unset.contains("HG_TEST_UNSET_VARIABLE is not set"),
         "{unset}"
     );
-    assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
+    // XForce's KeyVault and unset variable, GeoIPLite's unset variable.
+    assert_eq!(config.warnings.len(), 3, "{:?}", config.warnings);
+    // The top-level AzureSentinel section (workspaces) is kept for the Sentinel provider.
+    let sentinel = config
+        .azure_sentinel
+        .as_ref()
+        .expect("AzureSentinel section");
+    assert_eq!(
+        sentinel.value()["Workspaces"]["Default"]["WorkspaceId"],
+        "52b1ab41-869e-4138-9e40-2a4457f09bf0"
+    );
     // Data and other providers; the scalar types stay.
     let splunk = config.section(SectionKind::Data, "Splunk").unwrap();
     assert_eq!(splunk.value()["Args"]["port"], 8089);

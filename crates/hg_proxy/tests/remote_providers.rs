@@ -79,13 +79,21 @@ async fn upstream(
         ),
         ("POST", "/services/search/v2/jobs/export") => {
             if auth != format!("Bearer {SPLUNK_TOKEN}") {
-                return js(401, json!({"messages": [{"type": "WARN", "text": "call not properly authenticated"}]}));
+                return js(
+                    401,
+                    json!({"messages": [{"type": "WARN", "text": "call not properly authenticated"}]}),
+                );
             }
             let lines = concat!(
                 "{\"preview\":false,\"offset\":0,\"result\":{\"_time\":\"2026-06-30T10:00:00.000+00:00\",\"host\":\"WS7\",\"EventCode\":\"4688\",\"New_Process_Name\":\"C:\\\\Windows\\\\System32\\\\whoami.exe\"}}\n",
                 "{\"preview\":false,\"offset\":1,\"messages\":[{\"type\":\"WARN\",\"text\":\"Search results might be incomplete\"}],\"lastrow\":true,\"result\":{\"_time\":\"2026-06-30T10:01:00.000+00:00\",\"host\":\"WS7\",\"EventCode\":\"4688\",\"New_Process_Name\":\"C:\\\\Windows\\\\System32\\\\net.exe\"}}\n"
             );
-            (StatusCode::OK, [("content-type", "application/json")], lines).into_response()
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                lines,
+            )
+                .into_response()
         }
         ("GET", "/logs-*/_mapping") => js(
             200,
@@ -104,7 +112,10 @@ async fn upstream(
             200,
             json!({"columns": [{"name": "host.name", "type": "keyword"}, {"name": "n", "type": "long"}], "rows": [["ws7", 12]]}),
         ),
-        _ => js(404, json!({"error": {"type": "not_found", "reason": format!("{method} {path}")}})),
+        _ => js(
+            404,
+            json!({"error": {"type": "not_found", "reason": format!("{method} {path}")}}),
+        ),
     }
 }
 
@@ -160,10 +171,14 @@ Args = {{ url = "{url}", username = "analyst", password = {{ EnvironmentVar = "T
 }
 
 fn providers(config: &Config) -> Vec<Arc<dyn QueryProvider>> {
-    [RemoteKind::Sentinel, RemoteKind::Splunk, RemoteKind::Elastic]
-        .into_iter()
-        .map(|k| Arc::new(RemoteProvider::from_config(k, config)) as Arc<dyn QueryProvider>)
-        .collect()
+    [
+        RemoteKind::Sentinel,
+        RemoteKind::Splunk,
+        RemoteKind::Elastic,
+    ]
+    .into_iter()
+    .map(|k| Arc::new(RemoteProvider::from_config(k, config)) as Arc<dyn QueryProvider>)
+    .collect()
 }
 
 fn assert_no_secret(text: &str) {
@@ -182,7 +197,10 @@ fn named_and_raw_queries_run_through_the_proxy_on_every_remote_provider() {
     let listed = server.get("/api/queries?provider=Splunk");
     assert_eq!(listed.status, 200, "{}", listed.text());
     let text = listed.text();
-    assert!(text.contains("list_host_processes") && text.contains("list_dns_for_domain"), "{text}");
+    assert!(
+        text.contains("list_host_processes") && text.contains("list_dns_for_domain"),
+        "{text}"
+    );
     assert_no_secret(&text);
 
     // Splunk: the value escaped as an SPL string, the time range as epoch seconds.
@@ -195,9 +213,17 @@ fn named_and_raw_queries_run_through_the_proxy_on_every_remote_provider() {
     let v = r.json();
     assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
     assert!(v["columns"].to_string().contains("New_Process_Name"));
-    assert!(v["trailer"]["notes"].to_string().contains("Search results might be incomplete"), "{v}");
+    assert!(
+        v["trailer"]["notes"]
+            .to_string()
+            .contains("Search results might be incomplete"),
+        "{v}"
+    );
     let seen = log.lock().unwrap().clone();
-    let export = seen.iter().find(|s| s.path.ends_with("/jobs/export")).unwrap();
+    let export = seen
+        .iter()
+        .find(|s| s.path.ends_with("/jobs/export"))
+        .unwrap();
     let form = url_form(&export.body);
     assert_eq!(
         form["search"],
@@ -214,12 +240,21 @@ fn named_and_raw_queries_run_through_the_proxy_on_every_remote_provider() {
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["rows"].as_array().unwrap().len(), 2);
-    assert!(v["trailer"]["notes"].to_string().contains("PartialError"), "{v}");
+    assert!(
+        v["trailer"]["notes"].to_string().contains("PartialError"),
+        "{v}"
+    );
     let seen = log.lock().unwrap().clone();
     let q = seen.iter().find(|s| s.path.ends_with("/query")).unwrap();
     assert_eq!(q.auth, format!("Bearer {ACCESS_TOKEN}"));
-    let kql = serde_json::from_str::<Value>(&q.body).unwrap()["query"].as_str().unwrap().to_string();
-    assert!(kql.contains("where Computer =~ 'WS7\\'' or Computer startswith strcat('WS7\\'', '.')"), "{kql}");
+    let kql = serde_json::from_str::<Value>(&q.body).unwrap()["query"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        kql.contains("where Computer =~ 'WS7\\'' or Computer startswith strcat('WS7\\'', '.')"),
+        "{kql}"
+    );
     assert!(kql.contains("TimeGenerated >= datetime(2026-06-30T00:00:00.000000000Z) and TimeGenerated < datetime(2026-07-01T00:00:00.000000000Z)"), "{kql}");
     assert_no_secret(&r.text());
 
@@ -230,16 +265,30 @@ fn named_and_raw_queries_run_through_the_proxy_on_every_remote_provider() {
                 "parameters": {"host_name": "ws7", "start": "-1", "end": "0"}}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let reader = hg_proxy::arrow::ipc::reader::StreamReader::try_new(Cursor::new(r.body.clone()), None).unwrap();
+    let reader =
+        hg_proxy::arrow::ipc::reader::StreamReader::try_new(Cursor::new(r.body.clone()), None)
+            .unwrap();
     let schema = reader.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    assert_eq!(names, ["_index", "_id", "@timestamp", "event.code", "host.name"]);
+    assert_eq!(
+        names,
+        ["_index", "_id", "@timestamp", "event.code", "host.name"]
+    );
     let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 1);
     let seen = log.lock().unwrap().clone();
-    let search: Value = serde_json::from_str(&seen.iter().find(|s| s.path == "/_search").unwrap().body).unwrap();
-    assert_eq!(search["query"]["bool"]["filter"][1]["term"]["host.name"], "ws7");
+    let search: Value =
+        serde_json::from_str(&seen.iter().find(|s| s.path == "/_search").unwrap().body).unwrap();
+    assert_eq!(
+        search["query"]["bool"]["filter"][1]["term"]["host.name"],
+        "ws7"
+    );
     assert_eq!(search["pit"]["id"], "pit-a");
+    assert!(
+        seen.iter()
+            .any(|s| s.method == "DELETE" && s.path == "/_pit"),
+        "the point in time is closed after the search"
+    );
 
     // Raw SQL on Elastic.
     let r = server.post_json(
@@ -269,12 +318,19 @@ fn upstream_auth_failure_and_missing_configuration_are_clear_errors() {
     );
     assert_eq!(r.status, 409, "{}", r.text());
     let e = r.json()["error"].as_str().unwrap().to_string();
-    assert!(e.contains("Splunk: authentication failed") && e.contains("call not properly authenticated"), "{e}");
+    assert!(
+        e.contains("Splunk: authentication failed")
+            && e.contains("call not properly authenticated"),
+        "{e}"
+    );
     assert!(!e.contains("wrong-token-value"));
 
     let p = RemoteProvider::from_config(RemoteKind::Elastic, &Config::default());
     let why = p.status().unwrap_err();
-    assert!(why.contains("DataProviders.Elastic") && why.contains("[providers.Elastic]"), "{why}");
+    assert!(
+        why.contains("DataProviders.Elastic") && why.contains("[providers.Elastic]"),
+        "{why}"
+    );
 }
 
 fn url_form(body: &str) -> BTreeMap<String, String> {
@@ -300,4 +356,66 @@ fn decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn sentinel_takes_its_workspace_from_msticpyconfig_top_level_section() {
+    let (url, log) = start_upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        r#"
+AzureSentinel:
+  Workspaces:
+    Default:
+      WorkspaceId: "{WS}"
+      TenantId: "{TENANT}"
+      AuthorityUri: "{url}"
+      LogAnalyticsUri: "{url}"
+DataProviders:
+  AzureCLI:
+    Args:
+      clientId: "3f0c7a2e-58d1-4c6b-9e2a-6b1f0d4c8a11"
+      clientSecret:
+        EnvironmentVar: T_AZ_SECRET
+      tenantId: "{TENANT}"
+"#
+    );
+    let path = dir.path().join("msticpyconfig.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let path_text = path.display().to_string();
+    let env = |name: &str| match name {
+        "MSTICPYCONFIG" => Some(path_text.clone()),
+        "T_AZ_SECRET" => Some(CLIENT_SECRET.to_string()),
+        _ => None,
+    };
+    let cfg = Config::load_from(&ConfigSources {
+        config_flag: None,
+        env: &env,
+        working_dir: dir.path().to_path_buf(),
+    })
+    .expect("config");
+    assert!(cfg.azure_sentinel.is_some());
+    let sentinel = RemoteProvider::from_config(RemoteKind::Sentinel, &cfg);
+    assert_eq!(sentinel.status(), Ok(()));
+    let server = common::start(cfg, vec![Arc::new(sentinel)], None);
+    let r = server.post_json(
+        "/api/query",
+        &json!({"provider": "MSSentinel", "text": "SecurityEvent | take 2", "format": "json"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["rows"].as_array().unwrap().len(), 2);
+    let seen = log.lock().unwrap().clone();
+    let token = seen
+        .iter()
+        .find(|s| s.path.ends_with("/oauth2/v2.0/token"))
+        .expect("a token request to the configured authority");
+    assert!(token.body.contains("client_secret=az-Client-Secret-0001"));
+    assert!(seen
+        .iter()
+        .any(|s| s.path == format!("/v1/workspaces/{WS}/query")));
+
+    // Without any workspace the status says where one goes.
+    let none = RemoteProvider::from_config(RemoteKind::Sentinel, &Config::default());
+    let why = none.status().unwrap_err();
+    assert!(why.contains("AzureSentinel.Workspaces"), "{why}");
 }
