@@ -1,5 +1,6 @@
 //! The recursion: scan a text, decode its candidates, expand each layer, report, scan again.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -78,13 +79,20 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
         }
     }
 
-    pub(crate) fn unpack(mut self, input: &str) -> Unpacked {
-        let full_decoded_string = self.scan_text(input, 1, None);
+    pub(crate) fn unpack(self, input: &str) -> Unpacked {
+        let (full_decoded_string, records, stopped_by) = self.unpack_borrowed(input);
         Unpacked {
-            full_decoded_string,
-            records: self.records,
-            stopped_by: self.stopped,
+            full_decoded_string: full_decoded_string.into_owned(),
+            records,
+            stopped_by,
         }
+    }
+
+    /// As [`Run::unpack`], with the display string borrowed from `input` when nothing in it
+    /// decodes (most rows of a log column): no copy per plain row.
+    pub(crate) fn unpack_borrowed(mut self, input: &str) -> (Cow<'_, str>, usize, Vec<Limit>) {
+        let full_decoded_string = self.scan_text(input, 1, None);
+        (full_decoded_string, self.records, self.stopped)
     }
 
     fn remaining(&self) -> usize {
@@ -127,13 +135,13 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
 
     /// Scans `text` at scan level `depth` and returns it with decoded candidates replaced by
     /// display tags.
-    fn scan_text(&mut self, text: &str, depth: usize, parent: Option<&str>) -> String {
+    fn scan_text<'t>(&mut self, text: &'t str, depth: usize, parent: Option<&str>) -> Cow<'t, str> {
         if self.halted {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         let candidates = scan::find(text.as_bytes(), &self.scan);
         if candidates.is_empty() {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         let prefix = parent.map(|p| format!("{p}.")).unwrap_or_default();
         if depth > self.decoder.settings.limits.max_depth {
@@ -152,7 +160,7 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
             };
             let record = bare_record(&place, Limit::MaxDepth);
             self.emit(record);
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
@@ -193,8 +201,12 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
             out.push_str(&shown);
             copied = candidate.end;
         }
+        if copied == 0 {
+            // Candidates were found but none decoded: the text stands as it is.
+            return Cow::Borrowed(text);
+        }
         out.push_str(&text[copied..]);
-        out
+        Cow::Owned(out)
     }
 
     fn decode_candidate(&mut self, raw: &[u8], candidate: &Candidate) -> Option<Decoded> {
@@ -521,7 +533,7 @@ impl<'a, S: DecodeSink + ?Sized> Run<'a, S> {
                 let content = if layer.stopped_by.is_none() {
                     self.scan_text(&text, place.reference.depth + 1, Some(&place.index))
                 } else {
-                    text
+                    Cow::Borrowed(text.as_str())
                 };
                 format!(
                     "<decoded type='string' name='{}' index='{}' depth='{}'>{content}</decoded>",

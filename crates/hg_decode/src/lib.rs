@@ -21,7 +21,10 @@
 //!
 //! The input text is scanned for *candidates* of every enabled encoding: one pass over runs of
 //! word bytes finds base64, URL-safe base64 and hex runs (a short word costs one table look-up
-//! per byte), and rare triggers such as `%`, `\x`, `0x` and `[char` are found with `memchr`.
+//! per byte) and notes on the way which trigger bytes (`%`, `\`, `x`, `[`, `(`) occur; only
+//! then do the searches for the explicit forms (`%41`, `\x41`, `0x41`, `[char]`,
+//! `fromCharCode(`) run, with `memchr`. A text in which nothing decodes is passed through
+//! borrowed, never copied.
 //! Candidates are taken in text order; where two overlap, the earlier one wins and, at the same
 //! start, the more explicit one (char codes, `\x` escapes, `0x` lists, percent escapes, `0x`
 //! literals, plain hex, URL-safe base64 (kept only if it reads as text), base64). A candidate that does not decode leaves its
@@ -595,11 +598,16 @@ impl Decoder {
         for (src_index, row) in rows.into_iter().enumerate() {
             let Some(source) = row else { continue };
             buffer.clear();
-            let out = self.unpack(source, &mut |r: DecodedRecord| buffer.push(r));
+            let (full_decoded_string, _, _) =
+                engine::Run::new(self, &mut |r: DecodedRecord| buffer.push(r))
+                    .unpack_borrowed(source);
+            if buffer.is_empty() {
+                continue;
+            }
             let context = RowContext {
                 src_index,
                 source,
-                full_decoded_string: &out.full_decoded_string,
+                full_decoded_string: &full_decoded_string,
             };
             total += buffer.len();
             for record in buffer.drain(..) {

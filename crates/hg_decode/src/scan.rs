@@ -58,14 +58,25 @@ const MIN_CHAR_CODES: usize = 4;
 /// Shortest base64 argument accepted after an `-EncodedCommand` switch.
 const MIN_POWERSHELL_B64: usize = 4;
 
-const STD: u8 = 1; // A-Z a-z 0-9 + / CR LF
-const URL: u8 = 2; // A-Z a-z 0-9 - _
-const HEX: u8 = 4; // 0-9 a-f A-F
-const WORD: u8 = 8; // A-Z a-z 0-9 + / = - _ (hex-run boundary)
-const ANY: u8 = STD | URL; // every byte a base64, URL-safe base64 or hex run can hold
+const STD: u16 = 1; // A-Z a-z 0-9 + / CR LF
+const URL: u16 = 2; // A-Z a-z 0-9 - _
+const HEX: u16 = 4; // 0-9 a-f A-F
+const WORD: u16 = 8; // A-Z a-z 0-9 + / = - _ (hex-run boundary)
+const ANY: u16 = STD | URL; // every byte a base64, URL-safe base64 or hex run can hold
 
-const fn class_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
+// Bytes every explicit form needs somewhere in the text: `\x41` needs `\` and `x`, `0x41` an
+// `x`, `%41` a `%`, `[char]` a `[`, `fromCharCode(` a `(`. They share the class table so the
+// word-run walk notes them as it goes (one OR per byte) instead of a second pass over the text.
+const TRIGGER_PERCENT: u16 = 1 << 8;
+const TRIGGER_BACKSLASH: u16 = 1 << 9;
+const TRIGGER_BRACKET: u16 = 1 << 10;
+const TRIGGER_PAREN: u16 = 1 << 11;
+const TRIGGER_X: u16 = 1 << 12;
+const ALL_TRIGGERS: u16 =
+    TRIGGER_PERCENT | TRIGGER_BACKSLASH | TRIGGER_BRACKET | TRIGGER_PAREN | TRIGGER_X;
+
+const fn class_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
@@ -83,64 +94,52 @@ const fn class_table() -> [u8; 256] {
         if alnum || b == b'+' || b == b'/' || b == b'=' || b == b'-' || b == b'_' {
             c |= WORD;
         }
+        c |= match b {
+            b'%' => TRIGGER_PERCENT,
+            b'\\' => TRIGGER_BACKSLASH,
+            b'[' => TRIGGER_BRACKET,
+            b'(' => TRIGGER_PAREN,
+            b'x' | b'X' => TRIGGER_X,
+            _ => 0,
+        };
         t[i] = c;
         i += 1;
     }
     t
 }
 
-static CLASS: [u8; 256] = class_table();
+static CLASS: [u16; 256] = class_table();
 
 #[inline]
-fn is(b: u8, class: u8) -> bool {
-    CLASS[usize::from(b)] & class != 0
+fn class_of(b: u8) -> u16 {
+    CLASS[usize::from(b)]
 }
 
-// Bytes every explicit form needs somewhere in the text: `\x41` needs `\` and `x`, `0x41` an
-// `x`, `%41` a `%`, `[char]` a `[`, `fromCharCode(` a `(`.
-const TRIGGER_PERCENT: u8 = 1;
-const TRIGGER_BACKSLASH: u8 = 2;
-const TRIGGER_BRACKET: u8 = 4;
-const TRIGGER_PAREN: u8 = 8;
-const TRIGGER_X: u8 = 16;
-
-const fn trigger_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    t[b'%' as usize] = TRIGGER_PERCENT;
-    t[b'\\' as usize] = TRIGGER_BACKSLASH;
-    t[b'[' as usize] = TRIGGER_BRACKET;
-    t[b'(' as usize] = TRIGGER_PAREN;
-    t[b'x' as usize] = TRIGGER_X;
-    t[b'X' as usize] = TRIGGER_X;
-    t
+#[inline]
+fn is(b: u8, class: u16) -> bool {
+    class_of(b) & class != 0
 }
 
-static TRIGGER: [u8; 256] = trigger_table();
-
-/// Which trigger bytes occur in `text`: one table look-up per byte, so that on ordinary text
-/// the searches for explicit forms (each with a fixed cost per call, which dominates on short
-/// log lines) run only when their key byte is there at all.
-fn triggers(text: &[u8]) -> u8 {
-    let mut seen = 0u8;
+/// Which trigger bytes occur in `text`, for settings that skip the word-run walk.
+fn triggers(text: &[u8]) -> u16 {
+    let mut seen = 0u16;
     for chunk in text.chunks(64) {
         for &b in chunk {
-            seen |= TRIGGER[usize::from(b)];
+            seen |= class_of(b);
         }
-        if seen == TRIGGER_PERCENT | TRIGGER_BACKSLASH | TRIGGER_BRACKET | TRIGGER_PAREN | TRIGGER_X
-        {
+        if seen & ALL_TRIGGERS == ALL_TRIGGERS {
             break;
         }
     }
-    seen
+    seen & ALL_TRIGGERS
 }
 
 /// Every candidate in `text`, sorted by start then priority.
 pub(crate) fn find(text: &[u8], s: &ScanSettings) -> Vec<Candidate> {
     let mut out = Vec::new();
-    if s.base64 || s.base64url || s.hex {
-        word_runs(text, s, &mut out);
-    }
-    let seen = if s.hex || s.percent || s.char_codes {
+    let seen = if s.base64 || s.base64url || s.hex {
+        word_runs(text, s, &mut out)
+    } else if s.hex || s.percent || s.char_codes {
         triggers(text)
     } else {
         0
@@ -177,8 +176,9 @@ fn push(out: &mut Vec<Candidate>, start: usize, end: usize, kind: Kind) {
 /// One pass over maximal runs of word bytes (every base64, URL-safe base64 and hex run lies
 /// inside one). Most runs in ordinary text are short words and cost one table look-up per
 /// byte; only runs long enough for some detector (or a short run right after a PowerShell
-/// `-EncodedCommand` switch) are looked at again by the detectors, within the run.
-fn word_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) {
+/// `-EncodedCommand` switch) are looked at again by the detectors, within the run. Returns the
+/// trigger bytes seen on the way (see [`ALL_TRIGGERS`]).
+fn word_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) -> u16 {
     let mut detail = usize::MAX;
     if s.base64 || s.base64url {
         detail = detail.min(s.min_base64_len);
@@ -191,13 +191,22 @@ fn word_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) {
     // Whether the previous run starts like a switch (`-x`, `/x`, or after a dash character):
     // a cheap test before looking for `-EncodedCommand` behind a short run.
     let mut previous_switch_like = false;
+    let mut seen = 0u16;
     while i < n {
-        if !is(text[i], ANY) {
+        let class = class_of(text[i]);
+        seen |= class;
+        if class & ANY == 0 {
             i += 1;
             continue;
         }
         let start = i;
-        while i < n && is(text[i], ANY) {
+        i += 1;
+        while i < n {
+            let class = class_of(text[i]);
+            if class & ANY == 0 {
+                break;
+            }
+            seen |= class;
             i += 1;
         }
         let len = i - start;
@@ -223,6 +232,7 @@ fn word_runs(text: &[u8], s: &ScanSettings, out: &mut Vec<Candidate>) {
             base64_runs(text, start..i, s, out);
         }
     }
+    seen & ALL_TRIGGERS
 }
 
 /// The reference's rule: 30+ of `A-Za-z0-9+/` and CR/LF, then up to two `=`; plus shorter
