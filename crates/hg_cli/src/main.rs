@@ -10,6 +10,8 @@
 //!   through the `sessions.*` operations (see [`sessions`]).
 //! - `huntglass proctree [--schema S | --map k=col,...] [--format text|jsonl|csv|arrow] FILE`
 //!   builds process trees from process-creation events through `proctree.build` (see [`proctree`]).
+//! - `huntglass timeseries stl|periodic [options] FILE` finds time-series anomalies (STL) and
+//!   periodic traffic (beaconing) through the `timeseries.*` operations (see [`timeseries`]).
 //! - `huntglass serve [--port 8765] [--data DIR] [--config huntglass.toml] [--exit-after-idle SECS] ...`
 //!   runs the proxy (`hg_proxy`) on 127.0.0.1 only: demo pages, widget assets, the scenario and the
 //!   token-protected query API (see [`server`]).
@@ -21,6 +23,7 @@ mod ioc;
 mod proctree;
 mod server;
 mod sessions;
+mod timeseries;
 
 use std::path::PathBuf;
 
@@ -84,6 +87,9 @@ enum Command {
     Sessions(sessions::SessionsCommand),
     /// Build process trees from process-creation events (CSV, JSON lines, Arrow): each process under its parent.
     Proctree(proctree::ProctreeArgs),
+    /// Time-series anomalies (STL decomposition and residual scores) and periodic traffic (beaconing).
+    #[command(subcommand)]
+    Timeseries(timeseries::TimeseriesCommand),
     /// Decode encoded content (base64, hex, gzip, zip, ...) layer by layer in a text, CSV, JSON-lines or Arrow IPC file.
     Decode(decode::DecodeArgs),
     /// Find indicators of compromise in a text, CSV, JSON-lines or Arrow IPC file (or stdin as text).
@@ -152,6 +158,7 @@ fn main() -> Result<()> {
         }),
         Command::Sessions(command) => sessions::run(command),
         Command::Proctree(args) => proctree::run(&args),
+        Command::Timeseries(command) => timeseries::run(command),
         Command::Decode(args) => decode::run(&args),
         Command::Ioc {
             types,
