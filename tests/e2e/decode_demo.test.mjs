@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, runPython, startServe, watchPage } from "./lib.mjs";
+import { HUNTGLASS_BIN, openDemoPage, runPython, waitForWidgetReady } from "./lib.mjs";
 
 /** Kernel-side decode of the scenario's command lines (same seed and scale as serve). */
 function kernelSide() {
@@ -52,21 +52,8 @@ describe("demo page decode section", { timeout: 600_000 }, () => {
   const root = '#decode-widget [data-hg-widget="decode_view"]';
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    server = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(server.url);
-    await page.waitForFunction(
-      (sel) => {
-        const r = document.querySelector(sel);
-        if (r?.getAttribute("data-hg-state") === "error") throw new Error(r.textContent ?? "error");
-        return r?.getAttribute("data-hg-state") === "ready";
-      },
-      root,
-      { timeout: 300_000, polling: 200 },
-    );
+    ({ server, browser, page, seen } = await openDemoPage());
+    await waitForWidgetReady(page, root);
   });
 
   after(async () => {

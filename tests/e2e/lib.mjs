@@ -166,6 +166,36 @@ export function watchPage(page) {
 }
 
 /**
+ * Starts `huntglass serve` (plus `extraArgs`) and opens its demo page in Chromium, watching the
+ * page for errors and dialogs: the set-up every demo-page test shares.
+ * @param {string[]} [extraArgs]
+ */
+export async function openDemoPage(extraArgs = []) {
+  const server = await startServe(extraArgs);
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const seen = watchPage(page);
+  await page.goto(server.url);
+  return { server, browser, page, seen };
+}
+
+/**
+ * Waits until the widget root matched by `selector` says it is ready (`data-hg-state`), failing
+ * at once with the widget's own text when it shows an error.
+ */
+export async function waitForWidgetReady(page, selector, timeoutMs = 300_000) {
+  await page.waitForFunction(
+    (sel) => {
+      const root = document.querySelector(sel);
+      if (root?.getAttribute("data-hg-state") === "error") throw new Error(root.textContent ?? "error");
+      return root?.getAttribute("data-hg-state") === "ready";
+    },
+    selector,
+    { timeout: timeoutMs, polling: 200 },
+  );
+}
+
+/**
  * Waits until the Timeline root matched by `rootSelector` has painted at least once and is ready,
  * failing with the widget's own error text when it shows one.
  */

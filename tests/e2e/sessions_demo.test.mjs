@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, runPython, startServe, watchPage } from "./lib.mjs";
+import { HUNTGLASS_BIN, openDemoPage, runPython, waitForWidgetReady } from "./lib.mjs";
 
 const ROOT_SEL = '#sessions-widget [data-hg-widget="session_rarity"]';
 
@@ -52,21 +52,8 @@ describe("demo page sessions section", { timeout: 600_000 }, () => {
   let seen;
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    server = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(server.url);
-    await page.waitForFunction(
-      (sel) => {
-        const root = document.querySelector(sel);
-        if (root?.getAttribute("data-hg-state") === "error") throw new Error(root.textContent ?? "error");
-        return root?.getAttribute("data-hg-state") === "ready";
-      },
-      ROOT_SEL,
-      { timeout: 300_000, polling: 200 },
-    );
+    ({ server, browser, page, seen } = await openDemoPage());
+    await waitForWidgetReady(page, ROOT_SEL);
   });
 
   after(async () => {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, runPython, startServe, watchPage } from "./lib.mjs";
+import { openDemoPage, runPython, waitForWidgetReady } from "./lib.mjs";
 
 const ROOT_SEL = '#timeseries-widget [data-hg-widget="ts_anomalies"]';
 
@@ -17,21 +17,8 @@ describe("demo page timeseries section", { timeout: 600_000 }, () => {
   let seen;
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    server = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(server.url);
-    await page.waitForFunction(
-      (sel) => {
-        const root = document.querySelector(sel);
-        if (root?.getAttribute("data-hg-state") === "error") throw new Error(root.textContent ?? "error");
-        return root?.getAttribute("data-hg-state") === "ready";
-      },
-      ROOT_SEL,
-      { timeout: 300_000, polling: 200 },
-    );
+    ({ server, browser, page, seen } = await openDemoPage());
+    await waitForWidgetReady(page, ROOT_SEL);
   });
 
   after(async () => {
