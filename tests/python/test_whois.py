@@ -6,6 +6,7 @@ reference's (MSTICPy 3.0.2) swapped dates on the same RDAP answer, documented.""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -18,7 +19,9 @@ import pytest
 from test_geo import GEO_DATA, _serve
 
 import huntglass as hg
-from huntglass import whois as hwhois
+
+# The module, not the function `hg.whois` that the package exports under the same name.
+hwhois = importlib.import_module("huntglass.whois")
 
 ROOT = Path(__file__).resolve().parents[2]
 REF_PYTHON = ROOT / ".venv-ref" / "bin" / "python"
