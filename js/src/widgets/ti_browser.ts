@@ -75,13 +75,15 @@ function rank(severity: string): number {
 }
 
 /**
- * Groups rows by (observable, type), keeping only rows of the chosen severities and providers;
- * groups sorted by worst severity, then observable.
+ * Groups rows by (observable, type) over the chosen providers, keeping the groups that have an
+ * answer of a chosen severity; a kept group holds every chosen provider's answer (a feed's
+ * "high" beside Tor's "not found"), so the detail shows them all. Groups sorted by worst
+ * severity, then observable.
  */
 export function groupRows(rows: TiRow[], severities: Set<string>, providers: Set<string>): TiGroup[] {
   const groups = new Map<string, TiGroup>();
   for (const r of rows) {
-    if (!severities.has(r.severity) || !providers.has(r.provider)) continue;
+    if (!providers.has(r.provider)) continue;
     const key = `${r.ioc}\u0000${r.iocType}`;
     let g = groups.get(key);
     if (!g) {
@@ -91,7 +93,9 @@ export function groupRows(rows: TiRow[], severities: Set<string>, providers: Set
     g.rows.push(r);
     if (rank(r.severity) < rank(g.worst)) g.worst = r.severity;
   }
-  return [...groups.values()].sort((a, b) => rank(a.worst) - rank(b.worst) || (a.ioc < b.ioc ? -1 : a.ioc > b.ioc ? 1 : 0));
+  return [...groups.values()]
+    .filter((g) => g.rows.some((r) => severities.has(r.severity)))
+    .sort((a, b) => rank(a.worst) - rank(b.worst) || (a.ioc < b.ioc ? -1 : a.ioc > b.ioc ? 1 : 0));
 }
 
 function clip(text: string): string {
