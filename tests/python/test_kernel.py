@@ -109,7 +109,20 @@ def test_bad_ipc_is_a_value_error() -> None:
 
 def test_operations_lists_the_registry() -> None:
     ops = {op["name"]: op for op in _kernel.operations()}
-    assert list(ops) == ["ioc.extract", "ioc.validate", "ioc.type_of"]
+    # The registry of hg_ops (crates/hg_ops/tests/ops.rs keeps the same list on the Rust side).
+    assert list(ops) == [
+        "ioc.extract",
+        "ioc.validate",
+        "ioc.type_of",
+        "sessions.build",
+        "sessions.train",
+        "sessions.score",
+        "sessions.score_events",
+        "decode.unpack",
+        "proctree.build",
+        "timeseries.stl",
+        "timeseries.periodic",
+    ]
     names = [o["name"] for o in ops["ioc.extract"]["options"]]
     assert names == ["columns", "types", "include_paths", "defanged", "ignore_tlds"]
 
