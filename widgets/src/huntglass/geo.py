@@ -20,7 +20,7 @@ serve``, else one started for this process).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -92,19 +92,8 @@ def lookup(
     records: list[dict[str, Any]] = []
     attribution: list[str] = []
     city = False
-    for start in range(0, len(addresses), _CHUNK):
-        chunk = addresses[start : start + _CHUNK]
-        status, _, payload = proxy.request("POST", "/api/geo", {"ips": chunk})
-        try:
-            body = json.loads(payload.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise GeoError(f"the proxy answered /api/geo ({status}) with no JSON") from exc
-        if status != 200:
-            raise GeoError(f"the proxy refused the geolocation ({status}): {body.get('error')}")
-        results = body.get("results")
-        if not isinstance(results, list) or len(results) != len(chunk):
-            raise GeoError("the proxy's /api/geo answer does not hold one record per address")
-        records.extend(results)
+    for body in _post_in_batches(proxy, "/api/geo", addresses, _CHUNK, GeoError, "geolocation"):
+        records.extend(body["results"])
         city = city or bool(body.get("city"))
         for line in body.get("attribution", []):
             if line not in attribution:
@@ -112,6 +101,33 @@ def lookup(
     frame = _frame(addresses, records, city)
     frame.attrs["huntglass_geo"] = {"attribution": attribution, "city": city}
     return frame
+
+
+def _post_in_batches(
+    proxy: ProxyConnection,
+    path: str,
+    addresses: list[str],
+    chunk_size: int,
+    error: type[RuntimeError],
+    what: str,
+) -> Iterator[dict[str, Any]]:
+    """Posts `addresses` to the proxy's `path` `chunk_size` at a time; yields each JSON body.
+
+    Each body is checked to hold one record per address first (shared by geo and whois).
+    """
+    for start in range(0, len(addresses), chunk_size):
+        chunk = addresses[start : start + chunk_size]
+        status, _, payload = proxy.request("POST", path, {"ips": chunk})
+        try:
+            body = json.loads(payload.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise error(f"the proxy answered {path} ({status}) with no JSON") from exc
+        if status != 200:
+            raise error(f"the proxy refused the {what} ({status}): {body.get('error')}")
+        results = body.get("results")
+        if not isinstance(results, list) or len(results) != len(chunk):
+            raise error(f"the proxy's {path} answer does not hold one record per address")
+        yield body
 
 
 def _kind(record: dict[str, Any]) -> str:

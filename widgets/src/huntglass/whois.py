@@ -16,12 +16,11 @@ last-changed dates are not swapped.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
-from .geo import _inputs
+from .geo import _inputs, _post_in_batches
 from .query import ProxyConnection, find_proxy
 
 __all__ = ["COLUMNS", "WhoisError", "whois"]
@@ -68,19 +67,8 @@ def whois(
     addresses = _inputs(ips)
     proxy = connection or find_proxy(url, token)
     records: list[dict[str, Any]] = []
-    for start in range(0, len(addresses), _CHUNK):
-        chunk = addresses[start : start + _CHUNK]
-        status, _, payload = proxy.request("POST", "/api/whois", {"ips": chunk})
-        try:
-            body = json.loads(payload.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WhoisError(f"the proxy answered /api/whois ({status}) with no JSON") from exc
-        if status != 200:
-            raise WhoisError(f"the proxy refused the whois ({status}): {body.get('error')}")
-        results = body.get("results")
-        if not isinstance(results, list) or len(results) != len(chunk):
-            raise WhoisError("the proxy's /api/whois answer does not hold one record per address")
-        records.extend(results)
+    for body in _post_in_batches(proxy, "/api/whois", addresses, _CHUNK, WhoisError, "whois"):
+        records.extend(body["results"])
     columns: dict[str, Any] = {"IP": pd.array(addresses, dtype="string")}
     for name, key in _FIELDS.items():
         if name == "Range":
