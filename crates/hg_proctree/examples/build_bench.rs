@@ -7,7 +7,9 @@
 //! from batches in memory to a batch in memory, what the reference's `build_process_tree` does
 //! from a DataFrame) and `total_s` (all four); `*_cpu_s`: the same phases in CPU seconds of this
 //! process (user + system from `/proc/self/stat`, 10 ms ticks; null elsewhere than Linux), the
-//! comparable figure on a shared, loaded machine.
+//! comparable figure on a shared, loaded machine. With `HG_PROCTREE_BENCH_OUT=PATH` the output of
+//! the last run is written there as an Arrow IPC stream (to compare builds before and after a
+//! change).
 
 use std::time::Instant;
 
@@ -48,6 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let out = hg_arrow::write_ipc_stream(&batch.schema(), &[batch])?;
         let t4 = Instant::now();
         let c4 = cpu_s();
+        if let Some(out_path) = std::env::var_os("HG_PROCTREE_BENCH_OUT") {
+            std::fs::write(out_path, &out)?;
+        }
         let d = |a: Option<f64>, b: Option<f64>| Some(b? - a?);
         println!(
             "{{\"rows\": {}, \"read_s\": {:.4}, \"link_s\": {:.4}, \"columns_s\": {:.4}, \"write_s\": {:.4}, \"in_memory_s\": {:.4}, \"total_s\": {:.4}, \"placeholders\": {}, \"out_bytes\": {}, \"read_cpu_s\": {}, \"link_cpu_s\": {}, \"columns_cpu_s\": {}, \"write_cpu_s\": {}, \"in_memory_cpu_s\": {}}}",
