@@ -12,6 +12,10 @@
 //! events (marks in lanes), values (line, scatter, bars) and durations, reference markers,
 //! colour categories with a legend, selection, a density overview strip and hit-testing.
 //!
+//! The [`geo::GeoMapChart`] draws the GeoMap: country outlines handed over as data (never
+//! compiled in), located points sized by count, source-to-destination great-circle lines,
+//! pan/zoom and hit-testing; its module documents the projection and its limits.
+//!
 //! Events are stored once, sorted by lane and then by time, so that every lane is a
 //! time-sorted slice: a render binary-searches the visible range of each lane and visits only
 //! those events; marks that land in the same device-pixel column of a lane are drawn as one mark
@@ -26,6 +30,7 @@
 //! Memory is linear in the events (about 16 bytes each, plus 8 per value or end time).
 
 pub mod frame;
+pub mod geo;
 pub mod raster;
 pub mod scale;
 pub mod spec;

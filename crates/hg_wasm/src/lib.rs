@@ -15,6 +15,7 @@
 //!
 //! Those of `hg_arrow` (IPC decoding) and `hg_render` (spec size, lanes, raster size, spans).
 
+mod geo;
 mod proctree;
 mod table;
 

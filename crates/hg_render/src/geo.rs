@@ -1,0 +1,1743 @@
+//! The GeoMap chart: an offline world basemap with located points, source-to-destination lines,
+//! hover details, pan and zoom, and point selection.
+//!
+//! # Design
+//!
+//! The basemap is data, never compiled in: the host hands over country outlines as flat rings
+//! ([`Basemap::new`]: longitude/latitude pairs, the length of each ring, the country of each
+//! ring, and a JSON list of countries with their ISO codes and names). huntglass builds them from
+//! Natural Earth's 1:110m countries (npm `world-atlas`, public domain) at build time and ships
+//! them as a separate asset, so the wasm stays small.
+//!
+//! The projection is equirectangular (plate carrée): `x = (lon - centre_lon) * k`,
+//! `y = (centre_lat - lat) * k` with `k` CSS pixels per degree; zooming changes `k` around the
+//! pointer, panning moves the centre. Countries are filled with an even-odd scanline fill of
+//! their projected rings (O(edges × rows of their bounding box), clipped to the canvas) and
+//! outlined with one-pixel lines. Lines between a source and a destination follow the great
+//! circle (sampled every few degrees, split where they cross the antimeridian).
+//!
+//! Each row of the data set gives a point (`lat_column`/`lon_column`), or a source and a
+//! destination (`dst_lat_column`/`dst_lon_column`). When a row has no coordinates but a country
+//! code (ISO 3166-1 alpha-2, as the offline geolocation returns it), it is placed at that
+//! country's centroid: the area centroid of the country's largest outline ring (so France sits in
+//! metropolitan France, not between it and French Guiana), or the centroid the basemap lists for
+//! countries too small to have an outline at 1:110m. Such points are marked as approximate and
+//! their hover details say so.
+//!
+//! Rows at the same place with the same colour category are one mark whose area grows with
+//! the number of rows (or the sum of `size_column`); selecting a mark selects all its rows.
+//!
+//! # Input limits
+//!
+//! Spec JSON up to [`MAX_SPEC_BYTES`]; basemaps up to [`MAX_BASEMAP_POINTS`] points,
+//! [`MAX_BASEMAP_RINGS`] rings and [`MAX_COUNTRIES`] countries (countries JSON up to
+//! [`MAX_SPEC_BYTES`]); data up to [`MAX_ROWS`] rows; coordinates outside ±90° latitude or
+//! ±180° longitude are treated as missing; zoom between the whole world at half size and
+//! [`MAX_ZOOM`] times the fitted scale; rasters up to 16,384 pixels a side.
+
+use std::collections::HashMap;
+
+use hg_arrow::Table;
+use serde::{Deserialize, Serialize};
+
+use crate::raster::{Raster, Rgba};
+use crate::theme::theme;
+use crate::RenderError;
+
+/// Largest spec (and countries JSON) accepted.
+pub const MAX_SPEC_BYTES: usize = 1 << 20;
+/// Most basemap points (longitude/latitude pairs).
+pub const MAX_BASEMAP_POINTS: usize = 4_000_000;
+/// Most basemap rings.
+pub const MAX_BASEMAP_RINGS: usize = 200_000;
+/// Most basemap countries.
+pub const MAX_COUNTRIES: usize = 2_000;
+/// Most data rows.
+pub const MAX_ROWS: usize = 50_000_000;
+/// Largest zoom relative to the fitted world.
+pub const MAX_ZOOM: f64 = 400.0;
+/// Most legend entries listed (the rest are counted).
+const MAX_LEGEND: usize = 20;
+/// Largest raster side in device px.
+const MAX_SIDE: usize = 16_384;
+/// Hover distance beyond a mark's radius (CSS px).
+const HIT_SLOP: f64 = 3.0;
+/// The latitudes fitted by `reset_view` (Antarctica's interior is left out).
+const FIT_LAT: (f64, f64) = (-58.0, 84.0);
+
+/// Categorical colours (Tableau 10), cycled.
+const CATEGORY: [Rgba; 10] = [
+    Rgba::rgb(0x1f, 0x77, 0xb4),
+    Rgba::rgb(0xd6, 0x27, 0x28),
+    Rgba::rgb(0x2c, 0xa0, 0x2c),
+    Rgba::rgb(0xff, 0x7f, 0x0e),
+    Rgba::rgb(0x94, 0x67, 0xbd),
+    Rgba::rgb(0x8c, 0x56, 0x4b),
+    Rgba::rgb(0xe3, 0x77, 0xc2),
+    Rgba::rgb(0x7f, 0x7f, 0x7f),
+    Rgba::rgb(0xbc, 0xbd, 0x22),
+    Rgba::rgb(0x17, 0xbe, 0xcf),
+];
+
+/// The widget's options (traitlet `spec`); unknown keys are rejected.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeoSpec {
+    /// Name of the data set (used in selections).
+    pub dataset: String,
+    /// Latitude of the point (or of the source when a destination is given).
+    pub lat_column: Option<String>,
+    /// Longitude of the point (or source).
+    pub lon_column: Option<String>,
+    /// ISO alpha-2 country of the point (or source): placement at its centroid when there are no coordinates.
+    pub country_column: Option<String>,
+    /// Latitude of the destination.
+    pub dst_lat_column: Option<String>,
+    /// Longitude of the destination.
+    pub dst_lon_column: Option<String>,
+    /// ISO alpha-2 country of the destination.
+    pub dst_country_column: Option<String>,
+    /// Colour marks and lines by this column's values (with a legend).
+    pub color_column: Option<String>,
+    /// Size marks by the sum of this numeric column (default: by the number of rows).
+    pub size_column: Option<String>,
+    /// Columns listed in the hover details.
+    pub tooltip_columns: Vec<String>,
+    /// Draw lines from source to destination (when both are placed).
+    pub lines: bool,
+    /// Title above the map (drawn by the host).
+    pub title: String,
+    /// Height in CSS px (the host decides when null).
+    pub height: Option<f64>,
+    /// Width in CSS px (the host decides when null).
+    pub width: Option<f64>,
+    /// Radius of the smallest mark (CSS px).
+    pub min_radius: f64,
+    /// Radius of the largest mark (CSS px).
+    pub max_radius: f64,
+    /// Names of the two ends in hover details and the legend (`["source", "destination"]`).
+    pub end_labels: Option<(String, String)>,
+}
+
+impl Default for GeoSpec {
+    fn default() -> Self {
+        GeoSpec {
+            dataset: "points".into(),
+            lat_column: None,
+            lon_column: None,
+            country_column: None,
+            dst_lat_column: None,
+            dst_lon_column: None,
+            dst_country_column: None,
+            color_column: None,
+            size_column: None,
+            tooltip_columns: Vec::new(),
+            lines: true,
+            title: String::new(),
+            height: None,
+            width: None,
+            min_radius: 3.0,
+            max_radius: 14.0,
+            end_labels: None,
+        }
+    }
+}
+
+/// One country of the basemap as the host lists it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct CountryInfo {
+    /// ISO 3166-1 numeric code (may be empty for disputed areas).
+    #[serde(default)]
+    pub id: String,
+    /// ISO 3166-1 alpha-2 code (may be empty).
+    #[serde(default)]
+    pub a2: String,
+    /// English name.
+    #[serde(default)]
+    pub name: String,
+    /// Centroid `[lon, lat]` for countries without rings (too small for the outline scale).
+    #[serde(default)]
+    pub centroid: Option<(f64, f64)>,
+}
+
+/// Country outlines: rings of longitude/latitude points, each belonging to one country.
+#[derive(Debug, Clone)]
+pub struct Basemap {
+    countries: Vec<CountryInfo>,
+    /// lon, lat interleaved.
+    coords: Vec<f32>,
+    /// Start (in points) of each ring; one more entry than rings.
+    ring_start: Vec<u32>,
+    /// Rings of each country (indices into the ring arrays).
+    country_rings: Vec<Vec<u32>>,
+    /// Bounding box per country `[lon0, lat0, lon1, lat1]`.
+    bbox: Vec<[f64; 4]>,
+    centroid: Vec<Option<(f64, f64)>>,
+    by_a2: HashMap<String, u32>,
+}
+
+fn ring_area_centroid(points: &[f32]) -> (f64, f64, f64) {
+    // Shoelace area and centroid in the lon/lat plane.
+    let n = points.len() / 2;
+    let (mut a, mut cx, mut cy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let j = (i + 1) % n;
+        let (x0, y0) = (points[2 * i] as f64, points[2 * i + 1] as f64);
+        let (x1, y1) = (points[2 * j] as f64, points[2 * j + 1] as f64);
+        let cross = x0 * y1 - x1 * y0;
+        a += cross;
+        cx += (x0 + x1) * cross;
+        cy += (y0 + y1) * cross;
+    }
+    a /= 2.0;
+    if a.abs() < 1e-12 {
+        let (sx, sy) = (0..n).fold((0.0, 0.0), |(sx, sy), i| {
+            (sx + points[2 * i] as f64, sy + points[2 * i + 1] as f64)
+        });
+        return (0.0, sx / n.max(1) as f64, sy / n.max(1) as f64);
+    }
+    (a.abs(), cx / (6.0 * a), cy / (6.0 * a))
+}
+
+impl Basemap {
+    /// Validates and indexes outlines: `coords` holds lon, lat pairs; `ring_lengths` the points
+    /// of each ring (at least 3); `ring_country` the country index of each ring;
+    /// `countries_json` a JSON list of [`CountryInfo`].
+    pub fn new(
+        coords: &[f32],
+        ring_lengths: &[u32],
+        ring_country: &[u32],
+        countries_json: &str,
+    ) -> Result<Basemap, RenderError> {
+        let bad = |m: String| RenderError::Argument(format!("basemap: {m}"));
+        if countries_json.len() > MAX_SPEC_BYTES {
+            return Err(bad(format!(
+                "countries JSON of {} bytes (at most {MAX_SPEC_BYTES})",
+                countries_json.len()
+            )));
+        }
+        let countries: Vec<CountryInfo> = serde_json::from_str(countries_json)
+            .map_err(|e| bad(format!("countries JSON: {e}")))?;
+        if countries.len() > MAX_COUNTRIES {
+            return Err(bad(format!(
+                "{} countries (at most {MAX_COUNTRIES})",
+                countries.len()
+            )));
+        }
+        if coords.len() & 1 == 1 {
+            return Err(bad(format!(
+                "{} coordinates is not a whole number of lon/lat pairs",
+                coords.len()
+            )));
+        }
+        let n_points = coords.len() / 2;
+        if n_points > MAX_BASEMAP_POINTS {
+            return Err(bad(format!(
+                "{n_points} points (at most {MAX_BASEMAP_POINTS})"
+            )));
+        }
+        if ring_lengths.len() > MAX_BASEMAP_RINGS {
+            return Err(bad(format!(
+                "{} rings (at most {MAX_BASEMAP_RINGS})",
+                ring_lengths.len()
+            )));
+        }
+        if ring_lengths.len() != ring_country.len() {
+            return Err(bad(format!(
+                "{} ring lengths but {} ring countries",
+                ring_lengths.len(),
+                ring_country.len()
+            )));
+        }
+        let mut ring_start = Vec::with_capacity(ring_lengths.len() + 1);
+        let mut total: u64 = 0;
+        ring_start.push(0u32);
+        for (i, &len) in ring_lengths.iter().enumerate() {
+            if len < 3 {
+                return Err(bad(format!("ring {i} has {len} points (at least 3)")));
+            }
+            total += len as u64;
+            if total > n_points as u64 {
+                break;
+            }
+            ring_start.push(total as u32);
+        }
+        if total != n_points as u64 {
+            return Err(bad(format!(
+                "the ring lengths add up to {total} points but {n_points} were given"
+            )));
+        }
+        for (i, pair) in coords.chunks_exact(2).enumerate() {
+            let (lon, lat) = (pair[0], pair[1]);
+            if !(lon.is_finite() && lat.is_finite()) || lon.abs() > 180.0001 || lat.abs() > 90.0001
+            {
+                return Err(bad(format!(
+                    "point {i} ({lon}, {lat}) is not a longitude/latitude"
+                )));
+            }
+        }
+        let mut country_rings = vec![Vec::new(); countries.len()];
+        for (i, &c) in ring_country.iter().enumerate() {
+            let slot = country_rings.get_mut(c as usize).ok_or_else(|| {
+                bad(format!(
+                    "ring {i} belongs to country {c}, but there are {} countries",
+                    countries.len()
+                ))
+            })?;
+            slot.push(i as u32);
+        }
+        let mut bbox = Vec::with_capacity(countries.len());
+        let mut centroid = Vec::with_capacity(countries.len());
+        for (c, rings) in country_rings.iter().enumerate() {
+            let mut b = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            let mut best: Option<(f64, f64, f64)> = None;
+            for &r in rings {
+                let pts = &coords
+                    [2 * ring_start[r as usize] as usize..2 * ring_start[r as usize + 1] as usize];
+                for p in pts.chunks_exact(2) {
+                    b[0] = b[0].min(p[0] as f64);
+                    b[1] = b[1].min(p[1] as f64);
+                    b[2] = b[2].max(p[0] as f64);
+                    b[3] = b[3].max(p[1] as f64);
+                }
+                let ac = ring_area_centroid(pts);
+                if best.is_none_or(|x| ac.0 > x.0) {
+                    best = Some(ac);
+                }
+            }
+            bbox.push(b);
+            centroid.push(
+                best.map(|(_, x, y)| (x, y))
+                    .or(countries[c].centroid)
+                    .filter(|(x, y)| x.is_finite() && y.is_finite()),
+            );
+        }
+        let mut by_a2 = HashMap::new();
+        for (i, c) in countries.iter().enumerate() {
+            let code = c.a2.trim().to_ascii_uppercase();
+            if code.len() == 2 && centroid[i].is_some() {
+                by_a2.entry(code).or_insert(i as u32);
+            }
+        }
+        Ok(Basemap {
+            countries,
+            coords: coords.to_vec(),
+            ring_start,
+            country_rings,
+            bbox,
+            centroid,
+            by_a2,
+        })
+    }
+
+    /// The countries as given.
+    pub fn countries(&self) -> &[CountryInfo] {
+        &self.countries
+    }
+
+    /// The centroid `(lon, lat)` of a country by its alpha-2 code (case-insensitive).
+    pub fn centroid_of(&self, a2: &str) -> Option<(usize, (f64, f64))> {
+        let i = *self.by_a2.get(&a2.trim().to_ascii_uppercase())? as usize;
+        Some((i, self.centroid[i]?))
+    }
+
+    fn ring(&self, r: usize) -> &[f32] {
+        &self.coords[2 * self.ring_start[r] as usize..2 * self.ring_start[r + 1] as usize]
+    }
+
+    /// The country whose outline contains `(lon, lat)` (even-odd rule over its rings).
+    pub fn country_at(&self, lon: f64, lat: f64) -> Option<usize> {
+        for (c, rings) in self.country_rings.iter().enumerate() {
+            let b = self.bbox[c];
+            if rings.is_empty() || lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3] {
+                continue;
+            }
+            let mut inside = false;
+            for &r in rings {
+                let pts = self.ring(r as usize);
+                let n = pts.len() / 2;
+                let mut j = n - 1;
+                for i in 0..n {
+                    let (xi, yi) = (pts[2 * i] as f64, pts[2 * i + 1] as f64);
+                    let (xj, yj) = (pts[2 * j] as f64, pts[2 * j + 1] as f64);
+                    if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                        inside = !inside;
+                    }
+                    j = i;
+                }
+            }
+            if inside {
+                return Some(c);
+            }
+        }
+        None
+    }
+}
+
+/// Where one end of a row is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Place {
+    lon: f64,
+    lat: f64,
+    /// Country index when placed at a country's centroid.
+    centroid_of: Option<u32>,
+}
+
+/// One drawn mark: rows at one place with one colour category.
+#[derive(Debug, Clone)]
+struct Mark {
+    lon: f64,
+    lat: f64,
+    centroid_of: Option<u32>,
+    category: u32,
+    /// 0 = point or source, 1 = destination.
+    end: u8,
+    weight: f64,
+    rows: Vec<u32>,
+}
+
+/// One drawn line: rows with the same two places and colour category.
+#[derive(Debug, Clone)]
+struct Line {
+    from: (f64, f64),
+    to: (f64, f64),
+    category: u32,
+    weight: f64,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LegendEntry {
+    /// The value.
+    pub label: String,
+    /// CSS colour.
+    pub color: String,
+}
+
+/// Summary of the data and placement (JSON of `info()`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GeoInfo {
+    /// Rows of the data set.
+    pub n_rows: usize,
+    /// Rows with at least one end on the map.
+    pub placed_rows: usize,
+    /// Rows with no end on the map (no coordinates and no known country).
+    pub unplaced_rows: usize,
+    /// Ends placed at a country centroid.
+    pub centroid_ends: usize,
+    /// Country codes that could not be placed (no outline or centroid on the basemap), sorted.
+    pub unknown_countries: Vec<String>,
+    /// Marks drawn.
+    pub n_marks: usize,
+    /// Lines drawn.
+    pub n_lines: usize,
+    /// Countries on the basemap (0 until it is set).
+    pub n_countries: usize,
+    /// Colour legend (empty without a colour column).
+    pub legend: Vec<LegendEntry>,
+    /// Categories beyond those listed in the legend.
+    pub legend_more: usize,
+    /// What the colours mean.
+    pub color_title: String,
+}
+
+/// The visible window.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct GeoView {
+    /// Longitude at the canvas centre.
+    pub lon: f64,
+    /// Latitude at the canvas centre.
+    pub lat: f64,
+    /// CSS px per degree.
+    pub scale: f64,
+    /// Scale relative to the fitted world.
+    pub zoom: f64,
+}
+
+/// What a render drew.
+#[derive(Debug, Clone, Serialize)]
+pub struct GeoFrame {
+    /// The view drawn.
+    pub view: GeoView,
+    /// Marks inside the canvas.
+    pub marks_drawn: usize,
+    /// Lines with a visible part.
+    pub lines_drawn: usize,
+    /// Countries with a visible part.
+    pub countries_drawn: usize,
+}
+
+/// Hover details of a mark or a country.
+#[derive(Debug, Clone, Serialize)]
+pub struct GeoTooltip {
+    /// `mark` or `country`.
+    pub kind: &'static str,
+    /// Title line (the place).
+    pub title: String,
+    /// `[name, value]` pairs (plain text).
+    pub fields: Vec<(String, String)>,
+    /// Rows the mark stands for (0 for a country).
+    pub rows: usize,
+}
+
+/// The GeoMap chart.
+pub struct GeoMapChart {
+    spec: GeoSpec,
+    table: Table,
+    n_rows: usize,
+    src_coords: Option<(Vec<f64>, Vec<f64>)>,
+    src_country: Option<hg_arrow::StringColumn>,
+    dst_coords: Option<(Vec<f64>, Vec<f64>)>,
+    dst_country: Option<hg_arrow::StringColumn>,
+    categories: Option<hg_arrow::Categories>,
+    sizes: Option<Vec<f64>>,
+    basemap: Option<Basemap>,
+    marks: Vec<Mark>,
+    lines: Vec<Line>,
+    /// Mark indices in drawing order (largest first).
+    draw_order: Vec<u32>,
+    max_weight: f64,
+    info: GeoInfo,
+    selected: Vec<bool>,
+    hover_mark: Option<u32>,
+    hover_country: Option<u32>,
+    dark: bool,
+    css_w: f64,
+    css_h: f64,
+    dpr: f64,
+    view: (f64, f64, f64),
+    view_set: bool,
+    raster: Raster,
+}
+
+fn data_error(dataset: &str, e: hg_arrow::HgArrowError) -> RenderError {
+    RenderError::Data {
+        dataset: dataset.into(),
+        source: e,
+    }
+}
+
+fn valid_place(lon: f64, lat: f64) -> bool {
+    lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0
+}
+
+fn unit(lon: f64, lat: f64) -> [f64; 3] {
+    let (lo, la) = (lon.to_radians(), lat.to_radians());
+    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+
+/// Points along the great circle from `a` to `b` (lon, lat degrees), about one per 3 degrees.
+pub fn great_circle(a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
+    let (p, q) = (unit(a.0, a.1), unit(b.0, b.1));
+    let dot = (p[0] * q[0] + p[1] * q[1] + p[2] * q[2]).clamp(-1.0, 1.0);
+    let omega = dot.acos();
+    let steps = ((omega.to_degrees() / 3.0).ceil() as usize).clamp(1, 120);
+    if omega < 1e-9 || (std::f64::consts::PI - omega) < 1e-9 {
+        return vec![a, b];
+    }
+    let s = omega.sin();
+    (0..=steps)
+        .map(|i| {
+            let t = i as f64 / steps as f64;
+            let (wa, wb) = (((1.0 - t) * omega).sin() / s, (t * omega).sin() / s);
+            let v = [
+                wa * p[0] + wb * q[0],
+                wa * p[1] + wb * q[1],
+                wa * p[2] + wb * q[2],
+            ];
+            let lat = v[2].clamp(-1.0, 1.0).asin().to_degrees();
+            let lon = v[1].atan2(v[0]).to_degrees();
+            (lon, lat)
+        })
+        .collect()
+}
+
+impl GeoMapChart {
+    /// A chart of the rows in `ipc` (Arrow IPC stream) with the spec JSON.
+    pub fn new(spec_json: &str, ipc: &[u8]) -> Result<GeoMapChart, RenderError> {
+        if spec_json.len() > MAX_SPEC_BYTES {
+            return Err(RenderError::Spec(format!(
+                "spec of {} bytes (at most {MAX_SPEC_BYTES})",
+                spec_json.len()
+            )));
+        }
+        let spec: GeoSpec = if spec_json.trim().is_empty() {
+            GeoSpec::default()
+        } else {
+            serde_json::from_str(spec_json)
+                .map_err(|e| RenderError::Spec(format!("geo map spec: {e}")))?
+        };
+        if !(spec.min_radius.is_finite()
+            && spec.max_radius.is_finite()
+            && spec.min_radius > 0.0
+            && spec.max_radius >= spec.min_radius
+            && spec.max_radius <= 200.0)
+        {
+            return Err(RenderError::Spec(format!(
+                "geo map spec: min_radius {} and max_radius {} must satisfy 0 < min <= max <= 200",
+                spec.min_radius, spec.max_radius
+            )));
+        }
+        let ds = spec.dataset.clone();
+        let pair = |lat: &Option<String>, lon: &Option<String>, what: &str| match (lat, lon) {
+            (Some(_), None) | (None, Some(_)) => Err(RenderError::Spec(format!(
+                "geo map spec: give both the {what} latitude and longitude columns, or neither"
+            ))),
+            _ => Ok(()),
+        };
+        pair(&spec.lat_column, &spec.lon_column, "point/source")?;
+        pair(&spec.dst_lat_column, &spec.dst_lon_column, "destination")?;
+        if spec.lat_column.is_none() && spec.country_column.is_none() {
+            return Err(RenderError::Spec(
+                "geo map spec: give lat_column and lon_column, or country_column (or both)".into(),
+            ));
+        }
+        let table = hg_arrow::read_ipc_stream(ipc).map_err(|e| data_error(&ds, e))?;
+        let n_rows = table.num_rows();
+        if n_rows > MAX_ROWS {
+            return Err(RenderError::Limit(format!(
+                "{n_rows} rows (at most {MAX_ROWS})"
+            )));
+        }
+        let coords = |lat: &Option<String>, lon: &Option<String>| -> Result<_, RenderError> {
+            match (lat, lon) {
+                (Some(la), Some(lo)) => Ok(Some((
+                    table.numbers_f64(lo).map_err(|e| data_error(&ds, e))?,
+                    table.numbers_f64(la).map_err(|e| data_error(&ds, e))?,
+                ))),
+                _ => Ok(None),
+            }
+        };
+        let src_coords = coords(&spec.lat_column, &spec.lon_column)?;
+        let dst_coords = coords(&spec.dst_lat_column, &spec.dst_lon_column)?;
+        let strings = |c: &Option<String>| -> Result<_, RenderError> {
+            c.as_ref()
+                .map(|c| table.strings(c).map_err(|e| data_error(&ds, e)))
+                .transpose()
+        };
+        let src_country = strings(&spec.country_column)?;
+        let dst_country = strings(&spec.dst_country_column)?;
+        let categories = spec
+            .color_column
+            .as_ref()
+            .map(|c| table.categorize(c).map_err(|e| data_error(&ds, e)))
+            .transpose()?;
+        let sizes = spec
+            .size_column
+            .as_ref()
+            .map(|c| table.numbers_f64(c).map_err(|e| data_error(&ds, e)))
+            .transpose()?;
+        for c in &spec.tooltip_columns {
+            table.data_type(c).map_err(|e| data_error(&ds, e))?;
+        }
+        let mut chart = GeoMapChart {
+            info: GeoInfo {
+                n_rows,
+                placed_rows: 0,
+                unplaced_rows: n_rows,
+                centroid_ends: 0,
+                unknown_countries: Vec::new(),
+                n_marks: 0,
+                n_lines: 0,
+                n_countries: 0,
+                legend: Vec::new(),
+                legend_more: 0,
+                color_title: spec.color_column.clone().unwrap_or_default(),
+            },
+            spec,
+            table,
+            n_rows,
+            src_coords,
+            src_country,
+            dst_coords,
+            dst_country,
+            categories,
+            sizes,
+            basemap: None,
+            marks: Vec::new(),
+            lines: Vec::new(),
+            draw_order: Vec::new(),
+            max_weight: 1.0,
+            selected: Vec::new(),
+            hover_mark: None,
+            hover_country: None,
+            dark: false,
+            css_w: 0.0,
+            css_h: 0.0,
+            dpr: 1.0,
+            view: (0.0, 0.0, 1.0),
+            view_set: false,
+            raster: Raster::new(0, 0),
+        };
+        chart.place();
+        Ok(chart)
+    }
+
+    /// Sets the country outlines (see [`Basemap::new`]) and places country-only rows.
+    pub fn set_basemap(&mut self, basemap: Basemap) {
+        self.basemap = Some(basemap);
+        self.hover_country = None;
+        self.place();
+    }
+
+    fn category_color(&self, category: u32) -> Rgba {
+        match &self.categories {
+            Some(c) if c.missing == Some(category) => theme(self.dark).missing,
+            Some(_) => CATEGORY[category as usize % CATEGORY.len()],
+            None => {
+                if self.dark {
+                    Rgba::rgb(255, 120, 90)
+                } else {
+                    Rgba::rgb(0xd6, 0x27, 0x28)
+                }
+            }
+        }
+    }
+
+    fn place_end(
+        &self,
+        row: usize,
+        coords: &Option<(Vec<f64>, Vec<f64>)>,
+        country: &Option<hg_arrow::StringColumn>,
+        unknown: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Place> {
+        if let Some((lon, lat)) = coords {
+            let (x, y) = (lon[row], lat[row]);
+            if valid_place(x, y) {
+                return Some(Place {
+                    lon: x,
+                    lat: y,
+                    centroid_of: None,
+                });
+            }
+        }
+        let code = country.as_ref()?.get(row)?.trim();
+        if code.is_empty() {
+            return None;
+        }
+        match self.basemap.as_ref().and_then(|b| b.centroid_of(code)) {
+            Some((c, (lon, lat))) => Some(Place {
+                lon,
+                lat,
+                centroid_of: Some(c as u32),
+            }),
+            None => {
+                if unknown.len() < 1_000 {
+                    unknown.insert(code.chars().take(16).collect());
+                }
+                None
+            }
+        }
+    }
+
+    /// Places every row's ends and groups them into marks and lines.
+    fn place(&mut self) {
+        let mut unknown = std::collections::BTreeSet::new();
+        let mut marks: Vec<Mark> = Vec::new();
+        let mut mark_index: HashMap<(i64, i64, u32, u8), u32> = HashMap::new();
+        let mut lines: Vec<Line> = Vec::new();
+        let mut line_index: HashMap<(i64, i64, i64, i64, u32), u32> = HashMap::new();
+        let (mut placed, mut centroid_ends) = (0usize, 0usize);
+        let key = |v: f64| (v * 1e4).round() as i64;
+        for row in 0..self.n_rows {
+            let src = self.place_end(row, &self.src_coords, &self.src_country, &mut unknown);
+            let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
+            let dst = if has_dst {
+                self.place_end(row, &self.dst_coords, &self.dst_country, &mut unknown)
+            } else {
+                None
+            };
+            if src.is_none() && dst.is_none() {
+                continue;
+            }
+            placed += 1;
+            let category = self.categories.as_ref().map_or(0, |c| c.codes[row]);
+            let weight = match &self.sizes {
+                Some(s) => {
+                    let v = s[row];
+                    if v.is_finite() && v > 0.0 {
+                        v
+                    } else {
+                        0.0
+                    }
+                }
+                None => 1.0,
+            };
+            for (end, place) in [(0u8, src), (1u8, dst)] {
+                let Some(p) = place else { continue };
+                if p.centroid_of.is_some() {
+                    centroid_ends += 1;
+                }
+                let k = (key(p.lon), key(p.lat), category, end);
+                let i = *mark_index.entry(k).or_insert_with(|| {
+                    marks.push(Mark {
+                        lon: p.lon,
+                        lat: p.lat,
+                        centroid_of: p.centroid_of,
+                        category,
+                        end,
+                        weight: 0.0,
+                        rows: Vec::new(),
+                    });
+                    (marks.len() - 1) as u32
+                });
+                let m = &mut marks[i as usize];
+                m.weight += weight;
+                m.rows.push(row as u32);
+            }
+            if let (Some(a), Some(b), true) = (src, dst, self.spec.lines) {
+                let k = (key(a.lon), key(a.lat), key(b.lon), key(b.lat), category);
+                let i = *line_index.entry(k).or_insert_with(|| {
+                    lines.push(Line {
+                        from: (a.lon, a.lat),
+                        to: (b.lon, b.lat),
+                        category,
+                        weight: 0.0,
+                    });
+                    (lines.len() - 1) as u32
+                });
+                lines[i as usize].weight += weight;
+            }
+        }
+        let mut order: Vec<u32> = (0..marks.len() as u32).collect();
+        order.sort_by(|a, b| {
+            marks[*b as usize]
+                .weight
+                .total_cmp(&marks[*a as usize].weight)
+        });
+        self.max_weight = marks
+            .iter()
+            .map(|m| m.weight)
+            .fold(0.0, f64::max)
+            .max(f64::MIN_POSITIVE);
+        self.info.placed_rows = placed;
+        self.info.unplaced_rows = self.n_rows - placed;
+        self.info.centroid_ends = centroid_ends;
+        self.info.unknown_countries = unknown.into_iter().collect();
+        self.info.n_marks = marks.len();
+        self.info.n_lines = lines.len();
+        self.info.n_countries = self.basemap.as_ref().map_or(0, |b| b.countries.len());
+        self.selected = vec![false; marks.len()];
+        self.hover_mark = None;
+        self.marks = marks;
+        self.lines = lines;
+        self.draw_order = order;
+        self.refresh_legend();
+    }
+
+    fn refresh_legend(&mut self) {
+        let Some(c) = &self.categories else {
+            self.info.legend.clear();
+            return;
+        };
+        // Only categories that have a mark are listed.
+        let mut used = vec![false; c.labels.len()];
+        for m in &self.marks {
+            used[m.category as usize] = true;
+        }
+        let listed: Vec<usize> = (0..c.labels.len()).filter(|&i| used[i]).collect();
+        self.info.legend = listed
+            .iter()
+            .take(MAX_LEGEND)
+            .map(|&i| LegendEntry {
+                label: c.labels[i].clone(),
+                color: self.category_color(i as u32).css(),
+            })
+            .collect();
+        self.info.legend_more = listed.len().saturating_sub(MAX_LEGEND);
+    }
+
+    /// Summary of the data and placement.
+    pub fn info(&self) -> &GeoInfo {
+        &self.info
+    }
+
+    /// Light (`false`) or dark (`true`) colours.
+    pub fn set_theme(&mut self, dark: bool) {
+        if self.dark != dark {
+            self.dark = dark;
+            self.refresh_legend();
+        }
+    }
+
+    /// The canvas size in CSS px and the device pixel ratio (keeps the view's centre and zoom).
+    pub fn resize(&mut self, css_w: f64, css_h: f64, dpr: f64) -> Result<(), RenderError> {
+        if !(css_w.is_finite() && css_h.is_finite() && dpr.is_finite() && dpr > 0.0)
+            || css_w < 0.0
+            || css_h < 0.0
+        {
+            return Err(RenderError::Argument(format!(
+                "bad size {css_w}x{css_h} at ratio {dpr}"
+            )));
+        }
+        let w = (css_w * dpr).round() as usize;
+        let h = (css_h * dpr).round() as usize;
+        if w > MAX_SIDE || h > MAX_SIDE {
+            return Err(RenderError::Limit(format!(
+                "canvas {w}x{h} device px (at most {MAX_SIDE} a side)"
+            )));
+        }
+        let zoom = self.view.2 / self.fit_scale();
+        self.css_w = css_w;
+        self.css_h = css_h;
+        self.dpr = dpr;
+        self.raster.resize(w, h);
+        if self.view_set {
+            self.view.2 = zoom * self.fit_scale();
+            self.clamp_view();
+        } else {
+            self.reset_view();
+        }
+        Ok(())
+    }
+
+    fn fit_scale(&self) -> f64 {
+        let k = (self.css_w / 360.0).min(self.css_h / (FIT_LAT.1 - FIT_LAT.0));
+        if k.is_finite() && k > 0.0 {
+            k
+        } else {
+            1.0
+        }
+    }
+
+    fn clamp_view(&mut self) {
+        let fit = self.fit_scale();
+        self.view.2 = self.view.2.clamp(fit * 0.5, fit * MAX_ZOOM);
+        self.view.0 = self.view.0.clamp(-180.0, 180.0);
+        self.view.1 = self.view.1.clamp(-90.0, 90.0);
+    }
+
+    /// The whole world fitted to the canvas.
+    pub fn reset_view(&mut self) {
+        self.view = (0.0, (FIT_LAT.0 + FIT_LAT.1) / 2.0, self.fit_scale());
+        self.view_set = false;
+    }
+
+    /// The current view.
+    pub fn view(&self) -> GeoView {
+        GeoView {
+            lon: self.view.0,
+            lat: self.view.1,
+            scale: self.view.2,
+            zoom: self.view.2 / self.fit_scale(),
+        }
+    }
+
+    /// Shows `(lon, lat)` at the centre with `zoom` times the fitted scale.
+    pub fn set_view(&mut self, lon: f64, lat: f64, zoom: f64) -> Result<(), RenderError> {
+        if !(lon.is_finite() && lat.is_finite() && zoom.is_finite() && zoom > 0.0) {
+            return Err(RenderError::Argument(format!(
+                "bad view lon {lon}, lat {lat}, zoom {zoom}"
+            )));
+        }
+        self.view = (lon, lat, zoom * self.fit_scale());
+        self.view_set = true;
+        self.clamp_view();
+        Ok(())
+    }
+
+    /// CSS position of a longitude/latitude.
+    pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let (cl, ca, k) = self.view;
+        (
+            self.css_w / 2.0 + (lon - cl) * k,
+            self.css_h / 2.0 + (ca - lat) * k,
+        )
+    }
+
+    /// Longitude/latitude at a CSS position.
+    pub fn unproject(&self, x: f64, y: f64) -> (f64, f64) {
+        let (cl, ca, k) = self.view;
+        (
+            cl + (x - self.css_w / 2.0) / k,
+            ca - (y - self.css_h / 2.0) / k,
+        )
+    }
+
+    /// Zooms by `factor` (> 1 enlarges) keeping the place under `(css_x, css_y)` still.
+    pub fn zoom_at(&mut self, css_x: f64, css_y: f64, factor: f64) -> Result<(), RenderError> {
+        if !(factor.is_finite() && factor > 0.0 && css_x.is_finite() && css_y.is_finite()) {
+            return Err(RenderError::Argument(format!(
+                "bad zoom factor {factor} at ({css_x}, {css_y})"
+            )));
+        }
+        let (lon, lat) = self.unproject(css_x, css_y);
+        self.view.2 *= factor;
+        self.clamp_view();
+        let k = self.view.2;
+        self.view.0 = lon - (css_x - self.css_w / 2.0) / k;
+        self.view.1 = lat + (css_y - self.css_h / 2.0) / k;
+        self.view_set = true;
+        self.clamp_view();
+        Ok(())
+    }
+
+    /// Moves the map by CSS px (the map follows the pointer).
+    pub fn pan_by(&mut self, dx: f64, dy: f64) {
+        if !(dx.is_finite() && dy.is_finite()) {
+            return;
+        }
+        self.view.0 -= dx / self.view.2;
+        self.view.1 += dy / self.view.2;
+        self.view_set = true;
+        self.clamp_view();
+    }
+
+    fn radius(&self, m: &Mark) -> f64 {
+        let (lo, hi) = (self.spec.min_radius, self.spec.max_radius);
+        lo + (hi - lo) * (m.weight / self.max_weight).max(0.0).sqrt()
+    }
+
+    /// The mark under `(css_x, css_y)`: the nearest whose disc (plus 3 px) holds the point.
+    pub fn hit_test(&self, css_x: f64, css_y: f64) -> Option<usize> {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, m) in self.marks.iter().enumerate() {
+            let (x, y) = self.project(m.lon, m.lat);
+            let d = ((x - css_x).powi(2) + (y - css_y).powi(2)).sqrt();
+            if d <= self.radius(m) + HIT_SLOP && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The country under `(css_x, css_y)` (index into the basemap's countries).
+    pub fn country_at(&self, css_x: f64, css_y: f64) -> Option<usize> {
+        let (lon, lat) = self.unproject(css_x, css_y);
+        self.basemap.as_ref()?.country_at(lon, lat)
+    }
+
+    /// Highlights a mark (None clears).
+    pub fn set_hover(&mut self, mark: Option<usize>) {
+        self.hover_mark = mark.filter(|&m| m < self.marks.len()).map(|m| m as u32);
+    }
+
+    /// Highlights a country (None clears).
+    pub fn set_hover_country(&mut self, country: Option<usize>) {
+        let n = self.basemap.as_ref().map_or(0, |b| b.countries.len());
+        self.hover_country = country.filter(|&c| c < n).map(|c| c as u32);
+    }
+
+    /// CSS position, radius and row count of a mark (for hosts and tests).
+    pub fn mark_position(&self, mark: usize) -> Option<(f64, f64, f64, usize)> {
+        let m = self.marks.get(mark)?;
+        let (x, y) = self.project(m.lon, m.lat);
+        Some((x, y, self.radius(m), m.rows.len()))
+    }
+
+    /// Number of marks.
+    pub fn mark_count(&self) -> usize {
+        self.marks.len()
+    }
+
+    fn country_label(&self, c: u32) -> String {
+        let Some(b) = &self.basemap else {
+            return String::new();
+        };
+        let info = &b.countries[c as usize];
+        if info.a2.is_empty() {
+            info.name.clone()
+        } else {
+            format!("{} ({})", info.name, info.a2)
+        }
+    }
+
+    /// Hover details of a mark.
+    pub fn tooltip(&self, mark: usize) -> Result<GeoTooltip, RenderError> {
+        let m = self.marks.get(mark).ok_or_else(|| {
+            RenderError::Argument(format!(
+                "mark {mark} does not exist ({} marks)",
+                self.marks.len()
+            ))
+        })?;
+        let ds = &self.spec.dataset;
+        let mut fields = Vec::new();
+        let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
+        if has_dst {
+            let (a, b) = self
+                .spec
+                .end_labels
+                .clone()
+                .unwrap_or(("source".into(), "destination".into()));
+            fields.push(("End".into(), if m.end == 0 { a } else { b }));
+        }
+        let title = match m.centroid_of {
+            Some(c) => {
+                let label = self.country_label(c);
+                fields.push((
+                    "Placement".into(),
+                    format!(
+                        "approximate: centroid of {label} (only the country is known, no coordinates)"
+                    ),
+                ));
+                label
+            }
+            None => format!("{:.4}, {:.4}", m.lat, m.lon),
+        };
+        if m.centroid_of.is_none() {
+            fields.push((
+                "Location".into(),
+                format!("lat {:.4}, lon {:.4}", m.lat, m.lon),
+            ));
+        }
+        fields.push(("Rows".into(), m.rows.len().to_string()));
+        if let (Some(col), Some(c)) = (&self.spec.color_column, &self.categories) {
+            fields.push((col.clone(), c.labels[m.category as usize].clone()));
+        }
+        if let Some(col) = &self.spec.size_column {
+            let w = m.weight;
+            let text = if w.fract() == 0.0 && w.abs() < 1e15 {
+                format!("{}", w as i64)
+            } else {
+                format!("{w}")
+            };
+            fields.push((format!("{col} (sum)"), text));
+        }
+        let first = m.rows[0] as usize;
+        for col in &self.spec.tooltip_columns {
+            let mut value = self
+                .table
+                .display(col, first)
+                .map_err(|e| data_error(ds, e))?;
+            if m.rows.len() > 1 {
+                let distinct = m
+                    .rows
+                    .iter()
+                    .take(10_000)
+                    .filter_map(|&r| self.table.display(col, r as usize).ok())
+                    .collect::<std::collections::HashSet<_>>()
+                    .len();
+                if distinct > 1 {
+                    value = format!("{value} (and {} other values)", distinct - 1);
+                }
+            }
+            fields.push((col.clone(), value));
+        }
+        Ok(GeoTooltip {
+            kind: "mark",
+            title,
+            fields,
+            rows: m.rows.len(),
+        })
+    }
+
+    /// Hover details of a country.
+    pub fn country_tooltip(&self, country: usize) -> Result<GeoTooltip, RenderError> {
+        let b = self.basemap.as_ref().ok_or_else(|| {
+            RenderError::Argument("no basemap is set, so there are no countries".into())
+        })?;
+        let info = b.countries.get(country).ok_or_else(|| {
+            RenderError::Argument(format!(
+                "country {country} does not exist ({} countries)",
+                b.countries.len()
+            ))
+        })?;
+        let c = country as u32;
+        let rows: usize = self
+            .marks
+            .iter()
+            .filter(|m| m.centroid_of == Some(c))
+            .map(|m| m.rows.len())
+            .sum();
+        let mut fields = vec![("Country".into(), info.name.clone())];
+        if !info.a2.is_empty() {
+            fields.push(("ISO code".into(), info.a2.clone()));
+        }
+        if rows > 0 {
+            fields.push(("Rows placed at its centroid".into(), rows.to_string()));
+        }
+        Ok(GeoTooltip {
+            kind: "country",
+            title: info.name.clone(),
+            fields,
+            rows: 0,
+        })
+    }
+
+    /// Selects the mark under the point (toggles it when `additive`; a miss without `additive`
+    /// clears the selection).
+    pub fn select_at(&mut self, css_x: f64, css_y: f64, additive: bool) {
+        let hit = self.hit_test(css_x, css_y);
+        if !additive {
+            self.selected.iter_mut().for_each(|s| *s = false);
+        }
+        if let Some(i) = hit {
+            self.selected[i] = if additive { !self.selected[i] } else { true };
+        }
+    }
+
+    /// Selects the marks whose centre lies in the CSS rectangle (added when `additive`).
+    pub fn select_box(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, additive: bool) {
+        let (xa, xb) = (x0.min(x1), x0.max(x1));
+        let (ya, yb) = (y0.min(y1), y0.max(y1));
+        if !additive {
+            self.selected.iter_mut().for_each(|s| *s = false);
+        }
+        for i in 0..self.marks.len() {
+            let (x, y) = self.project(self.marks[i].lon, self.marks[i].lat);
+            if x >= xa && x <= xb && y >= ya && y <= yb {
+                self.selected[i] = true;
+            }
+        }
+    }
+
+    /// Clears the selection.
+    pub fn clear_selection(&mut self) {
+        self.selected.iter_mut().for_each(|s| *s = false);
+    }
+
+    /// The rows of the selected marks, sorted and distinct.
+    pub fn selection(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = self
+            .marks
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .flat_map(|(m, _)| m.rows.iter().map(|&r| r as usize))
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+
+    /// The data set name used in selections.
+    pub fn dataset(&self) -> &str {
+        &self.spec.dataset
+    }
+
+    /// The pixel bytes (RGBA, row-major).
+    pub fn pixels(&self) -> &[u8] {
+        self.raster.pixels()
+    }
+
+    /// Raster width in device px.
+    pub fn pixel_width(&self) -> usize {
+        self.raster.width()
+    }
+
+    /// Raster height in device px.
+    pub fn pixel_height(&self) -> usize {
+        self.raster.height()
+    }
+
+    /// Device position of a longitude/latitude.
+    fn device(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let (x, y) = self.project(lon, lat);
+        (x * self.dpr, y * self.dpr)
+    }
+
+    /// Draws the map, lines and marks into the pixel buffer.
+    pub fn render(&mut self) -> GeoFrame {
+        let dark = self.dark;
+        let t = *theme(dark);
+        let (ocean, land, land_hover, border, graticule) = if dark {
+            (
+                Rgba::rgb(22, 30, 40),
+                Rgba::rgb(58, 63, 71),
+                Rgba::rgb(84, 92, 104),
+                Rgba::rgb(110, 118, 130),
+                Rgba::rgb(255, 255, 255).with_alpha(22),
+            )
+        } else {
+            (
+                Rgba::rgb(221, 233, 243),
+                Rgba::rgb(242, 239, 233),
+                Rgba::rgb(252, 232, 190),
+                Rgba::rgb(170, 164, 152),
+                Rgba::rgb(0, 0, 80).with_alpha(20),
+            )
+        };
+        self.raster.clear(ocean);
+        let (w, h) = (self.raster.width() as f64, self.raster.height() as f64);
+        // Graticule every 30 degrees.
+        for i in -6..=6 {
+            let (x, _) = self.device(i as f64 * 30.0, 0.0);
+            let (_, y0) = self.device(0.0, 90.0);
+            let (_, y1) = self.device(0.0, -90.0);
+            self.raster
+                .line(x, y0.max(0.0), x, y1.min(h), 1.0, graticule);
+        }
+        for i in -3..=3 {
+            let (_, y) = self.device(0.0, i as f64 * 30.0);
+            let (x0, _) = self.device(-180.0, 0.0);
+            let (x1, _) = self.device(180.0, 0.0);
+            self.raster
+                .line(x0.max(0.0), y, x1.min(w), y, 1.0, graticule);
+        }
+        let mut countries_drawn = 0;
+        if let Some(b) = self.basemap.take() {
+            let mut edges: Vec<(f64, f64, f64, f64)> = Vec::new();
+            let mut xs: Vec<f64> = Vec::new();
+            for (c, rings) in b.country_rings.iter().enumerate() {
+                let bb = b.bbox[c];
+                if rings.is_empty() {
+                    continue;
+                }
+                let (bx0, by0) = self.device(bb[0], bb[3]);
+                let (bx1, by1) = self.device(bb[2], bb[1]);
+                if bx1 < 0.0 || by1 < 0.0 || bx0 > w || by0 > h {
+                    continue;
+                }
+                countries_drawn += 1;
+                edges.clear();
+                for &r in rings {
+                    let pts = b.ring(r as usize);
+                    let n = pts.len() / 2;
+                    let mut prev = self.device(pts[2 * (n - 1)] as f64, pts[2 * n - 1] as f64);
+                    for i in 0..n {
+                        let p = self.device(pts[2 * i] as f64, pts[2 * i + 1] as f64);
+                        if prev.1 != p.1 {
+                            edges.push((prev.0, prev.1, p.0, p.1));
+                        }
+                        prev = p;
+                    }
+                }
+                let fill = if self.hover_country == Some(c as u32) {
+                    land_hover
+                } else {
+                    land
+                };
+                let y_start = by0.max(0.0).floor() as i64;
+                let y_end = by1.min(h).ceil() as i64;
+                for y in y_start..y_end {
+                    let sy = y as f64 + 0.5;
+                    xs.clear();
+                    for &(x0, y0, x1, y1) in &edges {
+                        if (y0 <= sy) != (y1 <= sy) {
+                            xs.push(x0 + (sy - y0) * (x1 - x0) / (y1 - y0));
+                        }
+                    }
+                    xs.sort_by(f64::total_cmp);
+                    for pair in xs.chunks_exact(2) {
+                        let xa = pair[0].round().clamp(-1.0, w + 1.0) as i64;
+                        let xb = pair[1].round().clamp(-1.0, w + 1.0) as i64;
+                        self.raster.span(y, xa, xb, fill);
+                    }
+                }
+                for &(x0, y0, x1, y1) in &edges {
+                    if (x0 < 0.0 && x1 < 0.0)
+                        || (x0 > w && x1 > w)
+                        || (y0 < 0.0 && y1 < 0.0)
+                        || (y0 > h && y1 > h)
+                    {
+                        continue;
+                    }
+                    self.raster.line(x0, y0, x1, y1, 1.0, border);
+                }
+            }
+            // Horizontal edges were skipped for the fill; outlines along parallels (Antarctica's
+            // cut at -90) are not needed.
+            self.basemap = Some(b);
+        }
+        let dpr = self.dpr;
+        let mut lines_drawn = 0;
+        if !self.lines.is_empty() {
+            let max_line = self
+                .lines
+                .iter()
+                .map(|l| l.weight)
+                .fold(0.0, f64::max)
+                .max(f64::MIN_POSITIVE);
+            for i in 0..self.lines.len() {
+                let l = self.lines[i].clone();
+                let color = self.category_color(l.category).with_alpha(150);
+                let width = (1.0 + 2.0 * (l.weight / max_line).sqrt()) * dpr;
+                let path = great_circle(l.from, l.to);
+                let mut visible = false;
+                for seg in path.windows(2) {
+                    if (seg[1].0 - seg[0].0).abs() > 180.0 {
+                        continue; // crosses the antimeridian: the map does not wrap
+                    }
+                    let (x0, y0) = self.device(seg[0].0, seg[0].1);
+                    let (x1, y1) = self.device(seg[1].0, seg[1].1);
+                    if (x0 < 0.0 && x1 < 0.0)
+                        || (x0 > w && x1 > w)
+                        || (y0 < 0.0 && y1 < 0.0)
+                        || (y0 > h && y1 > h)
+                    {
+                        continue;
+                    }
+                    visible = true;
+                    self.raster.line(x0, y0, x1, y1, width, color);
+                }
+                if visible {
+                    lines_drawn += 1;
+                }
+            }
+        }
+        let mut marks_drawn = 0;
+        let outline = if dark {
+            Rgba::rgb(20, 20, 20)
+        } else {
+            Rgba::rgb(255, 255, 255)
+        };
+        for k in 0..self.draw_order.len() {
+            let i = self.draw_order[k] as usize;
+            let (lon, lat, category, approximate) = {
+                let m = &self.marks[i];
+                (m.lon, m.lat, m.category, m.centroid_of.is_some())
+            };
+            let (x, y) = self.device(lon, lat);
+            let r = self.radius(&self.marks[i]) * dpr;
+            if x + r < 0.0 || y + r < 0.0 || x - r > w || y - r > h {
+                continue;
+            }
+            marks_drawn += 1;
+            let color = self.category_color(category);
+            let emphasis = self.selected[i] || self.hover_mark == Some(i as u32);
+            if emphasis {
+                self.raster
+                    .fill_circle(x, y, r + 2.5 * dpr, t.selection.with_alpha(255));
+            }
+            self.raster
+                .fill_circle(x, y, r + dpr, outline.with_alpha(200));
+            self.raster.fill_circle(x, y, r, color.with_alpha(215));
+            if approximate {
+                // Country-level placement: a hollow centre tells it from a located point.
+                self.raster
+                    .fill_circle(x, y, (r * 0.35).max(dpr), outline.with_alpha(230));
+            }
+        }
+        GeoFrame {
+            view: self.view(),
+            marks_drawn,
+            lines_drawn,
+            countries_drawn,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+    use std::sync::Arc;
+
+    fn ipc(columns: Vec<(&str, ArrayRef)>) -> Vec<u8> {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let batch =
+            RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
+                .unwrap();
+        hg_arrow::write_ipc_stream(&schema, &[batch]).unwrap()
+    }
+
+    fn f(v: &[Option<f64>]) -> ArrayRef {
+        Arc::new(Float64Array::from(v.to_vec()))
+    }
+
+    fn s(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    /// Two square "countries": AA spanning lon 0..20, lat 0..20, and BB spanning lon -60..-40,
+    /// lat -10..10 plus a small island at lon 100..102 (its largest ring is the mainland).
+    fn basemap() -> Basemap {
+        let coords: Vec<f32> = vec![
+            0.0, 0.0, 20.0, 0.0, 20.0, 20.0, 0.0, 20.0, // AA
+            -60.0, -10.0, -40.0, -10.0, -40.0, 10.0, -60.0, 10.0, // BB mainland
+            100.0, 0.0, 102.0, 0.0, 102.0, 2.0, // BB island
+        ];
+        Basemap::new(
+            &coords,
+            &[4, 4, 3],
+            &[0, 1, 1],
+            r#"[{"id":"001","a2":"AA","name":"Alpha"},{"id":"002","a2":"bb","name":"Beta"},
+                {"id":"003","a2":"CC","name":"Gamma","centroid":[50.0,50.0]}]"#,
+        )
+        .unwrap()
+    }
+
+    fn chart(spec: &str, cols: Vec<(&str, ArrayRef)>) -> GeoMapChart {
+        let mut c = GeoMapChart::new(spec, &ipc(cols)).unwrap();
+        c.set_basemap(basemap());
+        c.resize(720.0, 284.0, 1.0).unwrap();
+        c
+    }
+
+    #[test]
+    fn centroids_come_from_the_largest_ring_or_the_listed_point() {
+        let b = basemap();
+        let (i, (x, y)) = b.centroid_of("aa").unwrap();
+        assert_eq!(i, 0);
+        assert!((x - 10.0).abs() < 1e-9 && (y - 10.0).abs() < 1e-9);
+        let (_, (x, y)) = b.centroid_of("BB").unwrap();
+        assert!((x + 50.0).abs() < 1e-9 && y.abs() < 1e-9, "{x} {y}");
+        assert_eq!(b.centroid_of("CC").unwrap().1, (50.0, 50.0));
+        assert!(b.centroid_of("ZZ").is_none());
+        assert_eq!(b.country_at(5.0, 5.0), Some(0));
+        assert_eq!(b.country_at(101.5, 0.5), Some(1));
+        assert_eq!(b.country_at(30.0, 5.0), None);
+    }
+
+    #[test]
+    fn bad_basemaps_are_refused_with_the_reason() {
+        let names = r#"[{"a2":"AA","name":"A"}]"#;
+        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0], &[2], &[0], names).unwrap_err();
+        assert!(e.to_string().contains("ring 0 has 2 points"), "{e}");
+        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 1.0], &[4], &[0], names).unwrap_err();
+        assert!(e.to_string().contains("add up to"), "{e}");
+        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 1.0], &[3], &[5], names).unwrap_err();
+        assert!(e.to_string().contains("belongs to country 5"), "{e}");
+        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 999.0], &[3], &[0], names).unwrap_err();
+        assert!(e.to_string().contains("point 2"), "{e}");
+        let e = Basemap::new(&[0.0, 0.0, 1.0], &[3], &[0], names).unwrap_err();
+        assert!(e.to_string().contains("whole number"), "{e}");
+        let e = Basemap::new(&[], &[], &[], "{").unwrap_err();
+        assert!(e.to_string().contains("countries JSON"), "{e}");
+    }
+
+    #[test]
+    fn spec_errors_name_the_problem() {
+        let data = ipc(vec![("lat", f(&[Some(1.0)])), ("lon", f(&[Some(2.0)]))]);
+        let e = GeoMapChart::new(r#"{"lat_column":"lat"}"#, &data)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("both"), "{e}");
+        let e = GeoMapChart::new(r#"{"colour":"x"}"#, &data).err().unwrap();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = GeoMapChart::new("{}", &data).err().unwrap();
+        assert!(e.to_string().contains("country_column"), "{e}");
+        let e = GeoMapChart::new(r#"{"lat_column":"latitude","lon_column":"lon"}"#, &data)
+            .err()
+            .unwrap();
+        let text = e.to_string();
+        assert!(text.contains("latitude") && text.contains("lat"), "{text}");
+        let e = GeoMapChart::new(r#"{"country_column":"lat","max_radius":0.5}"#, &data)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("max_radius"), "{e}");
+        let e = GeoMapChart::new(r#"{"lat_column":"lat","lon_column":"lon"}"#, b"junk")
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("points"), "{e}");
+    }
+
+    #[test]
+    fn rows_are_grouped_into_marks_and_country_rows_use_centroids() {
+        let c = chart(
+            r#"{"lat_column":"lat","lon_column":"lon","country_column":"cc","color_column":"kind",
+                "tooltip_columns":["note"]}"#,
+            vec![
+                (
+                    "lat",
+                    f(&[Some(5.0), Some(5.0), None, None, Some(95.0), None]),
+                ),
+                (
+                    "lon",
+                    f(&[Some(5.0), Some(5.0), None, None, Some(0.0), None]),
+                ),
+                (
+                    "cc",
+                    s(&[None, None, Some("BB"), Some("bb"), Some("AA"), Some("XX")]),
+                ),
+                (
+                    "kind",
+                    s(&[
+                        Some("a"),
+                        Some("a"),
+                        Some("b"),
+                        Some("b"),
+                        Some("a"),
+                        Some("a"),
+                    ]),
+                ),
+                (
+                    "note",
+                    s(&[
+                        Some("<img src=x onerror=alert(1)>"),
+                        Some("two"),
+                        None,
+                        None,
+                        None,
+                        None,
+                    ]),
+                ),
+            ],
+        );
+        let info = c.info();
+        assert_eq!(info.placed_rows, 5);
+        assert_eq!(info.unplaced_rows, 1);
+        assert_eq!(info.unknown_countries, vec!["XX".to_string()]);
+        assert_eq!(info.n_marks, 3);
+        assert_eq!(info.centroid_ends, 3);
+        assert_eq!(
+            info.legend
+                .iter()
+                .map(|l| l.label.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        // The located mark at (5, 5) holds rows 0 and 1.
+        let (x, y) = c.project(5.0, 5.0);
+        let m = c.hit_test(x, y).unwrap();
+        let tip = c.tooltip(m).unwrap();
+        assert_eq!(tip.rows, 2);
+        assert!(tip
+            .fields
+            .iter()
+            .any(|(k, v)| k == "note" && v == "<img src=x onerror=alert(1)> (and 1 other values)"));
+        // The centroid mark of BB says it is approximate.
+        let (x, y) = c.project(-50.0, 0.0);
+        let m = c.hit_test(x, y).unwrap();
+        let tip = c.tooltip(m).unwrap();
+        assert_eq!(tip.title, "Beta (bb)");
+        assert!(tip.fields.iter().any(|(k, v)| k == "Placement"
+            && v.contains("centroid of Beta")
+            && v.contains("only the country is known")));
+        assert_eq!(tip.rows, 2);
+        assert!(c.hit_test(1.0, 1.0).is_none());
+    }
+
+    #[test]
+    fn country_rows_wait_for_the_basemap() {
+        let mut c = GeoMapChart::new(
+            r#"{"country_column":"cc"}"#,
+            &ipc(vec![("cc", s(&[Some("AA"), Some("AA")]))]),
+        )
+        .unwrap();
+        assert_eq!(c.info().placed_rows, 0);
+        c.set_basemap(basemap());
+        assert_eq!(c.info().placed_rows, 2);
+        assert_eq!(c.info().n_marks, 1);
+        assert_eq!(c.info().n_countries, 3);
+    }
+
+    #[test]
+    fn selection_returns_the_rows_of_the_chosen_marks() {
+        let mut c = chart(
+            r#"{"lat_column":"lat","lon_column":"lon","dataset":"geo"}"#,
+            vec![
+                ("lat", f(&[Some(5.0), Some(-5.0), Some(5.0)])),
+                ("lon", f(&[Some(5.0), Some(-50.0), Some(5.0)])),
+            ],
+        );
+        assert_eq!(c.dataset(), "geo");
+        let (x, y) = c.project(5.0, 5.0);
+        c.select_at(x, y, false);
+        assert_eq!(c.selection(), vec![0, 2]);
+        let (x2, y2) = c.project(-50.0, -5.0);
+        c.select_at(x2, y2, true);
+        assert_eq!(c.selection(), vec![0, 1, 2]);
+        c.select_at(x, y, true);
+        assert_eq!(c.selection(), vec![1]);
+        c.select_at(1.0, 1.0, false);
+        assert!(c.selection().is_empty());
+        c.select_box(x2 - 5.0, y - 5.0, x + 5.0, y2 + 5.0, false);
+        assert_eq!(c.selection(), vec![0, 1, 2]);
+        c.clear_selection();
+        assert!(c.selection().is_empty());
+    }
+
+    #[test]
+    fn zoom_keeps_the_anchor_and_pan_moves_the_map() {
+        let mut c = chart(
+            r#"{"lat_column":"lat","lon_column":"lon"}"#,
+            vec![("lat", f(&[Some(10.0)])), ("lon", f(&[Some(10.0)]))],
+        );
+        let before = c.project(10.0, 10.0);
+        c.zoom_at(before.0, before.1, 4.0).unwrap();
+        let after = c.project(10.0, 10.0);
+        assert!((before.0 - after.0).abs() < 1e-6 && (before.1 - after.1).abs() < 1e-6);
+        assert!((c.view().zoom - 4.0).abs() < 1e-9);
+        c.pan_by(30.0, -10.0);
+        let moved = c.project(10.0, 10.0);
+        assert!((moved.0 - after.0 - 30.0).abs() < 1e-6);
+        assert!((moved.1 - after.1 + 10.0).abs() < 1e-6);
+        c.zoom_at(0.0, 0.0, 1e9).unwrap();
+        assert!((c.view().zoom - MAX_ZOOM).abs() < 1e-6);
+        assert!(c.zoom_at(0.0, 0.0, f64::NAN).is_err());
+        c.reset_view();
+        assert!((c.view().zoom - 1.0).abs() < 1e-9);
+        // A resize keeps the zoom.
+        c.set_view(10.0, 10.0, 3.0).unwrap();
+        c.resize(360.0, 142.0, 2.0).unwrap();
+        assert!((c.view().zoom - 3.0).abs() < 1e-9);
+        assert_eq!(c.pixel_width(), 720);
+    }
+
+    #[test]
+    fn render_fills_land_draws_marks_and_lines() {
+        let mut c = chart(
+            r#"{"lat_column":"lat","lon_column":"lon","dst_country_column":"dst"}"#,
+            vec![
+                ("lat", f(&[Some(15.0)])),
+                ("lon", f(&[Some(15.0)])),
+                ("dst", s(&[Some("BB")])),
+            ],
+        );
+        assert_eq!(c.info().n_lines, 1);
+        assert_eq!(c.info().n_marks, 2);
+        let frame = c.render();
+        assert_eq!(frame.marks_drawn, 2);
+        assert_eq!(frame.lines_drawn, 1);
+        assert_eq!(frame.countries_drawn, 2);
+        fn px(c: &GeoMapChart, lon: f64, lat: f64) -> Rgba {
+            let (x, y) = c.project(lon, lat);
+            c.raster.pixel(x as usize, y as usize)
+        }
+        let land = Rgba::rgb(242, 239, 233);
+        let ocean = Rgba::rgb(221, 233, 243);
+        assert_eq!(px(&c, 3.0, 17.0), land);
+        assert_eq!(px(&c, -45.0, -8.0), land);
+        assert_eq!(px(&c, 50.0, -40.0), ocean);
+        // The source mark is red, the line crosses the ocean between the two.
+        let mark = px(&c, 15.0, 15.0);
+        assert!(mark.r > 150 && mark.g < 120, "{mark:?}");
+        let mid = great_circle((15.0, 15.0), (-50.0, 0.0));
+        let (lon, lat) = mid[mid.len() / 2];
+        let on_line = px(&c, lon, lat);
+        assert_ne!(on_line, ocean);
+        // Hovering a country tints it.
+        let (x, y) = c.project(3.0, 17.0);
+        let country = c.country_at(x, y).unwrap();
+        c.set_hover_country(Some(country));
+        c.render();
+        assert_ne!(px(&c, 3.0, 17.0), land);
+        assert_eq!(c.country_tooltip(country).unwrap().title, "Alpha");
+        assert!(c.country_tooltip(99).is_err());
+        assert!(c.tooltip(99).is_err());
+    }
+
+    #[test]
+    fn great_circles_end_at_their_ends() {
+        let path = great_circle((-74.0, 40.7), (2.35, 48.85));
+        let (a, b) = (path[0], *path.last().unwrap());
+        assert!((a.0 + 74.0).abs() < 1e-9 && (a.1 - 40.7).abs() < 1e-9);
+        assert!((b.0 - 2.35).abs() < 1e-9 && (b.1 - 48.85).abs() < 1e-9);
+        // The great circle from New York to Paris bends north of both.
+        assert!(path.iter().any(|p| p.1 > 50.0));
+        assert_eq!(great_circle((1.0, 1.0), (1.0, 1.0)).len(), 2);
+    }
+
+    #[test]
+    fn sizes_sum_a_column_and_marks_grow_with_it() {
+        let c = chart(
+            r#"{"lat_column":"lat","lon_column":"lon","size_column":"n"}"#,
+            vec![
+                ("lat", f(&[Some(5.0), Some(5.0), Some(-5.0)])),
+                ("lon", f(&[Some(5.0), Some(5.0), Some(-50.0)])),
+                ("n", f(&[Some(50.0), Some(50.0), Some(1.0)])),
+            ],
+        );
+        let (x, y) = c.project(5.0, 5.0);
+        let big = c.hit_test(x, y).unwrap();
+        let (x2, y2) = c.project(-50.0, -5.0);
+        let small = c.hit_test(x2, y2).unwrap();
+        let (_, _, rb, nb) = c.mark_position(big).unwrap();
+        let (_, _, rs, _) = c.mark_position(small).unwrap();
+        assert_eq!(nb, 2);
+        assert!((rb - 14.0).abs() < 1e-9 && rs < 5.0, "{rb} {rs}");
+        let tip = c.tooltip(big).unwrap();
+        assert!(tip.fields.iter().any(|(k, v)| k == "n (sum)" && v == "100"));
+    }
+}
