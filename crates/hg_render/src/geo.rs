@@ -13,8 +13,9 @@
 //! `y = (centre_lat - lat) * k` with `k` CSS pixels per degree; zooming changes `k` around the
 //! pointer, panning moves the centre. Countries are filled with an even-odd scanline fill of
 //! their projected rings (O(edges × rows of their bounding box), clipped to the canvas) and
-//! outlined with one-pixel lines. Lines between a source and a destination follow the great
-//! circle (sampled every few degrees, split where they cross the antimeridian).
+//! outlined with one-pixel lines. Lines between a source and a destination are arcs that bend to
+//! the left of the direction of travel (so the direction can be read and opposite flows stay
+//! apart); the map does not wrap at the antimeridian.
 //!
 //! Each row of the data set gives a point (`lat_column`/`lon_column`), or a source and a
 //! destination (`dst_lat_column`/`dst_lon_column`). When a row has no coordinates but a country
@@ -31,7 +32,7 @@
 //!
 //! Spec JSON up to [`MAX_SPEC_BYTES`]; basemaps up to [`MAX_BASEMAP_POINTS`] points,
 //! [`MAX_BASEMAP_RINGS`] rings and [`MAX_COUNTRIES`] countries (countries JSON up to
-//! [`MAX_SPEC_BYTES`]); data up to [`MAX_ROWS`] rows; coordinates outside ±90° latitude or
+//! [`MAX_SPEC_BYTES`]); data up to [`MAX_ROWS`] rows and [`MAX_CATEGORIES`] colour values; coordinates outside ±90° latitude or
 //! ±180° longitude are treated as missing; zoom between the whole world at half size and
 //! [`MAX_ZOOM`] times the fitted scale; rasters up to 16,384 pixels a side.
 
@@ -54,6 +55,8 @@ pub const MAX_BASEMAP_RINGS: usize = 200_000;
 pub const MAX_COUNTRIES: usize = 2_000;
 /// Most data rows.
 pub const MAX_ROWS: usize = 50_000_000;
+/// Most distinct values of the colour column (marks are keyed by place and category).
+pub const MAX_CATEGORIES: usize = 1 << 20;
 /// Largest zoom relative to the fitted world.
 pub const MAX_ZOOM: f64 = 400.0;
 /// Most legend entries listed (the rest are counted).
@@ -115,8 +118,6 @@ pub struct GeoSpec {
     pub min_radius: f64,
     /// Radius of the largest mark (CSS px).
     pub max_radius: f64,
-    /// Names of the two ends in hover details and the legend (`["source", "destination"]`).
-    pub end_labels: Option<(String, String)>,
 }
 
 impl Default for GeoSpec {
@@ -138,25 +139,20 @@ impl Default for GeoSpec {
             width: None,
             min_radius: 3.0,
             max_radius: 14.0,
-            end_labels: None,
         }
     }
 }
 
 /// One country of the basemap as the host lists it.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CountryInfo {
     /// ISO 3166-1 numeric code (may be empty for disputed areas).
-    #[serde(default)]
     pub id: String,
     /// ISO 3166-1 alpha-2 code (may be empty).
-    #[serde(default)]
     pub a2: String,
     /// English name.
-    #[serde(default)]
     pub name: String,
     /// Centroid `[lon, lat]` for countries without rings (too small for the outline scale).
-    #[serde(default)]
     pub centroid: Option<(f64, f64)>,
 }
 
@@ -173,7 +169,19 @@ pub struct Basemap {
     /// Bounding box per country `[lon0, lat0, lon1, lat1]`.
     bbox: Vec<[f64; 4]>,
     centroid: Vec<Option<(f64, f64)>>,
-    by_a2: HashMap<String, u32>,
+    /// Country index by alpha-2 code (`(first - 'A') * 26 + (second - 'A')`), `u32::MAX` when none.
+    by_a2: Vec<u32>,
+}
+
+/// The slot of a two-letter code in the alpha-2 table (case-insensitive, surrounding spaces ignored).
+fn a2_slot(code: &str) -> Option<usize> {
+    match code.trim().as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(
+            (a.to_ascii_uppercase() - b'A') as usize * 26
+                + (b.to_ascii_uppercase() - b'A') as usize,
+        ),
+        _ => None,
+    }
 }
 
 fn ring_area_centroid(points: &[f32]) -> (f64, f64, f64) {
@@ -216,8 +224,30 @@ impl Basemap {
                 countries_json.len()
             )));
         }
-        let countries: Vec<CountryInfo> = serde_json::from_str(countries_json)
+        // Read through serde_json::Value (already in the module) rather than a derived
+        // deserializer: the visualization wasm has a tight size budget.
+        let list: serde_json::Value = serde_json::from_str(countries_json)
             .map_err(|e| bad(format!("countries JSON: {e}")))?;
+        let list = list
+            .as_array()
+            .ok_or_else(|| bad("countries JSON is not a list".into()))?;
+        let text = |v: &serde_json::Value, key: &str| {
+            v.get(key)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let countries: Vec<CountryInfo> = list
+            .iter()
+            .map(|v| CountryInfo {
+                id: text(v, "id"),
+                a2: text(v, "a2"),
+                name: text(v, "name"),
+                centroid: v
+                    .get("centroid")
+                    .and_then(|c| Some((c.get(0)?.as_f64()?, c.get(1)?.as_f64()?))),
+            })
+            .collect();
         if countries.len() > MAX_COUNTRIES {
             return Err(bad(format!(
                 "{} countries (at most {MAX_COUNTRIES})",
@@ -317,11 +347,12 @@ impl Basemap {
                     .filter(|(x, y)| x.is_finite() && y.is_finite()),
             );
         }
-        let mut by_a2 = HashMap::new();
+        let mut by_a2 = vec![u32::MAX; 26 * 26];
         for (i, c) in countries.iter().enumerate() {
-            let code = c.a2.trim().to_ascii_uppercase();
-            if code.len() == 2 && centroid[i].is_some() {
-                by_a2.entry(code).or_insert(i as u32);
+            if let (Some(slot), true) = (a2_slot(&c.a2), centroid[i].is_some()) {
+                if by_a2[slot] == u32::MAX {
+                    by_a2[slot] = i as u32;
+                }
             }
         }
         Ok(Basemap {
@@ -342,8 +373,11 @@ impl Basemap {
 
     /// The centroid `(lon, lat)` of a country by its alpha-2 code (case-insensitive).
     pub fn centroid_of(&self, a2: &str) -> Option<(usize, (f64, f64))> {
-        let i = *self.by_a2.get(&a2.trim().to_ascii_uppercase())? as usize;
-        Some((i, self.centroid[i]?))
+        let i = *self.by_a2.get(a2_slot(a2)?)?;
+        if i == u32::MAX {
+            return None;
+        }
+        Some((i as usize, self.centroid[i as usize]?))
     }
 
     fn ring(&self, r: usize) -> &[f32] {
@@ -430,7 +464,8 @@ pub struct GeoInfo {
     pub unplaced_rows: usize,
     /// Ends placed at a country centroid.
     pub centroid_ends: usize,
-    /// Country codes that could not be placed (no outline or centroid on the basemap), sorted.
+    /// Country codes that could not be placed (no outline or centroid on the basemap), in the
+    /// order first seen (at most 1,000).
     pub unknown_countries: Vec<String>,
     /// Marks drawn.
     pub n_marks: usize,
@@ -526,33 +561,25 @@ fn valid_place(lon: f64, lat: f64) -> bool {
     lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0
 }
 
-fn unit(lon: f64, lat: f64) -> [f64; 3] {
-    let (lo, la) = (lon.to_radians(), lat.to_radians());
-    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
-}
-
-/// Points along the great circle from `a` to `b` (lon, lat degrees), about one per 3 degrees.
-pub fn great_circle(a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
-    let (p, q) = (unit(a.0, a.1), unit(b.0, b.1));
-    let dot = (p[0] * q[0] + p[1] * q[1] + p[2] * q[2]).clamp(-1.0, 1.0);
-    let omega = dot.acos();
-    let steps = ((omega.to_degrees() / 3.0).ceil() as usize).clamp(1, 120);
-    if omega < 1e-9 || (std::f64::consts::PI - omega) < 1e-9 {
+/// Points along the arc drawn from `a` to `b` (lon, lat degrees): a quadratic curve through
+/// the map plane that bends to the left of the direction of travel by a fifth of the distance,
+/// so two opposite flows between the same places stay apart and the direction can be read.
+/// (No trigonometry: the visualization wasm has a tight size budget.)
+pub fn arc(a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
+    const STEPS: usize = 24;
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    if dx == 0.0 && dy == 0.0 {
         return vec![a, b];
     }
-    let s = omega.sin();
-    (0..=steps)
+    let control = ((a.0 + b.0) / 2.0 - dy * 0.2, (a.1 + b.1) / 2.0 + dx * 0.2);
+    (0..=STEPS)
         .map(|i| {
-            let t = i as f64 / steps as f64;
-            let (wa, wb) = (((1.0 - t) * omega).sin() / s, (t * omega).sin() / s);
-            let v = [
-                wa * p[0] + wb * q[0],
-                wa * p[1] + wb * q[1],
-                wa * p[2] + wb * q[2],
-            ];
-            let lat = v[2].clamp(-1.0, 1.0).asin().to_degrees();
-            let lon = v[1].atan2(v[0]).to_degrees();
-            (lon, lat)
+            let t = i as f64 / STEPS as f64;
+            let (u, v, w) = ((1.0 - t) * (1.0 - t), 2.0 * t * (1.0 - t), t * t);
+            (
+                u * a.0 + v * control.0 + w * b.0,
+                (u * a.1 + v * control.1 + w * b.1).clamp(-90.0, 90.0),
+            )
         })
         .collect()
 }
@@ -627,6 +654,14 @@ impl GeoMapChart {
             .as_ref()
             .map(|c| table.categorize(c).map_err(|e| data_error(&ds, e)))
             .transpose()?;
+        if let Some(c) = &categories {
+            if c.labels.len() > MAX_CATEGORIES {
+                return Err(RenderError::Limit(format!(
+                    "colour column has {} distinct values (at most {MAX_CATEGORIES})",
+                    c.labels.len()
+                )));
+            }
+        }
         let sizes = spec
             .size_column
             .as_ref()
@@ -704,7 +739,7 @@ impl GeoMapChart {
         row: usize,
         coords: &Option<(Vec<f64>, Vec<f64>)>,
         country: &Option<hg_arrow::StringColumn>,
-        unknown: &mut std::collections::BTreeSet<String>,
+        unknown: &mut Vec<String>,
     ) -> Option<Place> {
         if let Some((lon, lat)) = coords {
             let (x, y) = (lon[row], lat[row]);
@@ -727,8 +762,8 @@ impl GeoMapChart {
                 centroid_of: Some(c as u32),
             }),
             None => {
-                if unknown.len() < 1_000 {
-                    unknown.insert(code.chars().take(16).collect());
+                if unknown.len() < 1_000 && !unknown.iter().any(|u| u == code) {
+                    unknown.push(code.chars().take(16).collect());
                 }
                 None
             }
@@ -737,13 +772,19 @@ impl GeoMapChart {
 
     /// Places every row's ends and groups them into marks and lines.
     fn place(&mut self) {
-        let mut unknown = std::collections::BTreeSet::new();
+        let mut unknown: Vec<String> = Vec::new();
         let mut marks: Vec<Mark> = Vec::new();
-        let mut mark_index: HashMap<(i64, i64, u32, u8), u32> = HashMap::new();
+        // Keys packed into u64 (the map type the process tree already uses: the wasm stays small):
+        // place quantized to 1e-4 degree (22 + 21 bits), colour category (20 bits), end (1 bit).
+        let mut mark_index: HashMap<u64, u32> = HashMap::new();
         let mut lines: Vec<Line> = Vec::new();
-        let mut line_index: HashMap<(i64, i64, i64, i64, u32), u32> = HashMap::new();
+        let mut line_index: HashMap<u64, u32> = HashMap::new();
         let (mut placed, mut centroid_ends) = (0usize, 0usize);
-        let key = |v: f64| (v * 1e4).round() as i64;
+        let key = |p: &Place, category: u32, end: u8| -> u64 {
+            let lon = ((p.lon + 180.0) * 1e4).round() as u64; // < 2^22
+            let lat = ((p.lat + 90.0) * 1e4).round() as u64; // < 2^21
+            (lon << 42) | (lat << 21) | ((category as u64) << 1) | end as u64
+        };
         for row in 0..self.n_rows {
             let src = self.place_end(row, &self.src_coords, &self.src_country, &mut unknown);
             let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
@@ -768,12 +809,13 @@ impl GeoMapChart {
                 }
                 None => 1.0,
             };
+            let mut ends = [u32::MAX; 2];
             for (end, place) in [(0u8, src), (1u8, dst)] {
                 let Some(p) = place else { continue };
                 if p.centroid_of.is_some() {
                     centroid_ends += 1;
                 }
-                let k = (key(p.lon), key(p.lat), category, end);
+                let k = key(&p, category, end);
                 let i = *mark_index.entry(k).or_insert_with(|| {
                     marks.push(Mark {
                         lon: p.lon,
@@ -789,9 +831,11 @@ impl GeoMapChart {
                 let m = &mut marks[i as usize];
                 m.weight += weight;
                 m.rows.push(row as u32);
+                ends[end as usize] = i;
             }
             if let (Some(a), Some(b), true) = (src, dst, self.spec.lines) {
-                let k = (key(a.lon), key(a.lat), key(b.lon), key(b.lat), category);
+                // The two marks fix both places and the category.
+                let k = ((ends[0] as u64) << 32) | ends[1] as u64;
                 let i = *line_index.entry(k).or_insert_with(|| {
                     lines.push(Line {
                         from: (a.lon, a.lat),
@@ -804,21 +848,35 @@ impl GeoMapChart {
                 lines[i as usize].weight += weight;
             }
         }
-        let mut order: Vec<u32> = (0..marks.len() as u32).collect();
-        order.sort_by(|a, b| {
-            marks[*b as usize]
-                .weight
-                .total_cmp(&marks[*a as usize].weight)
-        });
         self.max_weight = marks
             .iter()
             .map(|m| m.weight)
             .fold(0.0, f64::max)
             .max(f64::MIN_POSITIVE);
+        // Drawing order, largest first (so small marks stay visible on top): a counting sort on
+        // 256 size buckets instead of a comparison sort keeps the wasm small.
+        const BUCKETS: usize = 256;
+        let bucket = |m: &Mark| {
+            let f = (m.weight / self.max_weight).clamp(0.0, 1.0).sqrt();
+            BUCKETS - 1 - ((f * (BUCKETS - 1) as f64) as usize)
+        };
+        let mut starts = vec![0usize; BUCKETS + 1];
+        for m in &marks {
+            starts[bucket(m) + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            starts[b + 1] += starts[b];
+        }
+        let mut order = vec![0u32; marks.len()];
+        for (i, m) in marks.iter().enumerate() {
+            let b = bucket(m);
+            order[starts[b]] = i as u32;
+            starts[b] += 1;
+        }
         self.info.placed_rows = placed;
         self.info.unplaced_rows = self.n_rows - placed;
         self.info.centroid_ends = centroid_ends;
-        self.info.unknown_countries = unknown.into_iter().collect();
+        self.info.unknown_countries = unknown;
         self.info.n_marks = marks.len();
         self.info.n_lines = lines.len();
         self.info.n_countries = self.basemap.as_ref().map_or(0, |b| b.countries.len());
@@ -1059,12 +1117,8 @@ impl GeoMapChart {
         let mut fields = Vec::new();
         let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
         if has_dst {
-            let (a, b) = self
-                .spec
-                .end_labels
-                .clone()
-                .unwrap_or(("source".into(), "destination".into()));
-            fields.push(("End".into(), if m.end == 0 { a } else { b }));
+            let end = if m.end == 0 { "source" } else { "destination" };
+            fields.push(("End".into(), end.into()));
         }
         let title = match m.centroid_of {
             Some(c) => {
@@ -1105,15 +1159,17 @@ impl GeoMapChart {
                 .display(col, first)
                 .map_err(|e| data_error(ds, e))?;
             if m.rows.len() > 1 {
-                let distinct = m
-                    .rows
-                    .iter()
-                    .take(10_000)
-                    .filter_map(|&r| self.table.display(col, r as usize).ok())
-                    .collect::<std::collections::HashSet<_>>()
-                    .len();
-                if distinct > 1 {
-                    value = format!("{value} (and {} other values)", distinct - 1);
+                let mut values: Vec<String> = Vec::new();
+                for &r in m.rows.iter().take(200) {
+                    if let Ok(v) = self.table.display(col, r as usize) {
+                        if !values.contains(&v) {
+                            values.push(v);
+                        }
+                    }
+                }
+                if values.len() > 1 {
+                    let more = if m.rows.len() > 200 { "+" } else { "" };
+                    value = format!("{value} (and {}{more} other values)", values.len() - 1);
                 }
             }
             fields.push((col.clone(), value));
@@ -1312,7 +1368,14 @@ impl GeoMapChart {
                             xs.push(x0 + (sy - y0) * (x1 - x0) / (y1 - y0));
                         }
                     }
-                    xs.sort_by(f64::total_cmp);
+                    // A handful of crossings per row: insertion sort.
+                    for i in 1..xs.len() {
+                        let mut j = i;
+                        while j > 0 && xs[j - 1] > xs[j] {
+                            xs.swap(j - 1, j);
+                            j -= 1;
+                        }
+                    }
                     for pair in xs.chunks_exact(2) {
                         let xa = pair[0].round().clamp(-1.0, w + 1.0) as i64;
                         let xb = pair[1].round().clamp(-1.0, w + 1.0) as i64;
@@ -1347,12 +1410,9 @@ impl GeoMapChart {
                 let l = self.lines[i].clone();
                 let color = self.category_color(l.category).with_alpha(150);
                 let width = (1.0 + 2.0 * (l.weight / max_line).sqrt()) * dpr;
-                let path = great_circle(l.from, l.to);
+                let path = arc(l.from, l.to);
                 let mut visible = false;
                 for seg in path.windows(2) {
-                    if (seg[1].0 - seg[0].0).abs() > 180.0 {
-                        continue; // crosses the antimeridian: the map does not wrap
-                    }
                     let (x0, y0) = self.device(seg[0].0, seg[0].1);
                     let (x1, y1) = self.device(seg[1].0, seg[1].1);
                     if (x0 < 0.0 && x1 < 0.0)
@@ -1693,7 +1753,7 @@ mod tests {
         // The source mark is red, the line crosses the ocean between the two.
         let mark = px(&c, 15.0, 15.0);
         assert!(mark.r > 150 && mark.g < 120, "{mark:?}");
-        let mid = great_circle((15.0, 15.0), (-50.0, 0.0));
+        let mid = arc((15.0, 15.0), (-50.0, 0.0));
         let (lon, lat) = mid[mid.len() / 2];
         let on_line = px(&c, lon, lat);
         assert_ne!(on_line, ocean);
@@ -1709,14 +1769,16 @@ mod tests {
     }
 
     #[test]
-    fn great_circles_end_at_their_ends() {
-        let path = great_circle((-74.0, 40.7), (2.35, 48.85));
+    fn arcs_end_at_their_ends_and_bend_left() {
+        let path = arc((-74.0, 40.7), (2.35, 48.85));
         let (a, b) = (path[0], *path.last().unwrap());
         assert!((a.0 + 74.0).abs() < 1e-9 && (a.1 - 40.7).abs() < 1e-9);
         assert!((b.0 - 2.35).abs() < 1e-9 && (b.1 - 48.85).abs() < 1e-9);
-        // The great circle from New York to Paris bends north of both.
-        assert!(path.iter().any(|p| p.1 > 50.0));
-        assert_eq!(great_circle((1.0, 1.0), (1.0, 1.0)).len(), 2);
+        // Travelling east, left is north: the arc rises above both ends.
+        assert!(path.iter().any(|p| p.1 > 52.0));
+        // The way back bends the other way.
+        assert!(arc((2.35, 48.85), (-74.0, 40.7)).iter().all(|p| p.1 < 49.0));
+        assert_eq!(arc((1.0, 1.0), (1.0, 1.0)).len(), 2);
     }
 
     #[test]

@@ -99,20 +99,9 @@ impl GeoMapChart {
         self.inner.reset_view();
     }
 
-    /// Centre `lon`, `lat` at `zoom` times the fitted scale.
-    pub fn set_view(&mut self, lon: f64, lat: f64, zoom: f64) -> Result<(), JsError> {
-        self.inner.set_view(lon, lat, zoom).map_err(js_error)
-    }
-
     /// JSON `{lon, lat, scale, zoom}` of the view.
     pub fn view(&self) -> Result<String, JsError> {
         to_json(&self.inner.view())
-    }
-
-    /// CSS `[x, y]` of a longitude/latitude.
-    pub fn project(&self, lon: f64, lat: f64) -> Vec<f64> {
-        let (x, y) = self.inner.project(lon, lat);
-        vec![x, y]
     }
 
     /// The mark under the point, or -1.
