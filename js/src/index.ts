@@ -13,6 +13,7 @@ import { attachModel } from "./runtime/protocol.js";
 import type { AnyModel } from "./runtime/types.js";
 import { registerGlue, type HgWasmGlue } from "./runtime/wasm.js";
 import { renderDecodeView } from "./widgets/decode_view.js";
+import { renderGeoMap } from "./widgets/geo_map.js";
 import { renderIocView } from "./widgets/ioc_view.js";
 import { renderPeriodicView } from "./widgets/periodic_view.js";
 import { renderProcessTree } from "./widgets/process_tree.js";
@@ -44,6 +45,7 @@ const renderers: Record<string, Renderer> = {
   query_browser: renderQueryBrowser,
   session_rarity: renderSessionRarity,
   ti_browser: renderTiBrowser,
+  geo_map: renderGeoMap,
 };
 
 function initialize({ model }: { model: AnyModel }): void {

@@ -13,6 +13,8 @@ export type HostSource = {
   wasm: () => Promise<Uint8Array>;
   /** The engines' module (hg_kernel.wasm), for widgets that run operations. */
   kernel?: () => Promise<Uint8Array>;
+  /** The GeoMap basemap (static/basemap.bin), sent when a map asks with `hg:need_basemap`. */
+  basemap?: () => Promise<Uint8Array>;
   datasets: Record<string, () => Promise<Uint8Array>>;
 };
 
@@ -117,6 +119,19 @@ export function createHostModel(
     }
   };
 
+  const answerBasemap = async (hash: unknown): Promise<void> => {
+    await nextTask();
+    try {
+      if (!source.basemap) {
+        throw new Error("huntglass: this widget draws a map and needs the basemap: pass `basemap` (static/basemap.bin bytes, URL or base64) to mountStandalone");
+      }
+      const bytes = await source.basemap();
+      deliver({ type: "hg:basemap", hash }, [dataView(bytes)]);
+    } catch (error) {
+      deliver({ type: "hg:basemap_error", hash, message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
   return {
     get(key: string): unknown {
       return values[key];
@@ -152,6 +167,7 @@ export function createHostModel(
     send(content: unknown): void {
       const message = content as { type?: unknown; need_wasm?: unknown; need_kernel?: unknown } | null;
       if (message?.type === "hg:hello") void answerHello(message.need_wasm === true, message.need_kernel === true);
+      else if (message?.type === "hg:need_basemap") void answerBasemap((message as { hash?: unknown }).hash);
     },
   };
 }
@@ -228,6 +244,8 @@ export interface StandaloneOptions {
   wasm: BytesInput;
   /** The engines' module (hg_kernel.wasm): only for widgets that run operations (IocView). */
   kernel?: BytesInput;
+  /** The GeoMap basemap (static/basemap.bin): only for maps; fills state._basemap_hash. */
+  basemap?: BytesInput;
   /** Arrow IPC stream bytes of each data set. */
   datasets: Record<string, BytesInput>;
 }
@@ -248,15 +266,17 @@ export async function mountStandalone(el: HTMLElement, opts: StandaloneOptions):
   el.replaceChildren(status);
   try {
     const names = Object.keys(opts.datasets);
-    const [wasm, kernel, ...datasetBytes] = await Promise.all([
+    const [wasm, kernel, basemap, ...datasetBytes] = await Promise.all([
       loadBytes(opts.wasm, "the wasm module"),
       opts.kernel === undefined ? Promise.resolve(undefined) : loadBytes(opts.kernel, "the kernel module (hg_kernel.wasm)"),
+      opts.basemap === undefined ? Promise.resolve(undefined) : loadBytes(opts.basemap, "the basemap (basemap.bin)"),
       ...names.map((name) => loadBytes(opts.datasets[name] as BytesInput, `data set "${name}"`)),
     ]);
     const bytesByName = new Map(names.map((name, i) => [name, datasetBytes[i] as Uint8Array]));
     const state: Record<string, unknown> = { theme: "auto", selection: {}, view_range: [], rendered: 0, error: "", ...opts.state };
     if (typeof state._wasm_hash !== "string" || state._wasm_hash === "") state._wasm_hash = await wasmHash(wasm as Uint8Array);
     if (kernel && (typeof state._kernel_hash !== "string" || state._kernel_hash === "")) state._kernel_hash = await wasmHash(kernel);
+    if (basemap && (typeof state._basemap_hash !== "string" || state._basemap_hash === "")) state._basemap_hash = await wasmHash(basemap);
     if (!Array.isArray(state._datasets)) {
       // rows is unknown without decoding the Arrow stream; only the progress display reads it.
       state._datasets = names.map((name) => {
@@ -268,6 +288,7 @@ export async function mountStandalone(el: HTMLElement, opts: StandaloneOptions):
     for (const [name, bytes] of bytesByName) datasets[name] = () => Promise.resolve(bytes);
     const source: HostSource = { wasm: () => Promise.resolve(wasm as Uint8Array), datasets };
     if (kernel) source.kernel = () => Promise.resolve(kernel);
+    if (basemap) source.basemap = () => Promise.resolve(basemap);
     const model = createHostModel(state, source);
     el.replaceChildren();
     const initCleanup = await widget.initialize({ model });

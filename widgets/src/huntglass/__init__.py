@@ -15,8 +15,9 @@ gzip, zip, ...) in the kernel and ``hg.DecodeView`` shows each record's decode t
 ``hg.TILookup()`` looks observables up in threat intelligence through the huntglass proxy
 (``lookup_ioc``, ``lookup_iocs``; ``df.hg.lookup_ti(column)`` joins the worst severity), shown
 by ``hg.TIBrowser``. ``hg.geo.lookup(ips)`` geolocates addresses offline through the proxy
-(``df.hg.geo(column)`` joins country, ASN and address kind); ``hg.whois(ips)`` asks the
-registries over RDAP (network, country, dates, abuse contact).
+(``df.hg.geo(column)`` joins country, ASN and address kind), shown on an offline world map by
+``hg.GeoMap`` (``df.hg.geo_map(...)``: points by place, source-to-destination arcs);
+``hg.whois(ips)`` asks the registries over RDAP (network, country, dates, abuse contact).
 ``hg.QueryProvider("local" | "MSSentinel" | "Splunk" | "Elastic")`` runs the query library
 through the huntglass proxy (``qp.<Family>.<query>(...)`` -> DataFrame), browsed by
 ``hg.QueryBrowser`` (``qp.browse()``).
@@ -30,6 +31,7 @@ from ._accessors import register_accessors
 from ._html import save_html
 from ._widget import AssetsMissingError, HgWidget
 from .decode_view import DecodeView, decode_view
+from .geo_map import GeoMap, geo_map
 from .ioc_view import IocView, ioc_view
 from .periodic_view import PeriodicConnections, periodic_view
 from .process_tree import ProcessTree, process_tree
@@ -47,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AssetsMissingError",
     "DecodeView",
+    "GeoMap",
     "HgWidget",
     "IocView",
     "PeriodicConnections",
@@ -65,6 +68,7 @@ __all__ = [
     "decode_view",
     "demo",
     "geo",
+    "geo_map",
     "ioc",
     "ioc_view",
     "periodic_view",

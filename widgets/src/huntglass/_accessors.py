@@ -12,6 +12,7 @@ from . import ioc as _ioc
 from . import sessions as _sessions
 from . import timeseries as _timeseries
 from .decode_view import DecodeView
+from .geo_map import GeoMap
 from .ioc_view import IocView
 from .process_tree import ProcessTree
 from .session_rarity import SessionRarity
@@ -80,6 +81,10 @@ class HgFrameMethods:
         from . import geo as _geo
 
         return _geo.join(self._frame, column, **kwargs)
+
+    def geo_map(self, **kwargs: Any) -> GeoMap:
+        """Offline world map of this frame's places or IPs (see :class:`huntglass.GeoMap`)."""
+        return GeoMap(self._frame, **kwargs)
 
     def ts_anomalies(self, **kwargs: Any) -> Any:
         """STL time-series anomalies of this frame (see :func:`huntglass.timeseries.anomalies`)."""

@@ -1,0 +1,545 @@
+/**
+ * The GeoMap widget: an offline world map drawn by the wasm `GeoMapChart` (hg_render geo).
+ * Country outlines come from the basemap asset (runtime/basemap.ts, asked for once per page);
+ * nothing is fetched from a tile server. Wasm fills and outlines the countries, draws the
+ * source-to-destination arcs and the located points (sized by count, coloured by a column) into
+ * an RGBA buffer blitted with one `putImageData`; every log field shown (hover details, legend,
+ * status) goes through `textContent`.
+ *
+ * Interaction: wheel zooms at the pointer, drag pans, double click zooms in, a click selects the
+ * point under the pointer (Shift/Ctrl/⌘ adds or removes), Shift + drag selects the points in a
+ * box, the toolbar zooms, resets the view and clears the selection. The selection goes back to
+ * Python as `selection` (`{<dataset>: [row, ...]}`, debounced), so `GeoMap.selected` is the rows
+ * of the chosen points.
+ *
+ * Test hooks on the root (`data-hg-widget="geo_map"`): `data-hg-state`, `data-hg-n-rows`,
+ * `data-hg-placed`, `data-hg-n-marks`, `data-hg-n-lines`, `data-hg-countries`,
+ * `data-hg-selected-count`, `data-hg-render-count`, `data-hg-view` (JSON `{lon, lat, scale,
+ * zoom}`), `data-hg-marks` (JSON `[[x, y, radius, rows], ...]` in CSS px, at most 200, after each
+ * render), `data-hg-basemap` (`ready` or the error), `data-hg-theme`.
+ */
+
+import { GeoMapChart } from "../../pkg/hg_wasm.js";
+import { loadBasemap, type DecodedBasemap } from "../runtime/basemap.js";
+import { debounce } from "../runtime/debounce.js";
+import { el, setText, style } from "../runtime/dom.js";
+import { showWidgetError } from "../runtime/errors.js";
+import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
+import { resolveDark, watchTheme } from "../runtime/theme.js";
+import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { loadWasm, type HgWasm } from "../runtime/wasm.js";
+
+const SYNC_DEBOUNCE_MS = 250;
+const CLICK_SLOP_PX = 3;
+const DEFAULT_HEIGHT = 420;
+const MAX_MARK_HOOKS = 200;
+
+interface GeoInfo {
+  n_rows: number;
+  placed_rows: number;
+  unplaced_rows: number;
+  centroid_ends: number;
+  unknown_countries: string[];
+  n_marks: number;
+  n_lines: number;
+  n_countries: number;
+  legend: { label: string; color: string }[];
+  legend_more: number;
+  color_title: string;
+}
+
+interface GeoTooltip {
+  kind: "mark" | "country";
+  title: string;
+  fields: [string, string][];
+  rows: number;
+}
+
+const LIGHT = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", tip: "rgba(255,255,255,0.97)", box: "rgba(255,127,14,0.18)" };
+const DARK = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", tip: "rgba(35,36,40,0.97)", box: "rgba(255,176,0,0.2)" };
+
+function parse<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`huntglass GeoMap: wasm returned invalid JSON for ${what}`);
+  }
+}
+
+class GeoMapView {
+  private readonly model: AnyModel;
+  private readonly host: HTMLElement;
+  private readonly doc: Document;
+  private readonly abort = new AbortController();
+  private readonly stops: (() => void)[] = [];
+  private readonly root: HTMLDivElement;
+  private readonly titleEl: HTMLDivElement;
+  private readonly toolbar: HTMLDivElement;
+  private readonly status: HTMLDivElement;
+  private readonly summary: HTMLDivElement;
+  private readonly legend: HTMLDivElement;
+  private readonly plot: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly tooltip: HTMLDivElement;
+  private readonly box: HTMLDivElement;
+  private readonly attribution: HTMLDivElement;
+  private readonly buttons: HTMLButtonElement[] = [];
+
+  private wasm: HgWasm | null = null;
+  private data: Uint8Array | null = null;
+  private basemap: DecodedBasemap | null = null;
+  private basemapError = "";
+  private chart: GeoMapChart | null = null;
+  private info: GeoInfo | null = null;
+  private dark = false;
+  private disposed = false;
+  private rafId: number | null = null;
+  private renderCount = 0;
+  private sized = { width: 0, height: 0, dpr: 0 };
+  private hoverMark = -1;
+  private hoverCountry = -1;
+  private readonly onProgress = (p: DataProgress): void => {
+    if (!this.chart) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+  };
+  private readonly syncSelection = debounce((selection: string) => {
+    this.model.set("selection", JSON.parse(selection));
+    this.model.save_changes();
+  }, SYNC_DEBOUNCE_MS);
+  private readonly syncView = debounce(() => {
+    const chart = this.chart;
+    if (!chart) return;
+    const view = parse<{ lon: number; lat: number; zoom: number }>(chart.view(), "view()");
+    this.model.set("view_range", [view.lon, view.lat, view.zoom]);
+    this.model.save_changes();
+  }, SYNC_DEBOUNCE_MS);
+
+  constructor(model: AnyModel, host: HTMLElement) {
+    this.model = model;
+    this.host = host;
+    const d = (this.doc = host.ownerDocument);
+    this.root = el("div", { "data-hg-widget": "geo_map", "data-hg-state": "loading" }, undefined, d);
+    this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
+    this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
+    this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
+    this.summary = el("div", { "data-hg-role": "summary" }, undefined, d);
+    this.legend = el("div", { "data-hg-role": "legend" }, undefined, d);
+    this.plot = el("div", { "data-hg-role": "plot" }, undefined, d);
+    this.canvas = el("canvas", { "data-hg-role": "map-canvas", tabindex: "0" }, undefined, d);
+    this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
+    this.box = el("div", { "data-hg-role": "select-box" }, undefined, d);
+    this.attribution = el("div", { "data-hg-role": "attribution" }, undefined, d);
+    this.layout();
+    host.appendChild(this.root);
+    this.bind();
+  }
+
+  private layout(): void {
+    style(this.root, { "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "font-size": "12px", padding: "6px", "box-sizing": "border-box", width: "100%", "border-radius": "4px" });
+    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
+    style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
+    style(this.summary, { margin: "2px 0", "white-space": "pre-wrap" });
+    style(this.legend, { display: "flex", gap: "10px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
+    style(this.plot, { position: "relative", width: "100%", overflow: "hidden", "touch-action": "none" });
+    style(this.canvas, { display: "block", width: "100%", cursor: "grab", outline: "none" });
+    style(this.tooltip, { position: "absolute", display: "none", "pointer-events": "none", "max-width": "420px", padding: "4px 6px", "border-radius": "3px", "font-size": "11px", "line-height": "1.35", "z-index": "10", "box-shadow": "0 1px 4px rgba(0,0,0,0.3)", "overflow-wrap": "anywhere" });
+    style(this.box, { position: "absolute", display: "none", "pointer-events": "none", border: "1px dashed #ff7f0e" });
+    style(this.attribution, { "font-size": "10px", margin: "2px 0 0 0" });
+    const add = (key: string, label: string, title: string, onClick: () => void): void => {
+      const b = el("button", { type: "button", title, "data-hg-tool": key }, label, this.doc);
+      style(b, { font: "inherit", padding: "2px 8px", "border-radius": "3px", cursor: "pointer" });
+      b.addEventListener("click", onClick, { signal: this.abort.signal });
+      this.buttons.push(b);
+      this.toolbar.appendChild(b);
+    };
+    const centre = (): [number, number] => [this.sized.width / 2, this.sized.height / 2];
+    add("zoom-in", "+", "Zoom in", () => this.act((c) => c.zoom_at(...centre(), 1.6), true));
+    add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(...centre(), 1 / 1.6), true));
+    add("reset", "Reset", "Show the whole world", () => this.act((c) => c.reset_view(), true));
+    add("clear", "Clear selection", "Deselect every point", () => this.act((c) => { c.clear_selection(); this.publishSelection(); }));
+    const hint = el("span", { "data-hg-role": "hint" }, "wheel: zoom · drag: pan · click: select (Shift adds) · Shift+drag: box", this.doc);
+    style(hint, { "margin-left": "6px", opacity: "0.7" });
+    this.toolbar.appendChild(hint);
+    this.plot.append(this.canvas, this.tooltip, this.box);
+    this.root.append(this.titleEl, this.toolbar, this.status, this.summary, this.legend, this.plot, this.attribution);
+  }
+
+  private chrome(): void {
+    const p = this.dark ? DARK : LIGHT;
+    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
+    style(this.root, { background: p.background, color: p.foreground });
+    style(this.status, { color: p.muted });
+    style(this.summary, { color: p.muted });
+    style(this.attribution, { color: p.muted });
+    style(this.tooltip, { background: p.tip, color: p.foreground, border: `1px solid ${p.border}` });
+    style(this.box, { background: p.box });
+    for (const b of this.buttons) style(b, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
+  }
+
+  private spec(): Record<string, unknown> {
+    const spec = this.model.get("spec");
+    return spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
+  }
+
+  private datasetName(): string {
+    const name = this.spec().dataset;
+    return typeof name === "string" && name ? name : "points";
+  }
+
+  async start(): Promise<void> {
+    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.chrome();
+    try {
+      const data = requestData(this.model, this.onProgress);
+      const basemap = loadBasemap(this.model).then(
+        (b) => b,
+        (error: unknown) => {
+          this.basemapError = error instanceof Error ? error.message : String(error);
+          return null;
+        },
+      );
+      const [wasm, datasets, decoded] = await Promise.all([loadWasm(this.model), data, basemap]);
+      if (this.disposed) return;
+      const name = this.datasetName();
+      const bytes = datasets.get(name);
+      if (!bytes) throw new Error(`huntglass GeoMap: the data set "${name}" did not arrive (received: ${[...datasets.keys()].join(", ") || "none"})`);
+      this.wasm = wasm;
+      this.data = bytes;
+      this.basemap = decoded;
+      this.build();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private build(): void {
+    if (!this.wasm || !this.data) return;
+    this.chart?.free();
+    this.chart = null;
+    const spec = this.spec();
+    const title = typeof spec.title === "string" ? spec.title : "";
+    setText(this.titleEl, title);
+    this.titleEl.style.display = title ? "block" : "none";
+    this.canvas.setAttribute("aria-label", `World map${title ? `: ${title}` : ""}`);
+    this.root.style.width = typeof spec.width === "number" && spec.width > 0 ? `${spec.width}px` : "100%";
+    try {
+      const chart = new GeoMapChart(JSON.stringify(spec), this.data);
+      this.chart = chart;
+      chart.set_theme(this.dark);
+      if (this.basemap) {
+        const b = this.basemap;
+        chart.set_basemap(b.coords, b.ringLengths, b.ringCountry, b.countriesJson);
+      }
+      this.info = parse<GeoInfo>(chart.info(), "info()");
+      this.applySelectionFromModel();
+    } catch (error) {
+      this.chart?.free();
+      this.chart = null;
+      this.fail(error);
+      return;
+    }
+    if (this.basemapError) {
+      setText(this.status, `Basemap unavailable (points with coordinates are still shown): ${this.basemapError}`);
+      this.root.setAttribute("data-hg-basemap", this.basemapError);
+    } else {
+      this.status.style.display = "none";
+      setText(this.status, "");
+      this.root.setAttribute("data-hg-basemap", "ready");
+    }
+    if (this.model.get("error")) {
+      this.model.set("error", "");
+      this.model.save_changes();
+    }
+    const info = this.info;
+    this.root.setAttribute("data-hg-n-rows", String(info.n_rows));
+    this.root.setAttribute("data-hg-placed", String(info.placed_rows));
+    this.root.setAttribute("data-hg-n-marks", String(info.n_marks));
+    this.root.setAttribute("data-hg-n-lines", String(info.n_lines));
+    this.root.setAttribute("data-hg-countries", String(info.n_countries));
+    this.root.setAttribute("data-hg-state", "ready");
+    this.buildSummary();
+    this.buildLegend();
+    setText(this.attribution, this.basemap ? `Basemap: ${this.basemap.source} (${this.basemap.license}); drawn locally, no tile server.` : "");
+    this.sized = { width: 0, height: 0, dpr: 0 };
+    this.schedule();
+  }
+
+  private buildSummary(): void {
+    const info = this.info;
+    if (!info) return;
+    const parts = [`${info.n_rows} row${info.n_rows === 1 ? "" : "s"}, ${info.placed_rows} on the map`];
+    if (info.centroid_ends > 0) parts.push(`${info.centroid_ends} placed at a country centroid (country known, no coordinates; hollow marks)`);
+    if (info.unplaced_rows > 0) parts.push(`${info.unplaced_rows} without a location`);
+    if (info.unknown_countries.length > 0) {
+      const shown = info.unknown_countries.slice(0, 12).join(", ");
+      parts.push(`countries not on the map: ${shown}${info.unknown_countries.length > 12 ? ", …" : ""}`);
+    }
+    if (info.n_lines > 0) parts.push(`${info.n_lines} source → destination arc${info.n_lines === 1 ? "" : "s"}`);
+    setText(this.summary, parts.join(" · "));
+  }
+
+  private buildLegend(): void {
+    this.legend.replaceChildren();
+    const info = this.info;
+    if (!info || info.legend.length === 0) return;
+    const title = el("span", { "data-hg-role": "legend-title" }, `${info.color_title}:`, this.doc);
+    style(title, { "font-weight": "600" });
+    this.legend.appendChild(title);
+    for (const entry of info.legend) {
+      const item = el("span", { "data-hg-role": "legend-item" }, undefined, this.doc);
+      style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
+      const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
+      style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "50%", background: String(entry.color) });
+      item.append(swatch, el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc));
+      this.legend.appendChild(item);
+    }
+    if (info.legend_more > 0) this.legend.appendChild(el("span", { "data-hg-role": "legend-more" }, `and ${info.legend_more} more`, this.doc));
+  }
+
+  private fail(error: unknown): void {
+    if (this.disposed) return;
+    showWidgetError(this.model, this.root, this.status, error);
+    style(this.status, { color: "#d93025" });
+  }
+
+  /** Runs a chart action and repaints; a throw is shown in the widget. */
+  private act(fn: (chart: GeoMapChart) => void, viewChanged = false): void {
+    if (!this.chart || this.disposed) return;
+    try {
+      fn(this.chart);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (viewChanged) this.syncView();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.rafId !== null || this.disposed) return;
+    const view = this.doc.defaultView ?? globalThis;
+    this.rafId = view.requestAnimationFrame(() => {
+      this.rafId = null;
+      this.paint();
+    });
+  }
+
+  private paint(): void {
+    const chart = this.chart;
+    const wasm = this.wasm;
+    if (!chart || !wasm || this.disposed) return;
+    const spec = this.spec();
+    const width = Math.max(1, Math.floor(this.plot.clientWidth || (typeof spec.width === "number" ? spec.width : 900)));
+    const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
+    const dpr = this.doc.defaultView?.devicePixelRatio || 1;
+    try {
+      if (width !== this.sized.width || height !== this.sized.height || dpr !== this.sized.dpr) {
+        chart.resize(width, height, dpr);
+        this.canvas.style.height = `${height}px`;
+        this.sized = { width, height, dpr };
+      }
+      chart.render();
+      const w = chart.pixel_width();
+      const h = chart.pixel_height();
+      if (this.canvas.width !== w) this.canvas.width = w;
+      if (this.canvas.height !== h) this.canvas.height = h;
+      const ctx = this.canvas.getContext("2d");
+      if (!ctx) throw new Error("huntglass: this browser gives no 2D canvas context");
+      if (w > 0 && h > 0) {
+        // A fresh view each time: wasm memory may have grown during render().
+        const pixels = new Uint8ClampedArray(wasm.memory.buffer, chart.pixels_ptr(), chart.pixels_len());
+        ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
+      }
+      this.root.setAttribute("data-hg-view", chart.view());
+      const marks: number[][] = [];
+      const n = Math.min(chart.mark_count(), MAX_MARK_HOOKS);
+      for (let i = 0; i < n; i++) marks.push(Array.from(chart.mark_position(i), (v) => Math.round(v * 100) / 100));
+      this.root.setAttribute("data-hg-marks", JSON.stringify(marks));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.renderCount += 1;
+    this.root.setAttribute("data-hg-render-count", String(this.renderCount));
+    if (this.renderCount === 1) countFirstPaint(this.model);
+  }
+
+  private publishSelection(): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const selection = chart.selection();
+    const rows = (parse<Record<string, number[]>>(selection, "selection()")[this.datasetName()] ?? []).length;
+    this.root.setAttribute("data-hg-selected-count", String(rows));
+    this.syncSelection(selection);
+  }
+
+  private applySelectionFromModel(): void {
+    // Rows chosen in Python cannot be mapped back to marks one by one (a mark holds many rows):
+    // the map starts without a selection and reports its own.
+    this.root.setAttribute("data-hg-selected-count", "0");
+  }
+
+  private point(event: MouseEvent): { x: number; y: number } {
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+  }
+
+  private showTooltip(tip: GeoTooltip, x: number, y: number): void {
+    this.tooltip.replaceChildren();
+    const head = el("div", { "data-hg-role": "tooltip-title" }, tip.title, this.doc);
+    style(head, { "font-weight": "600" });
+    this.tooltip.appendChild(head);
+    for (const [name, value] of tip.fields) {
+      const line = el("div", undefined, undefined, this.doc);
+      const key = el("b", undefined, `${name}: `, this.doc);
+      const shown = value.length > 400 ? `${value.slice(0, 400)}…` : value;
+      line.append(key, this.doc.createTextNode(shown));
+      this.tooltip.appendChild(line);
+    }
+    this.tooltip.style.display = "block";
+    const left = Math.min(x + 14, Math.max(0, this.plot.clientWidth - 320));
+    const top = y + 16 + 160 > this.plot.clientHeight ? Math.max(0, y - 16 - this.tooltip.offsetHeight) : y + 16;
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${top}px`;
+  }
+
+  private hover(event: PointerEvent): void {
+    const chart = this.chart;
+    if (!chart) return;
+    const { x, y } = this.point(event);
+    const mark = chart.hit_test(x, y);
+    const country = mark >= 0 ? -1 : chart.country_at(x, y);
+    if (mark !== this.hoverMark || country !== this.hoverCountry) {
+      this.hoverMark = mark;
+      this.hoverCountry = country;
+      chart.set_hover(mark);
+      chart.set_hover_country(country);
+      this.schedule();
+    }
+    this.canvas.style.cursor = mark >= 0 ? "pointer" : "grab";
+    try {
+      if (mark >= 0) this.showTooltip(parse<GeoTooltip>(chart.tooltip(mark), "tooltip()"), x, y);
+      else if (country >= 0) this.showTooltip(parse<GeoTooltip>(chart.country_tooltip(country), "country_tooltip()"), x, y);
+      else this.tooltip.style.display = "none";
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private bind(): void {
+    const signal = this.abort.signal;
+    this.canvas.addEventListener("wheel", (e) => {
+      if (!this.chart) return;
+      e.preventDefault();
+      const { x, y } = this.point(e);
+      const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.sized.height : 1;
+      this.act((c) => c.zoom_at(x, y, Math.exp(-e.deltaY * unit * 0.002)), true);
+    }, { signal, passive: false });
+    this.canvas.addEventListener("dblclick", (e) => {
+      const { x, y } = this.point(e);
+      this.act((c) => c.zoom_at(x, y, 2), true);
+    }, { signal });
+    let press: { x: number; y: number; lastX: number; lastY: number; moved: boolean; boxing: boolean; id: number } | null = null;
+    this.canvas.addEventListener("pointerdown", (e) => {
+      const p = this.point(e);
+      press = { x: p.x, y: p.y, lastX: p.x, lastY: p.y, moved: false, boxing: e.shiftKey, id: e.pointerId };
+      this.canvas.setPointerCapture?.(e.pointerId);
+    }, { signal });
+    this.canvas.addEventListener("pointermove", (e) => {
+      const p = this.point(e);
+      if (press && press.id === e.pointerId) {
+        if (Math.abs(p.x - press.x) + Math.abs(p.y - press.y) > CLICK_SLOP_PX) press.moved = true;
+        if (press.moved) {
+          this.tooltip.style.display = "none";
+          if (press.boxing) {
+            style(this.box, { display: "block", left: `${Math.min(p.x, press.x)}px`, top: `${Math.min(p.y, press.y)}px`, width: `${Math.abs(p.x - press.x)}px`, height: `${Math.abs(p.y - press.y)}px` });
+            return;
+          }
+          const dx = p.x - press.lastX;
+          const dy = p.y - press.lastY;
+          press.lastX = p.x;
+          press.lastY = p.y;
+          this.canvas.style.cursor = "grabbing";
+          this.act((c) => c.pan_by(dx, dy), true);
+          return;
+        }
+      }
+      this.hover(e);
+    }, { signal });
+    const end = (e: PointerEvent): void => {
+      const p = press;
+      press = null;
+      this.box.style.display = "none";
+      this.canvas.style.cursor = "grab";
+      if (!p || e.type === "pointercancel") return;
+      const { x, y } = this.point(e);
+      if (p.moved && p.boxing) {
+        this.act((c) => {
+          c.select_box(p.x, p.y, x, y, true);
+          this.publishSelection();
+        });
+      } else if (!p.moved) {
+        this.act((c) => {
+          c.select_at(x, y, e.shiftKey || e.ctrlKey || e.metaKey);
+          this.publishSelection();
+        });
+      }
+    };
+    this.canvas.addEventListener("pointerup", end, { signal });
+    this.canvas.addEventListener("pointercancel", end, { signal });
+    this.canvas.addEventListener("pointerleave", () => {
+      this.tooltip.style.display = "none";
+      if (this.hoverMark >= 0 || this.hoverCountry >= 0) {
+        this.hoverMark = -1;
+        this.hoverCountry = -1;
+        this.act((c) => {
+          c.set_hover(-1);
+          c.set_hover_country(-1);
+        });
+      }
+    }, { signal });
+    const onSpec = (): void => this.build();
+    const onTheme = (): void => {
+      this.dark = resolveDark(this.model.get("theme"), this.host);
+      this.chrome();
+      this.act((c) => c.set_theme(this.dark));
+      if (this.chart) {
+        this.info = parse<GeoInfo>(this.chart.info(), "info()");
+        this.buildLegend();
+      }
+    };
+    this.model.on("change:spec", onSpec);
+    this.model.on("change:theme", onTheme);
+    this.stops.push(() => this.model.off("change:spec", onSpec));
+    this.stops.push(() => this.model.off("change:theme", onTheme));
+    this.stops.push(watchTheme(this.host, () => {
+      if (this.model.get("theme") === "auto") onTheme();
+    }));
+    if (typeof ResizeObserver !== "undefined") {
+      const observer = new ResizeObserver(() => this.schedule());
+      observer.observe(this.plot);
+      this.stops.push(() => observer.disconnect());
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.syncSelection.flush();
+    this.syncView.cancel();
+    this.disposed = true;
+    this.abort.abort();
+    for (const stop of this.stops.splice(0)) stop();
+    if (this.rafId !== null) (this.doc.defaultView ?? globalThis).cancelAnimationFrame(this.rafId);
+    stopProgress(this.model, this.onProgress);
+    this.chart?.free();
+    this.chart = null;
+    this.root.remove();
+  }
+}
+
+/** anywidget `render` for `_kind == "geo_map"`; returns the view's cleanup. */
+export function renderGeoMap(model: AnyModel, host: HTMLElement): () => void {
+  const view = new GeoMapView(model, host);
+  void view.start();
+  return () => view.dispose();
+}
