@@ -1164,12 +1164,11 @@ fn on_cve<S: IocSink + ?Sized>(
     let glued_before = start > 0 && is_word_byte(hay[start - 1]);
     let glued_after = hay.get(end).is_some_and(|b| b.is_ascii_digit());
     if !glued_before && !glued_after {
+        // CVE ids are ASCII: copied whole, then upper-cased in place.
         sc.canonical.clear();
-        sc.canonical.extend(
-            hay[start..end]
-                .iter()
-                .map(|&b| char::from(b.to_ascii_uppercase())),
-        );
+        sc.canonical
+            .push_str(em.text.get(start..end).unwrap_or_default());
+        sc.canonical.make_ascii_uppercase();
         em.emit(IocType::Cve, start, end, &sc.canonical);
     }
     end
@@ -1207,12 +1206,11 @@ fn on_hash<S: IocSink + ?Sized>(
 ) -> usize {
     let glued_before = start > 0 && hay[start - 1].is_ascii_hexdigit();
     if let (false, Some(ioc_type)) = (glued_before, hash_type_for_len(end - start)) {
+        // Hex digits are ASCII: copied whole, then lower-cased in place.
         sc.canonical.clear();
-        sc.canonical.extend(
-            hay[start..end]
-                .iter()
-                .map(|&b| char::from(b.to_ascii_lowercase())),
-        );
+        sc.canonical
+            .push_str(em.text.get(start..end).unwrap_or_default());
+        sc.canonical.make_ascii_lowercase();
         em.emit(ioc_type, start, end, &sc.canonical);
     }
     end

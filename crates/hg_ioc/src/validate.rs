@@ -27,9 +27,39 @@ pub(crate) const FILE_EXTENSIONS: &[&str] = &[
     "xlsm", "xlsx", "xml", "xz", "yaml", "yml", "zip",
 ];
 
+/// `ext` (at most 8 bytes) packed into a `u64`, first byte most significant and zero-padded:
+/// for names without NUL bytes the numbers sort like the names.
+const fn pack_extension(ext: &[u8]) -> u64 {
+    let mut packed = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        packed <<= 8;
+        if i < ext.len() {
+            packed |= ext[i] as u64;
+        }
+        i += 1;
+    }
+    packed
+}
+
+/// [`FILE_EXTENSIONS`] packed by [`pack_extension`], in the same (sorted) order: a look-up is a
+/// binary search over integers instead of string comparisons.
+static PACKED_FILE_EXTENSIONS: [u64; FILE_EXTENSIONS.len()] = {
+    let mut packed = [0u64; FILE_EXTENSIONS.len()];
+    let mut i = 0;
+    while i < packed.len() {
+        packed[i] = pack_extension(FILE_EXTENSIONS[i].as_bytes());
+        i += 1;
+    }
+    packed
+};
+
 /// Whether `ext` (lower-case) is in [`FILE_EXTENSIONS`].
 pub(crate) fn is_file_extension(ext: &str) -> bool {
-    FILE_EXTENSIONS.binary_search(&ext).is_ok()
+    ext.len() <= 8
+        && PACKED_FILE_EXTENSIONS
+            .binary_search(&pack_extension(ext.as_bytes()))
+            .is_ok()
 }
 
 /// The outcome of checking a dotted name made only of digits and dots.
@@ -96,23 +126,94 @@ fn push_decimal(out: &mut String, value: u16) {
 /// Parses an IPv6 address (any RFC 4291 text form, including `::` and an embedded dotted IPv4
 /// tail) and writes its RFC 5952 form (lower case, longest zero run compressed).
 pub(crate) fn ipv6_canonical(text: &str, out: &mut String) -> bool {
-    use std::fmt::Write;
     out.clear();
     if text.len() > 45 || text == "::" {
         return false;
     }
     // Without a `::` every group is written: eight (seven colons), or six and a dotted IPv4
-    // tail (six colons). Clock times and MAC addresses fail here without a parse.
-    if !text.contains("::") {
-        let colons = text.bytes().filter(|&b| b == b':').count();
-        let dotted = text.contains('.');
-        if !((colons == 7 && !dotted) || (colons == 6 && dotted)) {
-            return false;
+    // tail (six colons). Clock times and MAC addresses fail here without a parse. One pass
+    // over the bytes counts the colons and sees `::` and `.`.
+    let bytes = text.as_bytes();
+    let (mut colons, mut double, mut dotted) = (0, false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            colons += 1;
+            double |= i > 0 && bytes[i - 1] == b':';
         }
+        dotted |= b == b'.';
+    }
+    let complete = (colons == 7 && !dotted) || (colons == 6 && dotted);
+    if !double && !complete {
+        return false;
     }
     match Ipv6Addr::from_str(text) {
-        Ok(addr) => write!(out, "{addr}").is_ok(),
+        Ok(addr) => {
+            write_rfc5952(addr, out);
+            true
+        }
         Err(_) => false,
+    }
+}
+
+/// Writes `addr` as `Ipv6Addr`'s `Display` does (RFC 5952: lower-case hex without leading
+/// zeros, the first longest run of two or more zero groups as `::`, IPv4-mapped addresses with
+/// a dotted tail), without the formatting machinery (a unit test compares the two).
+fn write_rfc5952(addr: Ipv6Addr, out: &mut String) {
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        out.push_str("::ffff:");
+        for (k, octet) in v4.octets().iter().enumerate() {
+            if k > 0 {
+                out.push('.');
+            }
+            push_decimal(out, u16::from(*octet));
+        }
+        return;
+    }
+    let segments = addr.segments();
+    let (mut best_start, mut best_len, mut run_start, mut run_len) = (0, 0, 0, 0);
+    for (i, &segment) in segments.iter().enumerate() {
+        if segment == 0 {
+            if run_len == 0 {
+                run_start = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best_start, best_len) = (run_start, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let push_groups = |out: &mut String, groups: &[u16]| {
+        for (k, &group) in groups.iter().enumerate() {
+            if k > 0 {
+                out.push(':');
+            }
+            push_hex(out, group);
+        }
+    };
+    if best_len > 1 {
+        push_groups(out, &segments[..best_start]);
+        out.push_str("::");
+        push_groups(out, &segments[best_start + best_len..]);
+    } else {
+        push_groups(out, &segments);
+    }
+}
+
+/// Lower-case hex without leading zeros.
+fn push_hex(out: &mut String, value: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut shift = 12;
+    while shift > 0 && value >> shift == 0 {
+        shift -= 4;
+    }
+    loop {
+        out.push(char::from(DIGITS[usize::from((value >> shift) & 0xf)]));
+        if shift == 0 {
+            break;
+        }
+        shift -= 4;
     }
 }
 
@@ -249,6 +350,71 @@ mod tests {
         assert!(ipv6_canonical("1:2:3:4:5:6:1.2.3.4", &mut out));
         assert!(!ipv6_canonical("1:2:3:4:5:6:7:1.2.3.4", &mut out));
         assert!(!ipv6_canonical("2c:9f:aa:07:d1:3c", &mut out));
+    }
+
+    #[test]
+    fn file_extension_lookup_equals_the_list() {
+        for ext in FILE_EXTENSIONS {
+            assert!(is_file_extension(ext), "{ext}");
+        }
+        for other in [
+            "",
+            "com",
+            "ex",
+            "exee",
+            "zipx",
+            "a",
+            "docxx",
+            "longerthan8",
+            "7",
+        ] {
+            assert!(!is_file_extension(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn rfc5952_writer_equals_display() {
+        // xorshift over group patterns rich in zero runs, plus fixed corner cases.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut addresses: Vec<Ipv6Addr> = [
+            "::1",
+            "1::",
+            "::ffff:1.2.3.4",
+            "::1.2.3.4",
+            "0:0:1:0:0:1:0:0",
+            "1:0:0:2:0:0:0:3",
+            "fe80::1",
+            "2001:db8::",
+            "0:0:0:0:0:0:0:0",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        for _ in 0..20_000 {
+            let r = next();
+            let mut groups = [0u16; 8];
+            for (k, g) in groups.iter_mut().enumerate() {
+                *g = match (r >> (k * 3)) & 7 {
+                    0..=3 => 0,
+                    4 => 0xffff,
+                    5 => (next() & 0xf) as u16,
+                    _ => next() as u16,
+                };
+            }
+            addresses.push(Ipv6Addr::from(groups));
+        }
+        let mut out = String::new();
+        for addr in addresses {
+            out.clear();
+            write_rfc5952(addr, &mut out);
+            assert_eq!(out, addr.to_string());
+        }
     }
 
     #[test]
