@@ -62,6 +62,31 @@ function ringsOf(geometry) {
   return [];
 }
 
+// Rings that cross the antimeridian (Russia's Chukotka, Fiji) jump from 180 to -180 between
+// two points, which a flat map would draw as a line across the world. Their longitudes are made
+// continuous (beyond +-180) and a copy shifted by 360 degrees is added, so both sides of the map
+// show their part. Rings around a pole (Antarctica) do not close once unwrapped: kept as they are.
+function splitAtAntimeridian(ring) {
+  const out = [];
+  let offset = 0;
+  let jumped = false;
+  for (let i = 0; i < ring.length; i++) {
+    const [lon, lat] = ring[i];
+    if (i > 0) {
+      const jump = lon - ring[i - 1][0];
+      if (jump > 180) offset -= 360;
+      else if (jump < -180) offset += 360;
+      jumped ||= Math.abs(jump) > 180;
+    }
+    out.push([lon + offset, lat]);
+  }
+  if (!jumped) return [ring];
+  if (Math.abs(out[out.length - 1][0] - out[0][0]) > 1) return [ring];
+  const lons = out.map((p) => p[0]);
+  const shift = Math.max(...lons) > 180 ? -360 : 360;
+  return [out, out.map(([lon, lat]) => [lon + shift, lat])];
+}
+
 function largestRingCentroid(rings) {
   let best = null;
   for (const ring of rings) {
@@ -93,7 +118,9 @@ function buildBasemap() {
   const coords = [];
   const seen = new Set();
   for (const f of feature(small, small.objects.countries).features) {
-    const rings = ringsOf(f.geometry).filter((ring) => ring.length >= 3);
+    const rings = ringsOf(f.geometry)
+      .filter((ring) => ring.length >= 3)
+      .flatMap(splitAtAntimeridian);
     const name = String(f.properties?.name ?? "");
     if (f.id) seen.add(f.id);
     list.push({ id: f.id ?? "", a2: alpha2(f.id, name), name, rings: rings.length });

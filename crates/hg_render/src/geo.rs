@@ -5,7 +5,8 @@
 //!
 //! The basemap is data, never compiled in: the host hands over country outlines as flat rings
 //! ([`Basemap::new`]: longitude/latitude pairs, the length of each ring, the country of each
-//! ring, and a JSON list of countries with their ISO codes and names). huntglass builds them from
+//! ring, and a JSON list of countries with their ISO codes and names; longitudes may run past
+//! +-180 up to +-360 so rings across the antimeridian stay continuous). huntglass builds them from
 //! Natural Earth's 1:110m countries (npm `world-atlas`, public domain) at build time and ships
 //! them as a separate asset, so the wasm stays small.
 //!
@@ -299,7 +300,8 @@ impl Basemap {
         }
         for (i, pair) in coords.chunks_exact(2).enumerate() {
             let (lon, lat) = (pair[0], pair[1]);
-            if !(lon.is_finite() && lat.is_finite()) || lon.abs() > 180.0001 || lat.abs() > 90.0001
+            // Longitudes up to +-360: rings across the antimeridian are unwrapped by the host.
+            if !(lon.is_finite() && lat.is_finite()) || lon.abs() > 360.0001 || lat.abs() > 90.0001
             {
                 return Err(bad(format!(
                     "point {i} ({lon}, {lat}) is not a longitude/latitude"
@@ -1548,7 +1550,7 @@ mod tests {
         assert!(e.to_string().contains("add up to"), "{e}");
         let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 1.0], &[3], &[5], names).unwrap_err();
         assert!(e.to_string().contains("belongs to country 5"), "{e}");
-        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 999.0], &[3], &[0], names).unwrap_err();
+        let e = Basemap::new(&[0.0, 0.0, 1.0, 0.0, 1.0, 99.0], &[3], &[0], names).unwrap_err();
         assert!(e.to_string().contains("point 2"), "{e}");
         let e = Basemap::new(&[0.0, 0.0, 1.0], &[3], &[0], names).unwrap_err();
         assert!(e.to_string().contains("whole number"), "{e}");
