@@ -48,6 +48,12 @@ pub struct ProcessForest {
     pub(crate) roots: Vec<u32>,
     /// Pre-order (roots by time, children by time).
     pub(crate) order: Vec<u32>,
+    /// Depth of each node in `order` (by position).
+    pub(crate) order_depth: Vec<u32>,
+    /// Position in `order` of the parent of each node in `order` (`NONE` for roots).
+    pub(crate) order_parent: Vec<u32>,
+    /// Number of children of each node in `order`.
+    pub(crate) order_children: Vec<u32>,
     pub(crate) depth: Vec<u32>,
     pub(crate) name_lc: Vec<Option<u32>>,
     pub(crate) names: NameTable,
@@ -349,12 +355,45 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
         .map(|&r| times[r as usize].unwrap_or(i64::MIN))
         .collect();
 
-    // Candidate parents sorted by (host, id, time, row): the processes with each id on each host
-    // form one time-ordered run.
-    let mut cand: Vec<(u32, u64, i64, u32)> = (0..rows.len())
-        .filter_map(|i| pid[i].map(|p| (hosts[rows[i] as usize], p, time[i], i as u32)))
-        .collect();
-    cand.sort_unstable();
+    // Candidate parents grouped by (host, id): one hash look-up per process gives its group,
+    // a counting sort by group keeps input order inside a group, and a group whose times are
+    // not already ascending is sorted by (time, node). Each group is then one time-ordered run
+    // of `cand` (`group_start[g]..group_start[g + 1]`), found for a child by one look-up.
+    let mut group_of: FastMap<(u32, u64), u32> = FastMap::default();
+    let mut group: Vec<u32> = vec![NONE; rows.len()];
+    for (i, (g, p)) in group.iter_mut().zip(&pid).enumerate() {
+        if let Some(p) = *p {
+            let next = group_of.len() as u32;
+            *g = *group_of.entry((hosts[rows[i] as usize], p)).or_insert(next);
+        }
+    }
+    let n_groups = group_of.len();
+    let mut group_start = vec![0u32; n_groups + 1];
+    for &g in &group {
+        if g != NONE {
+            group_start[g as usize + 1] += 1;
+        }
+    }
+    for g in 0..n_groups {
+        group_start[g + 1] += group_start[g];
+    }
+    let mut cand: Vec<(i64, u32)> = vec![(0, 0); group_start[n_groups] as usize];
+    {
+        let mut fill = group_start.clone();
+        for (i, &g) in group.iter().enumerate() {
+            if g != NONE {
+                cand[fill[g as usize] as usize] = (time[i], i as u32);
+                fill[g as usize] += 1;
+            }
+        }
+    }
+    for g in 0..n_groups {
+        let run = &mut cand[group_start[g] as usize..group_start[g + 1] as usize];
+        if !run.windows(2).all(|w| w[0] <= w[1]) {
+            run.sort_unstable();
+        }
+    }
+    drop(group);
 
     // Exact duplicates (same host, id, time, name, parent id and command line) are adjacent.
     let mut duplicate = vec![false; rows.len()];
@@ -367,32 +406,54 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
                 .as_ref()
                 .is_none_or(|c| fnv(c.get(ra)) == fnv(c.get(rb)) && c.get(ra) == c.get(rb))
     };
-    let mut start = 0;
-    while start < cand.len() {
-        let mut end = start + 1;
-        while end < cand.len()
-            && cand[end].0 == cand[start].0
-            && cand[end].1 == cand[start].1
-            && cand[end].2 == cand[start].2
-        {
-            end += 1;
-        }
-        for j in start + 1..end {
-            let b = cand[j].3 as usize;
-            if (start..j)
-                .rev()
-                .take(MAX_CANDIDATES)
-                .any(|i| !duplicate[cand[i].3 as usize] && same_event(cand[i].3 as usize, b))
-            {
-                duplicate[b] = true;
-                duplicates += 1;
+    for g in 0..n_groups {
+        let run = &cand[group_start[g] as usize..group_start[g + 1] as usize];
+        let mut start = 0;
+        while start < run.len() {
+            let mut end = start + 1;
+            while end < run.len() && run[end].0 == run[start].0 {
+                end += 1;
             }
+            for j in start + 1..end {
+                let b = run[j].1 as usize;
+                if (start..j)
+                    .rev()
+                    .take(MAX_CANDIDATES)
+                    .any(|i| !duplicate[run[i].1 as usize] && same_event(run[i].1 as usize, b))
+                {
+                    duplicate[b] = true;
+                    duplicates += 1;
+                }
+            }
+            start = end;
         }
-        start = end;
     }
     if duplicates > 0 {
-        cand.retain(|c| !duplicate[c.3 as usize]);
+        // Compact every group in place, keeping the group boundaries.
+        let mut write = 0usize;
+        let mut read_start = 0usize;
+        for g in 0..n_groups {
+            let read_end = group_start[g + 1] as usize;
+            group_start[g] = write as u32;
+            for r in read_start..read_end {
+                if !duplicate[cand[r].1 as usize] {
+                    cand[write] = cand[r];
+                    write += 1;
+                }
+            }
+            read_start = read_end;
+        }
+        group_start[n_groups] = write as u32;
+        cand.truncate(write);
     }
+    let run_of = |host: u32, id: u64| -> &[(i64, u32)] {
+        match group_of.get(&(host, id)) {
+            Some(&g) => {
+                &cand[group_start[g as usize] as usize..group_start[g as usize + 1] as usize]
+            }
+            None => &[],
+        }
+    };
 
     let process_name = |i: usize| name_info[rows[i] as usize];
     let mut parent = vec![NONE; rows.len()];
@@ -412,22 +473,21 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
             None => true,
             Some(w) => process_name(j).is_some_and(|n| names_match(n, w)),
         };
-        let run_start = cand.partition_point(|x| (x.0, x.1) < (host, p));
+        let run = run_of(host, p);
         let known_parent_time = parent_times.as_ref().and_then(|t| t[row]);
         let mut found = NONE;
         if let Some(pt) = known_parent_time {
-            let lo = cand
-                .partition_point(|x| (x.0, x.1, x.2) < (host, p, pt - PARENT_TIME_TOLERANCE_NS));
-            let mut best: Option<(i64, u32)> = None;
-            for x in cand[lo..].iter().take(MAX_CANDIDATES) {
-                if x.0 != host || x.1 != p || x.2 > pt + PARENT_TIME_TOLERANCE_NS {
+            let lo = run.partition_point(|x| x.0 < pt.saturating_sub(PARENT_TIME_TOLERANCE_NS));
+            let mut best: Option<(u64, u32)> = None;
+            for x in run[lo..].iter().take(MAX_CANDIDATES) {
+                if x.0 > pt.saturating_add(PARENT_TIME_TOLERANCE_NS) {
                     break;
                 }
-                let j = x.3 as usize;
+                let j = x.1 as usize;
                 if j != c && name_ok(j) {
-                    let gap = (x.2 - pt).abs();
+                    let gap = x.0.abs_diff(pt);
                     if best.is_none_or(|(g, _)| gap < g) {
-                        best = Some((gap, x.3));
+                        best = Some((gap, x.1));
                     }
                 }
             }
@@ -435,11 +495,11 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
                 found = j;
             }
         } else {
-            let hi = cand.partition_point(|x| (x.0, x.1, x.2) <= (host, p, time[c]));
-            for x in cand[run_start..hi].iter().rev().take(MAX_CANDIDATES) {
-                let j = x.3 as usize;
+            let hi = run.partition_point(|x| x.0 <= time[c]);
+            for x in run[..hi].iter().rev().take(MAX_CANDIDATES) {
+                let j = x.1 as usize;
                 if j != c && name_ok(j) {
-                    found = x.3;
+                    found = x.1;
                     break;
                 }
             }
@@ -470,7 +530,14 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
     }
 
     // Drop duplicate rows from the node set (renumbering nodes).
-    let (rows, name_lc, time, time_valid, parent, orphan) = {
+    let (rows, name_lc, time, time_valid, parent, orphan) = if duplicates == 0 {
+        let name_lc: Vec<Option<u32>> = rows
+            .iter()
+            .map(|&r| name_info[r as usize].map(|n| n.full))
+            .collect();
+        let time_valid: Vec<bool> = rows.iter().map(|&r| times[r as usize].is_some()).collect();
+        (rows, name_lc, time, time_valid, parent, orphan)
+    } else {
         let mut new_index = vec![NONE; rows.len()];
         let mut next = 0u32;
         for (i, slot) in new_index.iter_mut().enumerate() {
@@ -571,15 +638,16 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
     }
     roots.sort_unstable_by_key(|&n| sort_key(n));
 
-    // Pre-order with depths.
+    // Pre-order with depths. The stack carries each node's depth and its parent's position in
+    // the order, so the output columns read them sequentially (`order_depth`,
+    // `order_parent`, `order_children`) instead of looking them up node by node.
     let mut order = Vec::with_capacity(total);
+    let mut order_depth: Vec<u32> = Vec::with_capacity(total);
+    let mut order_parent: Vec<u32> = Vec::with_capacity(total);
+    let mut order_children: Vec<u32> = Vec::with_capacity(total);
     let mut depth = vec![0u32; total];
-    let mut stack: Vec<u32> = roots.iter().rev().copied().collect();
-    while let Some(n) = stack.pop() {
-        let d = match parent[n as usize] {
-            NONE => 0,
-            p => depth[p as usize] + 1,
-        };
+    let mut stack: Vec<(u32, u32, u32)> = roots.iter().rev().map(|&r| (r, 0, NONE)).collect();
+    while let Some((n, d, parent_position)) = stack.pop() {
         if d as usize > MAX_DEPTH {
             let row = if (n as usize) < n_real {
                 rows[n as usize] as usize
@@ -591,13 +659,17 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
                  ids probably form a chain that is not a real process ancestry"
             )));
         }
+        let position = order.len() as u32;
         depth[n as usize] = d;
         order.push(n);
+        order_depth.push(d);
+        order_parent.push(parent_position);
         let (s, e) = (
             child_start[n as usize] as usize,
             child_start[n as usize + 1] as usize,
         );
-        stack.extend(child_list[s..e].iter().rev());
+        order_children.push((e - s) as u32);
+        stack.extend(child_list[s..e].iter().rev().map(|&c| (c, d + 1, position)));
     }
     debug_assert_eq!(order.len(), total);
 
@@ -614,6 +686,9 @@ pub fn build_forest(table: &Table, options: &BuildOptions) -> Result<ProcessFore
         child_list,
         roots,
         order,
+        order_depth,
+        order_parent,
+        order_children,
         depth,
         name_lc,
         names,

@@ -326,14 +326,14 @@ impl ProcessForest {
         let n_real = self.rows.len();
         let n_input = self.input_rows;
         let total = self.len();
-        let order: Vec<usize> = self.order.iter().map(|&n| n as usize).collect();
         let input_row = |n: usize| (n < n_real).then(|| self.rows[n] as usize);
 
         // One gather index for every input column: the input row of each output row, null for
         // placeholders (`placeholder_at`: output row and placeholder number).
         let mut gather: Vec<u32> = Vec::with_capacity(total);
         let mut placeholder_at: Vec<(usize, usize)> = Vec::with_capacity(self.placeholders.len());
-        for (i, &n) in order.iter().enumerate() {
+        for (i, &n) in self.order.iter().enumerate() {
+            let n = n as usize;
             if n < n_real {
                 gather.push(self.rows[n]);
             } else {
@@ -395,7 +395,8 @@ impl ProcessForest {
                 // Other string encodings (dictionary, view): built value by value as Utf8.
                 let col = table.strings(name)?;
                 let mut b = StringBuilder::with_capacity(total, 32 * total);
-                for &n in &order {
+                for &n in &self.order {
+                    let n = n as usize;
                     match input_row(n) {
                         Some(r) => b.append_option(col.get(r)),
                         None => b.append_option(texts[n - n_real].as_deref()),
@@ -404,9 +405,11 @@ impl ProcessForest {
                 Arc::new(b.finish())
             } else if name == schema.process_id && array.data_type().is_numeric() {
                 let values = table.numbers_f64(name)?;
-                let spec: Vec<(Option<usize>, Option<f64>)> = order
+                let spec: Vec<(Option<usize>, Option<f64>)> = self
+                    .order
                     .iter()
-                    .map(|&n| match input_row(n) {
+                    .map(|&n| n as usize)
+                    .map(|n| match input_row(n) {
                         Some(r) => (Some(r), None),
                         None => (
                             None,
@@ -439,44 +442,29 @@ impl ProcessForest {
         }
         drop(gather);
 
-        // The tree columns in one pass over the tree order. In pre-order the parent of a row at
-        // depth d is the last row written at depth d - 1, kept on `stack` (output row, source
-        // index, path range) so the parent's path is copied from earlier in the same buffer.
+        // The tree columns in one pass over the tree order, from the depth, parent position and
+        // child count the forest recorded in that order. A parent comes before its children, so
+        // a child's path copies the parent's from earlier in the same buffer.
         let width = total.saturating_sub(1).max(1).to_string().len().max(5);
         let mut path_bytes: Vec<u8> = Vec::with_capacity(total * (width + 1) * 4);
         let mut path_ends: Vec<usize> = Vec::with_capacity(total);
         let mut source_index: Vec<i64> = Vec::with_capacity(total);
         let mut parent_index: Vec<i64> = Vec::with_capacity(total);
-        let mut parent_row: Vec<u32> = Vec::with_capacity(total);
         let mut has_parent: Vec<bool> = Vec::with_capacity(total);
-        let mut depth: Vec<i32> = Vec::with_capacity(total);
-        let mut child_count: Vec<i32> = Vec::with_capacity(total);
-        let mut is_root: Vec<bool> = Vec::with_capacity(total);
-        let mut is_leaf: Vec<bool> = Vec::with_capacity(total);
-        let mut is_branch: Vec<bool> = Vec::with_capacity(total);
-        let mut is_placeholder: Vec<bool> = Vec::with_capacity(total);
         let mut is_orphan: Vec<bool> = Vec::with_capacity(total);
-        let mut stack: Vec<(u32, i64, usize, usize)> = Vec::new();
-        for (i, &n) in order.iter().enumerate() {
-            let d = self.depth[n] as usize;
+        for (i, &n) in self.order.iter().enumerate() {
+            let n = n as usize;
             let si = self.source_index(n) as i64;
-            let children = self.child_start[n + 1] - self.child_start[n];
-            let root = self.parent[n] == NONE;
-            stack.truncate(d);
-            let start = path_bytes.len();
-            if root {
+            let parent_position = self.order_parent[i];
+            if parent_position == NONE {
                 parent_index.push(0);
-                parent_row.push(0);
+                has_parent.push(false);
             } else {
-                let Some(&(prow, psi, ps, pe)) = stack.get(d.wrapping_sub(1)) else {
-                    return Err(ProcTreeError::Limit(format!(
-                        "internal error: the tree order does not follow the depths (output \
-                         row {i})"
-                    )));
-                };
-                parent_index.push(psi);
-                parent_row.push(prow);
-                path_bytes.extend_from_within(ps..pe);
+                let pp = parent_position as usize;
+                parent_index.push(source_index[pp]);
+                has_parent.push(true);
+                let ps = if pp == 0 { 0 } else { path_ends[pp - 1] };
+                path_bytes.extend_from_within(ps..path_ends[pp]);
                 path_bytes.push(b'/');
             }
             push_padded(&mut path_bytes, si as u64, width);
@@ -487,24 +475,26 @@ impl ProcessForest {
                 )));
             }
             path_ends.push(path_bytes.len());
-            stack.push((i as u32, si, start, path_bytes.len()));
             source_index.push(si);
-            has_parent.push(!root);
-            depth.push(d as i32);
-            child_count.push(children as i32);
-            is_root.push(root);
-            is_leaf.push(children == 0);
-            is_branch.push(!root && children > 0);
-            is_placeholder.push(n >= n_real);
             is_orphan.push(self.orphan[n]);
         }
         let parent_nulls = NullBuffer::from(has_parent);
         let keys = self.node_keys(table)?;
         let key_array = take_strings(&keys, UInt32Array::from(self.order.clone()))?;
+        let parent_positions: Vec<u32> = self
+            .order_parent
+            .iter()
+            .map(|&p| if p == NONE { 0 } else { p })
+            .collect();
         let parent_key_array = take_strings(
             &key_array,
-            UInt32Array::new(ScalarBuffer::from(parent_row), Some(parent_nulls.clone())),
+            UInt32Array::new(
+                ScalarBuffer::from(parent_positions),
+                Some(parent_nulls.clone()),
+            ),
         )?;
+        let children = &self.order_children;
+        let parents = &self.order_parent;
         let tree: Vec<(&str, ArrayRef)> = vec![
             ("proc_key", key_array),
             ("parent_key", parent_key_array),
@@ -520,14 +510,44 @@ impl ProcessForest {
                     Some(parent_nulls),
                 )),
             ),
-            ("depth", Arc::new(Int32Array::from(depth))),
-            ("child_count", Arc::new(Int32Array::from(child_count))),
-            ("IsRoot", Arc::new(BooleanArray::from(is_root))),
-            ("IsLeaf", Arc::new(BooleanArray::from(is_leaf))),
-            ("IsBranch", Arc::new(BooleanArray::from(is_branch))),
+            (
+                "depth",
+                Arc::new(Int32Array::from_iter_values(
+                    self.order_depth.iter().map(|&d| d as i32),
+                )),
+            ),
+            (
+                "child_count",
+                Arc::new(Int32Array::from_iter_values(
+                    children.iter().map(|&c| c as i32),
+                )),
+            ),
+            (
+                "IsRoot",
+                Arc::new(BooleanArray::from_iter(
+                    parents.iter().map(|&p| Some(p == NONE)),
+                )),
+            ),
+            (
+                "IsLeaf",
+                Arc::new(BooleanArray::from_iter(
+                    children.iter().map(|&c| Some(c == 0)),
+                )),
+            ),
+            (
+                "IsBranch",
+                Arc::new(BooleanArray::from_iter(
+                    parents
+                        .iter()
+                        .zip(children)
+                        .map(|(&p, &c)| Some(p != NONE && c > 0)),
+                )),
+            ),
             (
                 "IsPlaceholder",
-                Arc::new(BooleanArray::from(is_placeholder)),
+                Arc::new(BooleanArray::from_iter(
+                    self.order.iter().map(|&n| Some(n as usize >= n_real)),
+                )),
             ),
             ("IsOrphan", Arc::new(BooleanArray::from(is_orphan))),
         ];
