@@ -56,6 +56,10 @@ pub const MAX_BASEMAP_RINGS: usize = 200_000;
 pub const MAX_COUNTRIES: usize = 2_000;
 /// Most data rows.
 pub const MAX_ROWS: usize = 50_000_000;
+/// Largest `places` JSON accepted.
+pub const MAX_PLACES_BYTES: usize = 64 << 20;
+/// Most keys listed by `unplaced_keys`.
+pub const MAX_LOOKUP_KEYS: usize = 100_000;
 /// Most distinct values of the colour column (marks are keyed by place and category).
 pub const MAX_CATEGORIES: usize = 1 << 20;
 /// Largest zoom relative to the fitted world.
@@ -101,6 +105,12 @@ pub struct GeoSpec {
     pub dst_lon_column: Option<String>,
     /// ISO alpha-2 country of the destination.
     pub dst_country_column: Option<String>,
+    /// IP address (or any key) of the point or source, placed through `places`.
+    pub ip_column: Option<String>,
+    /// IP address (or any key) of the destination, placed through `places`.
+    pub dst_ip_column: Option<String>,
+    /// Known places of `ip_column` / `dst_ip_column` values (see [`GeoMapChart::set_places`]).
+    pub places: Option<serde_json::Value>,
     /// Colour marks and lines by this column's values (with a legend).
     pub color_column: Option<String>,
     /// Size marks by the sum of this numeric column (default: by the number of rows).
@@ -131,6 +141,9 @@ impl Default for GeoSpec {
             dst_lat_column: None,
             dst_lon_column: None,
             dst_country_column: None,
+            ip_column: None,
+            dst_ip_column: None,
+            places: None,
             color_column: None,
             size_column: None,
             tooltip_columns: Vec::new(),
@@ -422,6 +435,24 @@ struct Place {
     lat: f64,
     /// Country index when placed at a country's centroid.
     centroid_of: Option<u32>,
+    /// Placement note (index into the chart's notes).
+    note: Option<u32>,
+}
+
+/// A place given for a key value.
+#[derive(Debug, Clone, PartialEq)]
+enum PlaceSpec {
+    At(f64, f64),
+    Country(String),
+    Nowhere,
+}
+
+/// A key column (IP addresses) whose values are placed through `places`.
+#[derive(Debug, Clone)]
+struct IpEnd {
+    cats: hg_arrow::Categories,
+    /// The place given for each distinct value (None: not given yet).
+    given: Vec<Option<(PlaceSpec, Option<u32>)>>,
 }
 
 /// One drawn mark: rows at one place with one colour category.
@@ -430,6 +461,7 @@ struct Mark {
     lon: f64,
     lat: f64,
     centroid_of: Option<u32>,
+    note: Option<u32>,
     category: u32,
     /// 0 = point or source, 1 = destination.
     end: u8,
@@ -531,6 +563,10 @@ pub struct GeoMapChart {
     src_country: Option<hg_arrow::StringColumn>,
     dst_coords: Option<(Vec<f64>, Vec<f64>)>,
     dst_country: Option<hg_arrow::StringColumn>,
+    src_ips: Option<IpEnd>,
+    dst_ips: Option<IpEnd>,
+    /// Placement notes given with `places` (shown in hover details).
+    notes: Vec<String>,
     categories: Option<hg_arrow::Categories>,
     sizes: Option<Vec<f64>>,
     basemap: Option<Basemap>,
@@ -621,9 +657,9 @@ impl GeoMapChart {
         };
         pair(&spec.lat_column, &spec.lon_column, "point/source")?;
         pair(&spec.dst_lat_column, &spec.dst_lon_column, "destination")?;
-        if spec.lat_column.is_none() && spec.country_column.is_none() {
+        if spec.lat_column.is_none() && spec.country_column.is_none() && spec.ip_column.is_none() {
             return Err(RenderError::Spec(
-                "geo map spec: give lat_column and lon_column, or country_column (or both)".into(),
+                "geo map spec: give lat_column and lon_column, country_column or ip_column".into(),
             ));
         }
         let table = hg_arrow::read_ipc_stream(ipc).map_err(|e| data_error(&ds, e))?;
@@ -651,6 +687,18 @@ impl GeoMapChart {
         };
         let src_country = strings(&spec.country_column)?;
         let dst_country = strings(&spec.dst_country_column)?;
+        let ip_end = |c: &Option<String>| -> Result<_, RenderError> {
+            c.as_ref()
+                .map(|c| {
+                    let cats = table.categorize(c).map_err(|e| data_error(&ds, e))?;
+                    let given = vec![None; cats.labels.len()];
+                    Ok(IpEnd { cats, given })
+                })
+                .transpose()
+        };
+        let src_ips = ip_end(&spec.ip_column)?;
+        let dst_ips = ip_end(&spec.dst_ip_column)?;
+        let initial_places = spec.places.clone();
         let categories = spec
             .color_column
             .as_ref()
@@ -693,6 +741,9 @@ impl GeoMapChart {
             src_country,
             dst_coords,
             dst_country,
+            src_ips,
+            dst_ips,
+            notes: Vec::new(),
             categories,
             sizes,
             basemap: None,
@@ -711,8 +762,98 @@ impl GeoMapChart {
             view_set: false,
             raster: Raster::new(0, 0),
         };
-        chart.place();
+        match initial_places {
+            Some(places) => chart.merge_places(&places)?,
+            None => chart.place(),
+        }
         Ok(chart)
+    }
+
+    /// Adds known places of `ip_column` / `dst_ip_column` values from JSON text (an object:
+    /// value -> `{"lon", "lat"}`, `{"country": "<alpha-2>"}`, either with an optional `"label"`
+    /// shown in hover details, or `null` for a value known to have no place), then places the
+    /// rows again. Values never given are listed by [`GeoMapChart::unplaced_keys`].
+    pub fn set_places(&mut self, places_json: &str) -> Result<(), RenderError> {
+        if places_json.len() > MAX_PLACES_BYTES {
+            return Err(RenderError::Argument(format!(
+                "places JSON of {} bytes (at most {MAX_PLACES_BYTES})",
+                places_json.len()
+            )));
+        }
+        let value: serde_json::Value = serde_json::from_str(places_json)
+            .map_err(|e| RenderError::Argument(format!("places JSON: {e}")))?;
+        self.merge_places(&value)
+    }
+
+    fn merge_places(&mut self, value: &serde_json::Value) -> Result<(), RenderError> {
+        let map = value.as_object().ok_or_else(|| {
+            RenderError::Argument("places must be an object of value -> place".into())
+        })?;
+        for end in [&mut self.src_ips, &mut self.dst_ips].into_iter().flatten() {
+            for (i, label) in end.cats.labels.iter().enumerate() {
+                if end.cats.missing == Some(i as u32) {
+                    continue;
+                }
+                let Some(v) = map.get(label) else { continue };
+                let spec = if v.is_null() {
+                    PlaceSpec::Nowhere
+                } else if let (Some(lon), Some(lat)) = (
+                    v.get("lon").and_then(|x| x.as_f64()),
+                    v.get("lat").and_then(|x| x.as_f64()),
+                ) {
+                    PlaceSpec::At(lon, lat)
+                } else if let Some(code) = v.get("country").and_then(|x| x.as_str()) {
+                    PlaceSpec::Country(code.chars().take(16).collect())
+                } else {
+                    return Err(RenderError::Argument(format!(
+                        "place of {label:?}: give lon and lat, a country code, or null"
+                    )));
+                };
+                let note = match v.get("label").and_then(|x| x.as_str()) {
+                    Some(text) => {
+                        self.notes.push(text.chars().take(500).collect());
+                        Some((self.notes.len() - 1) as u32)
+                    }
+                    None => None,
+                };
+                end.given[i] = Some((spec, note));
+            }
+        }
+        self.place();
+        Ok(())
+    }
+
+    /// Distinct `ip_column` / `dst_ip_column` values that no `places` entry has named yet (at
+    /// most [`MAX_LOOKUP_KEYS`]): what the host should look up.
+    pub fn unplaced_keys(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let open =
+            |end: &IpEnd, i: usize| end.given[i].is_none() && end.cats.missing != Some(i as u32);
+        if let Some(src) = &self.src_ips {
+            for (i, label) in src.cats.labels.iter().enumerate() {
+                if open(src, i) && out.len() < MAX_LOOKUP_KEYS {
+                    out.push(label.clone());
+                }
+            }
+        }
+        if let Some(dst) = &self.dst_ips {
+            // The source's labels are sorted (the missing label, if any, comes last): a value
+            // of both columns is listed once.
+            let sorted = self.src_ips.as_ref().map_or(&[][..], |src| {
+                let n = src.cats.labels.len() - usize::from(src.cats.missing.is_some());
+                &src.cats.labels[..n]
+            });
+            for (i, label) in dst.cats.labels.iter().enumerate() {
+                let listed = match sorted.binary_search(label) {
+                    Ok(j) => self.src_ips.as_ref().is_some_and(|src| open(src, j)),
+                    Err(_) => false,
+                };
+                if open(dst, i) && !listed && out.len() < MAX_LOOKUP_KEYS {
+                    out.push(label.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Sets the country outlines (see [`Basemap::new`]) and places country-only rows.
@@ -741,6 +882,7 @@ impl GeoMapChart {
         row: usize,
         coords: &Option<(Vec<f64>, Vec<f64>)>,
         country: &Option<hg_arrow::StringColumn>,
+        ips: &Option<IpEnd>,
         unknown: &mut Vec<String>,
     ) -> Option<Place> {
         if let Some((lon, lat)) = coords {
@@ -750,18 +892,40 @@ impl GeoMapChart {
                     lon: x,
                     lat: y,
                     centroid_of: None,
+                    note: None,
                 });
             }
         }
-        let code = country.as_ref()?.get(row)?.trim();
-        if code.is_empty() {
-            return None;
-        }
+        let code = country
+            .as_ref()
+            .and_then(|c| c.get(row))
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let (code, note) = match code {
+            Some(code) => (code, None),
+            None => {
+                let end = ips.as_ref()?;
+                let (spec, note) = end.given[end.cats.codes[row] as usize].as_ref()?;
+                match spec {
+                    PlaceSpec::At(lon, lat) => {
+                        return valid_place(*lon, *lat).then_some(Place {
+                            lon: *lon,
+                            lat: *lat,
+                            centroid_of: None,
+                            note: *note,
+                        })
+                    }
+                    PlaceSpec::Country(code) => (code.as_str(), *note),
+                    PlaceSpec::Nowhere => return None,
+                }
+            }
+        };
         match self.basemap.as_ref().and_then(|b| b.centroid_of(code)) {
             Some((c, (lon, lat))) => Some(Place {
                 lon,
                 lat,
                 centroid_of: Some(c as u32),
+                note,
             }),
             None => {
                 if unknown.len() < 1_000 && !unknown.iter().any(|u| u == code) {
@@ -770,6 +934,10 @@ impl GeoMapChart {
                 None
             }
         }
+    }
+
+    fn has_destination(&self) -> bool {
+        self.dst_coords.is_some() || self.dst_country.is_some() || self.dst_ips.is_some()
     }
 
     /// Places every row's ends and groups them into marks and lines.
@@ -788,10 +956,21 @@ impl GeoMapChart {
             (lon << 42) | (lat << 21) | ((category as u64) << 1) | end as u64
         };
         for row in 0..self.n_rows {
-            let src = self.place_end(row, &self.src_coords, &self.src_country, &mut unknown);
-            let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
-            let dst = if has_dst {
-                self.place_end(row, &self.dst_coords, &self.dst_country, &mut unknown)
+            let src = self.place_end(
+                row,
+                &self.src_coords,
+                &self.src_country,
+                &self.src_ips,
+                &mut unknown,
+            );
+            let dst = if self.has_destination() {
+                self.place_end(
+                    row,
+                    &self.dst_coords,
+                    &self.dst_country,
+                    &self.dst_ips,
+                    &mut unknown,
+                )
             } else {
                 None
             };
@@ -823,6 +1002,7 @@ impl GeoMapChart {
                         lon: p.lon,
                         lat: p.lat,
                         centroid_of: p.centroid_of,
+                        note: p.note,
                         category,
                         end,
                         weight: 0.0,
@@ -1117,8 +1297,7 @@ impl GeoMapChart {
         })?;
         let ds = &self.spec.dataset;
         let mut fields = Vec::new();
-        let has_dst = self.dst_coords.is_some() || self.dst_country.is_some();
-        if has_dst {
+        if self.has_destination() {
             let end = if m.end == 0 { "source" } else { "destination" };
             fields.push(("End".into(), end.into()));
         }
@@ -1135,6 +1314,9 @@ impl GeoMapChart {
             }
             None => format!("{:.4}, {:.4}", m.lat, m.lon),
         };
+        if let Some(n) = m.note {
+            fields.push(("Place".into(), self.notes[n as usize].clone()));
+        }
         if m.centroid_of.is_none() {
             fields.push((
                 "Location".into(),
@@ -1768,6 +1950,49 @@ mod tests {
         assert_eq!(c.country_tooltip(country).unwrap().title, "Alpha");
         assert!(c.country_tooltip(99).is_err());
         assert!(c.tooltip(99).is_err());
+    }
+
+    #[test]
+    fn key_columns_are_placed_through_places() {
+        let mut c = GeoMapChart::new(
+            r#"{"ip_column":"src","dst_ip_column":"dst","places":{"10.0.0.1":{"lon":10.0,"lat":10.0,"label":"office (assumed)"}}}"#,
+            &ipc(vec![
+                ("src", s(&[Some("10.0.0.1"), Some("10.0.0.1"), Some("10.0.0.2"), None])),
+                ("dst", s(&[Some("8.8.8.8"), Some("1.1.1.1"), Some("8.8.8.8"), Some("10.0.0.1")])),
+            ]),
+        )
+        .unwrap();
+        c.set_basemap(basemap());
+        c.resize(720.0, 284.0, 1.0).unwrap();
+        // 10.0.0.1 is known from the spec; the others are asked for once each.
+        assert_eq!(c.unplaced_keys(), vec!["10.0.0.2", "1.1.1.1", "8.8.8.8"]);
+        assert_eq!(c.info().placed_rows, 3);
+        c.set_places(
+            r#"{"8.8.8.8":{"country":"BB"},"1.1.1.1":{"country":"ZZ"},"10.0.0.2":null,"other":null}"#,
+        )
+        .unwrap();
+        assert!(c.unplaced_keys().is_empty());
+        let info = c.info();
+        assert_eq!(info.placed_rows, 4);
+        assert_eq!(info.unknown_countries, vec!["ZZ".to_string()]);
+        // Source office -> BB's centroid is one line; the office mark holds rows 0, 1 and the
+        // destination end of row 3.
+        assert_eq!(info.n_lines, 1);
+        let (x, y) = c.project(10.0, 10.0);
+        let m = c.hit_test(x, y).unwrap();
+        let tip = c.tooltip(m).unwrap();
+        assert!(tip
+            .fields
+            .iter()
+            .any(|(k, v)| k == "Place" && v == "office (assumed)"));
+        let e = c.set_places(r#"{"8.8.8.8":{"city":"x"}}"#).unwrap_err();
+        assert!(e.to_string().contains("8.8.8.8"), "{e}");
+        assert!(c.set_places("[1]").is_err());
+        assert!(c
+            .set_places("{")
+            .unwrap_err()
+            .to_string()
+            .contains("places JSON"));
     }
 
     #[test]

@@ -40,6 +40,17 @@ impl GeoMapChart {
         Ok(())
     }
 
+    /// Adds known places of the key columns (`ip_column`, `dst_ip_column`) from JSON: an object
+    /// value -> `{lon, lat, label?}` | `{country, label?}` | `null`; places the rows again.
+    pub fn set_places(&mut self, places_json: &str) -> Result<(), JsError> {
+        self.inner.set_places(places_json).map_err(js_error)
+    }
+
+    /// JSON list of the key column values no `places` entry has named yet (to look up).
+    pub fn unplaced_keys(&self) -> Result<String, JsError> {
+        to_json(&self.inner.unplaced_keys())
+    }
+
     /// JSON `{n_rows, placed_rows, unplaced_rows, centroid_ends, unknown_countries, n_marks,
     /// n_lines, n_countries, legend: [{label, color}], legend_more, color_title}`.
     pub fn info(&self) -> Result<String, JsError> {

@@ -15,8 +15,16 @@ export type HostSource = {
   kernel?: () => Promise<Uint8Array>;
   /** The GeoMap basemap (static/basemap.bin), sent when a map asks with `hg:need_basemap`. */
   basemap?: () => Promise<Uint8Array>;
+  /** Places of key values (IP addresses) a GeoMap asks for with `hg:geo_lookup`. */
+  geo?: GeoLookup;
   datasets: Record<string, () => Promise<Uint8Array>>;
 };
+
+/**
+ * Places key values (IP addresses) for a GeoMap: an object value -> `{lon, lat, label?}` |
+ * `{country, label?}` (ISO alpha-2) | `null` (known to have no place).
+ */
+export type GeoLookup = (keys: string[]) => Promise<Record<string, unknown>>;
 
 /** Options of the host model beyond its state and source. */
 export interface HostOptions {
@@ -132,6 +140,17 @@ export function createHostModel(
     }
   };
 
+  const answerGeo = async (keys: unknown): Promise<void> => {
+    await nextTask();
+    try {
+      if (!source.geo) throw new Error("this page has no look-up service for addresses (mountStandalone's `geo` option)");
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) throw new Error("hg:geo_lookup needs a list of strings");
+      deliver({ type: "hg:geo_places", places: await source.geo(keys as string[]) });
+    } catch (error) {
+      deliver({ type: "hg:geo_error", message: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
   return {
     get(key: string): unknown {
       return values[key];
@@ -168,6 +187,7 @@ export function createHostModel(
       const message = content as { type?: unknown; need_wasm?: unknown; need_kernel?: unknown } | null;
       if (message?.type === "hg:hello") void answerHello(message.need_wasm === true, message.need_kernel === true);
       else if (message?.type === "hg:need_basemap") void answerBasemap((message as { hash?: unknown }).hash);
+      else if (message?.type === "hg:geo_lookup") void answerGeo((message as { keys?: unknown }).keys);
     },
   };
 }
@@ -246,6 +266,8 @@ export interface StandaloneOptions {
   kernel?: BytesInput;
   /** The GeoMap basemap (static/basemap.bin): only for maps; fills state._basemap_hash. */
   basemap?: BytesInput;
+  /** Places IP addresses (or other keys) for a GeoMap's `ip_column` / `dst_ip_column`. */
+  geo?: GeoLookup;
   /** Arrow IPC stream bytes of each data set. */
   datasets: Record<string, BytesInput>;
 }
@@ -289,6 +311,7 @@ export async function mountStandalone(el: HTMLElement, opts: StandaloneOptions):
     const source: HostSource = { wasm: () => Promise.resolve(wasm as Uint8Array), datasets };
     if (kernel) source.kernel = () => Promise.resolve(kernel);
     if (basemap) source.basemap = () => Promise.resolve(basemap);
+    if (opts.geo) source.geo = opts.geo;
     const model = createHostModel(state, source);
     el.replaceChildren();
     const initCleanup = await widget.initialize({ model });

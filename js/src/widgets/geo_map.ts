@@ -238,6 +238,7 @@ class GeoMapView {
       this.fail(error);
       return;
     }
+    void this.lookUpKeys(this.chart);
     if (this.basemapError) {
       setText(this.status, `Basemap unavailable (points with coordinates are still shown): ${this.basemapError}`);
       this.root.setAttribute("data-hg-basemap", this.basemapError);
@@ -261,6 +262,53 @@ class GeoMapView {
     this.buildLegend();
     setText(this.attribution, this.basemap ? `Basemap: ${this.basemap.source} (${this.basemap.license}); drawn locally, no tile server.` : "");
     this.sized = { width: 0, height: 0, dpr: 0 };
+    this.schedule();
+  }
+
+  /**
+   * Asks the host to place the key column values (IP addresses) no `places` entry names yet:
+   * `{type: "hg:geo_lookup", keys}` answered by `{type: "hg:geo_places", places}` (the standalone
+   * host's `geo` option, e.g. the proxy's /api/geo) or `{type: "hg:geo_error", message}`.
+   */
+  private async lookUpKeys(chart: GeoMapChart): Promise<void> {
+    const keys = parse<string[]>(chart.unplaced_keys(), "unplaced_keys()");
+    if (keys.length === 0) return;
+    this.root.setAttribute("data-hg-lookup", "pending");
+    const answer = await new Promise<{ places?: unknown; error?: string }>((resolve) => {
+      const listener = (msg: unknown): void => {
+        const content = (msg ?? {}) as Record<string, unknown>;
+        if (content.type === "hg:geo_places") {
+          this.model.off("msg:custom", listener);
+          resolve({ places: content.places });
+        } else if (content.type === "hg:geo_error") {
+          this.model.off("msg:custom", listener);
+          resolve({ error: typeof content.message === "string" ? content.message : "the look-up failed" });
+        }
+      };
+      this.model.on("msg:custom", listener);
+      this.stops.push(() => this.model.off("msg:custom", listener));
+      this.model.send({ type: "hg:geo_lookup", keys });
+    });
+    if (this.disposed || this.chart !== chart) return;
+    if (answer.error !== undefined) {
+      this.root.setAttribute("data-hg-lookup", answer.error);
+      this.status.style.display = "block";
+      setText(this.status, `${keys.length} address${keys.length === 1 ? "" : "es"} not located: ${answer.error}`);
+      return;
+    }
+    try {
+      chart.set_places(JSON.stringify(answer.places ?? {}));
+      this.info = parse<GeoInfo>(chart.info(), "info()");
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.root.setAttribute("data-hg-lookup", "done");
+    this.root.setAttribute("data-hg-placed", String(this.info.placed_rows));
+    this.root.setAttribute("data-hg-n-marks", String(this.info.n_marks));
+    this.root.setAttribute("data-hg-n-lines", String(this.info.n_lines));
+    this.buildSummary();
+    this.buildLegend();
     this.schedule();
   }
 
