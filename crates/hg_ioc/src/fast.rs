@@ -466,6 +466,13 @@ pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts
 /// The URL pattern anchored at `s`: [`url_parts`] then the optional rest
 /// `[/?#][^\s\x00-\x1f\x7f"'<>]*` (every part is optional and taken greedily when it can match).
 pub(crate) fn url_end(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
+    url_match(hay, s, defanged).map(|(_, end)| end)
+}
+
+/// [`url_end`] with the parts [`url_parts`] found: they are the parts of the URL cut at its end
+/// too (every part lies before the end, and cutting the text only ends a failing look-ahead
+/// earlier), so the scanner hands them to the URL handler instead of splitting the URL again.
+pub(crate) fn url_match(hay: &[u8], s: usize, defanged: bool) -> Option<(UrlParts, usize)> {
     let parts = url_parts(hay, s, defanged)?;
     let mut i = [Some(parts.sep), parts.userinfo, parts.host, parts.port]
         .iter()
@@ -479,7 +486,7 @@ pub(crate) fn url_end(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
             i += 1;
         }
     }
-    Some(i)
+    Some((parts, i))
 }
 
 #[inline]

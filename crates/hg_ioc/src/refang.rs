@@ -69,18 +69,17 @@ pub(crate) fn refang_dots(src: &str, out: &mut String) {
     let bytes = src.as_bytes();
     let mut i = 0;
     let mut copied = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if matches!(b, b'[' | b'(' | b'{') {
-            if let Some(len) = starts_with_any(&bytes[i..], &DEFANGED_DOTS[..6]) {
-                out.push_str(&src[copied..i]);
-                out.push('.');
-                i += len;
-                copied = i;
-                continue;
-            }
+    // Every bracketed dot starts with an opening bracket: only those are looked at.
+    while let Some(found) = memchr::memchr3(b'[', b'(', b'{', &bytes[i..]) {
+        i += found;
+        if let Some(len) = starts_with_any(&bytes[i..], &DEFANGED_DOTS[..6]) {
+            out.push_str(&src[copied..i]);
+            out.push('.');
+            i += len;
+            copied = i;
+        } else {
+            i += 1;
         }
-        i += 1;
     }
     out.push_str(&src[copied..]);
 }

@@ -197,7 +197,7 @@ fn run_is_inert(hay: &[u8], s: usize, e: usize, flags: u8) -> bool {
 #[derive(Default)]
 struct Finder {
     run: RunCache,
-    email: EmailMemo,
+    email: MatchMemo,
 }
 
 /// The analysis of one run of `W` bytes: its bounds and the positions inside it where a match
@@ -216,14 +216,18 @@ struct RunCache {
 /// The e-mail pattern's outcome for the last local-part chain looked at. Every start inside one
 /// chain (`a.b.c` before an `@` marker) has the same tail, so the same match end or the same
 /// failure: remembering it keeps the scan linear on long chains.
+///
+/// It also keeps the parts of the last URL the matcher found (its start and parts), which the
+/// URL handler then uses instead of splitting the URL again.
 #[derive(Default)]
-struct EmailMemo {
+struct MatchMemo {
     from: usize,
     local_end: usize,
     result: Option<usize>,
+    url: Option<(usize, fast::UrlParts)>,
 }
 
-impl EmailMemo {
+impl MatchMemo {
     /// End of the e-mail match at `s` (a `W` byte); `search(local_end)` runs the pattern when
     /// the chain through `s` was not seen yet.
     fn email_end(
@@ -332,28 +336,38 @@ impl Scanner {
         finder.run.end = 0;
         // (No pre-scan for `@`: the gate in `match_at` lets only local parts followed by an `@`
         // marker or a dot through, and each chain is read once thanks to the memo.)
-        finder.email = EmailMemo::default();
+        finder.email = MatchMemo::default();
         // Re-scans after a rejected URL host are paid from this budget, so the total work stays
         // within twice the input length however the input is crafted.
         let mut budget = hay.len();
         let mut pos = 0;
         while let Some((start, pattern, end)) = self.next_match(hay, pos, finder) {
-            let resume = self.dispatch(em, scratch, hay, pattern, start, end, &mut budget);
+            let url_parts = match finder.email.url.take() {
+                Some((url_start, parts)) if url_start == start => Some(parts),
+                _ => None,
+            };
+            let resume = self.dispatch(
+                em,
+                scratch,
+                hay,
+                (pattern, start, end),
+                url_parts,
+                &mut budget,
+            );
             pos = resume.max(start + 1);
         }
     }
 
-    /// Hands one candidate of the union (pattern id `pattern` of `patterns.rs`) to its handler;
-    /// returns where the search goes on.
-    #[allow(clippy::too_many_arguments)]
+    /// Hands one candidate of the union (`(pattern id of patterns.rs, start, end)`) to its
+    /// handler, with a URL's parts when the matcher already split it; returns where the search
+    /// goes on.
     fn dispatch<S: IocSink + ?Sized>(
         &self,
         em: &mut Emitter<'_, '_, S>,
         scratch: &mut Scratch,
         hay: &[u8],
-        pattern: usize,
-        start: usize,
-        end: usize,
+        (pattern, start, end): (usize, usize, usize),
+        url_parts: Option<fast::UrlParts>,
         budget: &mut usize,
     ) -> usize {
         match pattern {
@@ -362,8 +376,7 @@ impl Scanner {
                 scratch,
                 hay,
                 Mapping::Identity,
-                start,
-                end,
+                (start, end, url_parts),
                 0,
                 Some(budget),
             ),
@@ -464,7 +477,7 @@ impl Scanner {
         hay: &[u8],
         pos: usize,
         run: &mut RunCache,
-        email: &mut EmailMemo,
+        email: &mut MatchMemo,
     ) -> Option<(usize, usize, usize)> {
         let e = run.end;
         // The dotted-name pattern can start after the last `%`/`+` (not on a `-`), and only
@@ -524,7 +537,7 @@ impl Scanner {
         hay: &[u8],
         c: usize,
         run: &mut RunCache,
-        email: &mut EmailMemo,
+        email: &mut MatchMemo,
     ) -> Option<(usize, usize)> {
         let label_end = if run.has_pct_plus {
             run.pct_plus_cursor = run.pct_plus_cursor.max(c);
@@ -610,7 +623,7 @@ impl Scanner {
         s: usize,
         run_end: usize,
         label_end: usize,
-        email: &mut EmailMemo,
+        email: &mut MatchMemo,
     ) -> Option<(usize, usize)> {
         let defanged = self.defanged;
         let first = hay[s];
@@ -621,7 +634,8 @@ impl Scanner {
             && (3..=6).contains(&(run_end - s))
             && matches!(after_run, b':' | b'[' | b'(' | b'{')
         {
-            if let Some(end) = fast::url_end(hay, s, defanged) {
+            if let Some((parts, end)) = fast::url_match(hay, s, defanged) {
+                email.url = Some((s, parts));
                 return Some((patterns::PAT_URL, end));
             }
         }
@@ -856,12 +870,13 @@ impl Scanner {
         sc: &mut Scratch,
         hay: &[u8],
         mapping: Mapping<'_>,
-        start: usize,
-        end: usize,
+        (start, end, known_parts): (usize, usize, Option<fast::UrlParts>),
         depth: usize,
         budget: Option<&mut usize>,
     ) -> usize {
-        let Some(parts) = fast::url_parts(&hay[..end], start, self.defanged) else {
+        let Some(parts) =
+            known_parts.or_else(|| fast::url_parts(&hay[..end], start, self.defanged))
+        else {
             return end;
         };
         let (scheme, sep) = (parts.scheme, parts.sep);
@@ -1038,9 +1053,22 @@ impl Scanner {
         // Only positions 3 to 6 bytes (a scheme's length) before a byte that can begin a scheme
         // separator are tried; `sep` is a forward-only cursor on those bytes, so the search reads
         // the tail once however many URLs it holds.
+        //
+        // Every scheme separator has its `:` first or right after its opening bracket, so only
+        // those bytes are visited (found with memchr): a scheme can end nowhere else, and the
+        // leftmost match is the same as when every bracket is visited too.
         let cut = &hay[..to];
         let defanged = self.defanged;
-        let begins_sep = |b: u8| b == b':' || (defanged && matches!(b, b'[' | b'(' | b'{'));
+        let next_sep = |from: usize| -> Option<usize> {
+            let colon = from + memchr::memchr(b':', cut.get(from..)?)?;
+            Some(
+                if defanged && colon > from && matches!(cut[colon - 1], b'[' | b'(' | b'{') {
+                    colon - 1
+                } else {
+                    colon
+                },
+            )
+        };
         let mut sep = from;
         let mut pos = from;
         while pos < to {
@@ -1048,11 +1076,12 @@ impl Scanner {
             let mut s = pos;
             while found.is_none() {
                 sep = sep.max(s + 3);
-                while sep < to && !begins_sep(cut[sep]) {
-                    sep += 1;
-                }
-                if sep >= to {
-                    break;
+                match next_sep(sep) {
+                    Some(next) => sep = next,
+                    None => {
+                        sep = to;
+                        break;
+                    }
                 }
                 // A scheme ending at `sep` starts at `sep - 6` at the earliest; every start
                 // before that and from `s` on would need a separator before `sep`.
@@ -1068,7 +1097,7 @@ impl Scanner {
             let Some((start, end)) = found else {
                 break;
             };
-            let resume = self.on_url(em, sc, hay, mapping, start, end, depth, None);
+            let resume = self.on_url(em, sc, hay, mapping, (start, end, None), depth, None);
             pos = resume.max(start + 1);
         }
     }
@@ -1247,9 +1276,8 @@ mod tests {
                 &mut em,
                 &mut scratch,
                 hay,
-                m.pattern().as_usize(),
-                m.start(),
-                m.end(),
+                (m.pattern().as_usize(), m.start(), m.end()),
+                None,
                 &mut budget,
             );
             pos = resume.max(m.start() + 1);
