@@ -358,6 +358,75 @@ async function tiSection() {
   });
 }
 
+/**
+ * Where this page draws the office's private addresses: the scenario gives no location for its
+ * network (its public egress is a documentation address), so the page assumes one and says so.
+ */
+const OFFICE_SITE = {
+  lon: -122.68,
+  lat: 45.52,
+  label: "office network (private address; the site is assumed by this page, the data give no location)",
+};
+
+/**
+ * Places the GeoMap's addresses through the proxy's offline geolocation (/api/geo): public
+ * addresses by country (drawn at the country's centroid; by coordinates with a city database),
+ * private ones at OFFICE_SITE, the rest (documentation ranges, unknown) nowhere.
+ */
+async function geoLookup(keys) {
+  const response = await fetch("/api/geo", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ips: keys }),
+  });
+  if (response.status === 401) {
+    throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to locate addresses");
+  }
+  if (!response.ok) throw new Error(`the geolocation look-up failed (HTTP ${response.status}): ${await response.text()}`);
+  const body = await response.json();
+  if (!Array.isArray(body.results) || body.results.length !== keys.length) throw new Error("the geolocation answer does not hold one record per address");
+  const places = {};
+  body.results.forEach((record, i) => {
+    const owner = record.as_org ? `, ${record.as_org}` : "";
+    if (record.category === "private") {
+      places[keys[i]] = OFFICE_SITE;
+    } else if (typeof record.latitude === "number" && typeof record.longitude === "number") {
+      places[keys[i]] = { lon: record.longitude, lat: record.latitude, label: `${record.city ?? ""} ${record.country_name ?? ""}${owner}`.trim() };
+    } else if (record.country_code) {
+      places[keys[i]] = { country: record.country_code, label: `${record.country_name ?? record.country_code}${owner}` };
+    } else {
+      places[keys[i]] = null;
+    }
+  });
+  return places;
+}
+
+/**
+ * GeoMap of the proxy log (CommonSecurityLog): each internal host's egress drawn as an arc from
+ * the office to the country of the destination, located by the proxy's offline geolocation.
+ */
+function geoSection() {
+  return mountSection("geo", {
+    basemap: "/static/basemap.bin",
+    geo: geoLookup,
+    datasets: { points: "/data/CommonSecurityLog.arrow" },
+    state: {
+      _kind: "geo_map",
+      spec: {
+        dataset: "points",
+        ip_column: "SourceIP",
+        dst_ip_column: "DestinationIP",
+        color_column: "DeviceAction",
+        tooltip_columns: ["DestinationHostName", "DestinationIP", "SourceIP"],
+        lines: true,
+        title: "Egress from the office by destination country (CommonSecurityLog, offline geolocation)",
+        height: 460,
+      },
+    },
+  });
+}
+
 setupThemeToggle();
 // Sections mount one after another so the first paints as early as possible.
 await timelineSection();
@@ -372,4 +441,5 @@ await processTreeSection();
 await tiSection();
 await timeseriesSection();
 await periodicSection();
+await geoSection();
 globalThis.__huntglassDemo = { mounted };

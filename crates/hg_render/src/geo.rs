@@ -462,6 +462,8 @@ struct Mark {
     lat: f64,
     centroid_of: Option<u32>,
     note: Option<u32>,
+    /// Rows of this mark carry different notes (values placed at the same spot).
+    notes_differ: bool,
     category: u32,
     /// 0 = point or source, 1 = destination.
     end: u8,
@@ -498,6 +500,8 @@ pub struct GeoInfo {
     pub unplaced_rows: usize,
     /// Ends placed at a country centroid.
     pub centroid_ends: usize,
+    /// Rows with a source and a destination of which only one end has a place (no line).
+    pub one_end_rows: usize,
     /// Country codes that could not be placed (no outline or centroid on the basemap), in the
     /// order first seen (at most 1,000).
     pub unknown_countries: Vec<String>,
@@ -726,6 +730,7 @@ impl GeoMapChart {
                 placed_rows: 0,
                 unplaced_rows: n_rows,
                 centroid_ends: 0,
+                one_end_rows: 0,
                 unknown_countries: Vec::new(),
                 n_marks: 0,
                 n_lines: 0,
@@ -949,7 +954,7 @@ impl GeoMapChart {
         let mut mark_index: HashMap<u64, u32> = HashMap::new();
         let mut lines: Vec<Line> = Vec::new();
         let mut line_index: HashMap<u64, u32> = HashMap::new();
-        let (mut placed, mut centroid_ends) = (0usize, 0usize);
+        let (mut placed, mut centroid_ends, mut one_end_rows) = (0usize, 0usize, 0usize);
         let key = |p: &Place, category: u32, end: u8| -> u64 {
             let lon = ((p.lon + 180.0) * 1e4).round() as u64; // < 2^22
             let lat = ((p.lat + 90.0) * 1e4).round() as u64; // < 2^21
@@ -974,6 +979,9 @@ impl GeoMapChart {
             } else {
                 None
             };
+            if self.has_destination() && src.is_some() != dst.is_some() {
+                one_end_rows += 1;
+            }
             if src.is_none() && dst.is_none() {
                 continue;
             }
@@ -1003,6 +1011,7 @@ impl GeoMapChart {
                         lat: p.lat,
                         centroid_of: p.centroid_of,
                         note: p.note,
+                        notes_differ: false,
                         category,
                         end,
                         weight: 0.0,
@@ -1011,6 +1020,13 @@ impl GeoMapChart {
                     (marks.len() - 1) as u32
                 });
                 let m = &mut marks[i as usize];
+                if m.note != p.note {
+                    let differ = match (m.note, p.note) {
+                        (Some(a), Some(b)) => self.notes[a as usize] != self.notes[b as usize],
+                        _ => true,
+                    };
+                    m.notes_differ |= differ;
+                }
                 m.weight += weight;
                 m.rows.push(row as u32);
                 ends[end as usize] = i;
@@ -1058,6 +1074,7 @@ impl GeoMapChart {
         self.info.placed_rows = placed;
         self.info.unplaced_rows = self.n_rows - placed;
         self.info.centroid_ends = centroid_ends;
+        self.info.one_end_rows = one_end_rows;
         self.info.unknown_countries = unknown;
         self.info.n_marks = marks.len();
         self.info.n_lines = lines.len();
@@ -1315,7 +1332,12 @@ impl GeoMapChart {
             None => format!("{:.4}, {:.4}", m.lat, m.lon),
         };
         if let Some(n) = m.note {
-            fields.push(("Place".into(), self.notes[n as usize].clone()));
+            let more = if m.notes_differ {
+                " (first row; others differ)"
+            } else {
+                ""
+            };
+            fields.push(("Place".into(), format!("{}{more}", self.notes[n as usize])));
         }
         if m.centroid_of.is_none() {
             fields.push((
@@ -1974,6 +1996,8 @@ mod tests {
         assert!(c.unplaced_keys().is_empty());
         let info = c.info();
         assert_eq!(info.placed_rows, 4);
+        // Row 1's destination (ZZ), row 2's source (null) and row 3's missing source.
+        assert_eq!(info.one_end_rows, 3);
         assert_eq!(info.unknown_countries, vec!["ZZ".to_string()]);
         // Source office -> BB's centroid is one line; the office mark holds rows 0, 1 and the
         // destination end of row 3.

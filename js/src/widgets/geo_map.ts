@@ -39,6 +39,7 @@ interface GeoInfo {
   placed_rows: number;
   unplaced_rows: number;
   centroid_ends: number;
+  one_end_rows: number;
   unknown_countries: string[];
   n_marks: number;
   n_lines: number;
@@ -318,6 +319,7 @@ class GeoMapView {
     const parts = [`${info.n_rows} row${info.n_rows === 1 ? "" : "s"}, ${info.placed_rows} on the map`];
     if (info.centroid_ends > 0) parts.push(`${info.centroid_ends} placed at a country centroid (country known, no coordinates; hollow marks)`);
     if (info.unplaced_rows > 0) parts.push(`${info.unplaced_rows} without a location`);
+    if (info.one_end_rows > 0) parts.push(`${info.one_end_rows} with only one end located (no arc)`);
     if (info.unknown_countries.length > 0) {
       const shown = info.unknown_countries.slice(0, 12).join(", ");
       parts.push(`countries not on the map: ${shown}${info.unknown_countries.length > 12 ? ", …" : ""}`);

@@ -1,0 +1,129 @@
+// The demo page's geolocation section (`huntglass serve`, examples/pages) in Debian's chromium:
+// the proxy log (CommonSecurityLog) on a GeoMap whose addresses the page locates through the
+// proxy's offline /api/geo. Every row has the office end (private addresses, drawn at the page's
+// assumed site); public destinations sit at their country's centroid, as the API places them
+// (checked against the API for the hovered destination); the attacker's documentation-range
+// addresses have no place, so their rows have no arc. A click selects a destination's rows.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { OUT_DIR, launchBrowser, startServe, waitForWidgetReady, watchPage } from "./lib.mjs";
+
+const SEL = '#geo-widget [data-hg-widget="geo_map"]';
+
+describe("demo page geolocation section", { timeout: 600_000 }, () => {
+  let server;
+  let browser;
+  let page;
+  let seen;
+
+  before(async () => {
+    // HUNTGLASS_STATIC_DIR: another folder of built assets, as for the Python package.
+    server = await startServe(process.env.HUNTGLASS_STATIC_DIR ? ["--assets", process.env.HUNTGLASS_STATIC_DIR] : []);
+    for (let i = 0; i < 100 && !/^token: /m.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
+    const token = server.output().match(/^token: ([0-9a-f]{64})$/m)?.[1];
+    assert.ok(token, `huntglass serve prints its token:\n${server.output()}`);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    seen = watchPage(page);
+    // The token in the URL gives the page its cookie for /api/geo.
+    await page.goto(`${new URL(server.url).origin}/?token=${token}`);
+    await waitForWidgetReady(page, SEL);
+    await page.waitForFunction(
+      (sel) => {
+        const state = document.querySelector(sel)?.getAttribute("data-hg-lookup");
+        if (state && state !== "pending" && state !== "done") throw new Error(`look-up failed: ${state}`);
+        return state === "done";
+      },
+      SEL,
+      { timeout: 120_000, polling: 200 },
+    );
+    await page.locator(SEL).scrollIntoViewIfNeeded();
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.stop();
+  });
+
+  const attr = (name) => page.getAttribute(SEL, name);
+  const tooltip = () => page.$eval(`${SEL} [data-hg-role="tooltip"]`, (n) => (n.style.display === "block" ? n.textContent : ""));
+
+  test("every connection of the proxy log is on the map by its office end", async () => {
+    const manifest = await page.evaluate(() => fetch("/data/manifest.json").then((r) => r.json()));
+    const rows = manifest.tables.find((t) => t.name === "CommonSecurityLog").rows;
+    assert.equal(await attr("data-hg-n-rows"), String(rows));
+    assert.equal(await attr("data-hg-placed"), String(rows), "the office end of every row is placed");
+    assert.equal(await attr("data-hg-basemap"), "ready");
+    assert.ok(Number(await attr("data-hg-n-lines")) >= 1, await attr("data-hg-n-lines"));
+    const summary = await page.$eval(`${SEL} [data-hg-role="summary"]`, (n) => n.textContent);
+    const oneEnd = summary.match(/(\d+) with only one end located/);
+    assert.ok(oneEnd && Number(oneEnd[1]) >= 1, summary);
+    assert.match(summary, /placed at a country centroid/);
+  });
+
+  test("destinations are where the API places them; the office site is labelled as assumed", async () => {
+    const box = await page.$eval(`${SEL} canvas`, (c) => {
+      const r = c.getBoundingClientRect();
+      return { left: r.left, top: r.top };
+    });
+    const marks = JSON.parse(await attr("data-hg-marks"));
+    let checkedDestination = false;
+    let sawOffice = false;
+    for (const [x, y] of marks) {
+      await page.mouse.move(box.left + x, box.top + y);
+      await page.waitForFunction((sel) => document.querySelector(`${sel} [data-hg-role="tooltip"]`)?.style.display === "block", SEL, { timeout: 10_000 });
+      const text = await tooltip();
+      if (/End: source/.test(text)) {
+        assert.match(text, /site is assumed by this page/);
+        sawOffice = true;
+        continue;
+      }
+      const ip = text.match(/DestinationIP: ([0-9.]+)/)?.[1];
+      assert.ok(ip, text);
+      const record = await page.evaluate(async (address) => {
+        const r = await fetch("/api/geo", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ips: [address] }) });
+        return (await r.json()).results[0];
+      }, ip);
+      assert.equal(record.category, "public", ip);
+      assert.ok(text.includes(`Place: ${record.country_name}`), `${ip}: ${text}`);
+      assert.match(text, /approximate: centroid of/);
+      checkedDestination = true;
+    }
+    assert.ok(sawOffice && checkedDestination, "hovered the office and a destination");
+  });
+
+  test("a click on a destination selects its connections", async () => {
+    const box = await page.$eval(`${SEL} canvas`, (c) => {
+      const r = c.getBoundingClientRect();
+      return { left: r.left, top: r.top };
+    });
+    const marks = JSON.parse(await attr("data-hg-marks"));
+    // The largest destination: hover until one that is not the office.
+    const sorted = [...marks].sort((a, b) => b[3] - a[3]);
+    let target = null;
+    for (const mark of sorted) {
+      await page.mouse.move(box.left + mark[0], box.top + mark[1]);
+      await page.waitForFunction((sel) => document.querySelector(`${sel} [data-hg-role="tooltip"]`)?.style.display === "block", SEL, { timeout: 10_000 });
+      if (/End: destination/.test(await tooltip())) {
+        target = mark;
+        break;
+      }
+    }
+    assert.ok(target, "a destination mark");
+    const rows = Number((await tooltip()).match(/Rows: (\d+)/)[1]);
+    await page.mouse.click(box.left + target[0], box.top + target[1]);
+    await page.waitForFunction(
+      (n) => (globalThis.__huntglassDemo?.mounted.get("geo")?.model.get("selection")?.points ?? []).length === n,
+      rows,
+      { timeout: 10_000 },
+    );
+    assert.equal(await attr("data-hg-selected-count"), String(rows));
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.locator(SEL).screenshot({ path: path.join(OUT_DIR, "geo_demo.png") });
+    assert.deepEqual(seen.pageErrors, []);
+    assert.deepEqual(seen.dialogs, []);
+  });
+});
