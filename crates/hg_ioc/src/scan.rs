@@ -706,11 +706,43 @@ impl Scanner {
         let Some(span) = em.text.get(start..end) else {
             return end;
         };
-        // Most names are written plainly in lower case: they are their own canonical form and
-        // are validated in place, without a copy.
-        let plain = !span.bytes().any(|b| {
-            b.is_ascii_uppercase() || !b.is_ascii() || matches!(b, b' ' | b'[' | b'(' | b'{' | b']')
-        });
+        // One pass over the name notes what the steps below need: whether it is written
+        // plainly in lower case (most names: then it is its own canonical form and is validated
+        // in place, without a copy), whether it is all digits and dots, whether it holds a `-`,
+        // and whether a dot-separated label has a hash's length.
+        let (mut upper, mut marker, mut non_numeric, mut dash, mut hash_label) =
+            (false, false, false, false, false);
+        let mut label_len = 0usize;
+        for &b in span.as_bytes() {
+            match b {
+                b'0'..=b'9' => label_len += 1,
+                b'a'..=b'z' | b'_' => {
+                    non_numeric = true;
+                    label_len += 1;
+                }
+                b'.' => {
+                    hash_label |= hash_type_for_len(label_len).is_some();
+                    label_len = 0;
+                }
+                b'-' => {
+                    non_numeric = true;
+                    dash = true;
+                    label_len += 1;
+                }
+                b'A'..=b'Z' => {
+                    upper = true;
+                    non_numeric = true;
+                    label_len += 1;
+                }
+                _ => {
+                    marker = true;
+                    non_numeric = true;
+                    label_len += 1;
+                }
+            }
+        }
+        hash_label |= hash_type_for_len(label_len).is_some();
+        let plain = !upper && !marker;
         let (canonical, defanged): (&str, bool) = if plain {
             (span, false)
         } else {
@@ -718,7 +750,11 @@ impl Scanner {
             let defanged = refang_host_str(span, &mut sc.canonical);
             (&sc.canonical, defanged)
         };
-        let numeric = canonical.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let numeric = if plain {
+            !non_numeric
+        } else {
+            canonical.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        };
         if numeric {
             if ipv4_from_dotted(canonical, &mut sc.other) {
                 em.emit(IocType::Ipv4, start, end, &sc.other);
@@ -735,7 +771,11 @@ impl Scanner {
         // Plain token: the canonical form is the lower-cased text, offsets line up.
         let token = &hay[start..end];
         let mut offset = 0;
-        for label in token.split(|&b| b == b'.') {
+        for label in
+            token
+                .split(|&b| b == b'.')
+                .take(if hash_label || marker { usize::MAX } else { 0 })
+        {
             if let Some(ioc_type) = hash_type_for_len(label.len()) {
                 if label.iter().all(u8::is_ascii_hexdigit) {
                     let s = start + offset;
@@ -749,7 +789,7 @@ impl Scanner {
             }
             offset += label.len() + 1;
         }
-        if token.contains(&b'-') {
+        if dash {
             let mut offset = 0;
             for part in token.split(|&b| b == b'-') {
                 if part.iter().all(|b| b.is_ascii_digit() || *b == b'.')
