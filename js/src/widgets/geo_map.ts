@@ -16,7 +16,9 @@
  * `data-hg-placed`, `data-hg-n-marks`, `data-hg-n-lines`, `data-hg-countries`,
  * `data-hg-selected-count`, `data-hg-render-count`, `data-hg-view` (JSON `{lon, lat, scale,
  * zoom}`), `data-hg-marks` (JSON `[[x, y, radius, rows], ...]` in CSS px, at most 200, after each
- * render), `data-hg-basemap` (`ready` or the error), `data-hg-theme`.
+ * render), `data-hg-basemap` (`ready` or the error), `data-hg-lookup` (`pending`, `done` or the
+ * error of an address look-up), `data-hg-last-render-ms`, `data-hg-first-paint-ms` (data and
+ * basemap received to first paint: chart build, placement and the first raster), `data-hg-theme`.
  */
 
 import { GeoMapChart } from "../../pkg/hg_wasm.js";
@@ -96,6 +98,8 @@ class GeoMapView {
   private disposed = false;
   private rafId: number | null = null;
   private renderCount = 0;
+  /** When the data set (and basemap) arrived: first paint is measured from here. */
+  private dataAt = 0;
   private sized = { width: 0, height: 0, dpr: 0 };
   private hoverMark = -1;
   private hoverCountry = -1;
@@ -207,6 +211,7 @@ class GeoMapView {
       this.wasm = wasm;
       this.data = bytes;
       this.basemap = decoded;
+      this.dataAt = performance.now();
       this.build();
     } catch (error) {
       this.fail(error);
@@ -378,6 +383,7 @@ class GeoMapView {
     const chart = this.chart;
     const wasm = this.wasm;
     if (!chart || !wasm || this.disposed) return;
+    const started = performance.now();
     const spec = this.spec();
     const width = Math.max(1, Math.floor(this.plot.clientWidth || (typeof spec.width === "number" ? spec.width : 900)));
     const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
@@ -411,7 +417,11 @@ class GeoMapView {
     }
     this.renderCount += 1;
     this.root.setAttribute("data-hg-render-count", String(this.renderCount));
-    if (this.renderCount === 1) countFirstPaint(this.model);
+    this.root.setAttribute("data-hg-last-render-ms", (performance.now() - started).toFixed(2));
+    if (this.renderCount === 1) {
+      this.root.setAttribute("data-hg-first-paint-ms", (performance.now() - this.dataAt).toFixed(2));
+      countFirstPaint(this.model);
+    }
   }
 
   private publishSelection(): void {
