@@ -44,6 +44,72 @@ const fn class_table() -> [u8; 256] {
 /// Byte classes for the scanner (bit set of the constants above).
 pub(crate) static CLASS: [u8; 256] = class_table();
 
+/// In the Linux path segment class (`[a-z0-9._+~%=#$@-]`, ASCII case-insensitive, or any
+/// non-ASCII byte).
+const LSEG: u8 = 1;
+/// In the URL userinfo class (`[a-z0-9._~!$&'()*+,;=:%-]`).
+const USERINFO: u8 = 2;
+/// In the class of the rest of a URL (`[^\s\x00-\x1f\x7f"'<>]`).
+const URL_REST: u8 = 4;
+/// In the Windows path segment class (`[^\\/:*?"'<>|,;\x00-\x20\x7f]`).
+const WIN_SEG: u8 = 8;
+
+const fn sets_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let mut sets = 0;
+        if matches!(c.to_ascii_lowercase(), b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'+' | b'~' | b'%' | b'=' | b'#' | b'$' | b'@' | b'-')
+            || c >= 0x80
+        {
+            sets |= LSEG;
+        }
+        if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'%'
+            )
+        {
+            sets |= USERINFO;
+        }
+        if c > 0x20 && c != 0x7f && !matches!(c, b'"' | b'\'' | b'<' | b'>') {
+            sets |= URL_REST;
+        }
+        if c > 0x20
+            && c != 0x7f
+            && !matches!(
+                c,
+                b'\\' | b'/' | b':' | b'*' | b'?' | b'"' | b'\'' | b'<' | b'>' | b'|' | b',' | b';'
+            )
+        {
+            sets |= WIN_SEG;
+        }
+        t[b] = sets;
+        b += 1;
+    }
+    t
+}
+
+/// Membership of each byte in the path, userinfo and URL classes above (one look-up instead of
+/// a chain of comparisons in the matchers' inner loops).
+static SETS: [u8; 256] = sets_table();
+
 #[inline]
 pub(crate) fn at(hay: &[u8], i: usize) -> u8 {
     hay.get(i).copied().unwrap_or(0)
@@ -311,8 +377,7 @@ pub(crate) fn hive_suffix_starts(hay: &[u8], from: usize, end: usize, out: &mut 
 
 #[inline]
 fn is_lseg_byte(b: u8) -> bool {
-    matches!(lower(b), b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'+' | b'~' | b'%' | b'=' | b'#' | b'$' | b'@' | b'-')
-        || b >= 0x80
+    SETS[usize::from(b)] & LSEG != 0
 }
 
 /// Whether an e-mail match can go on after a local-part run ending at `run_end`: exact for a
@@ -379,28 +444,7 @@ pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts
         .find_map(|e| scheme_sep_len(hay, e, defanged).map(|len| (e, e + len)))?;
     let mut i = sep_end;
     let mut userinfo = None;
-    let is_userinfo_byte = |b: u8| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'%'
-            )
-    };
+    let is_userinfo_byte = |b: u8| SETS[usize::from(b)] & USERINFO != 0;
     let mut u = i;
     while u < hay.len() && is_userinfo_byte(hay[u]) {
         u += 1;
@@ -491,7 +535,7 @@ pub(crate) fn url_match(hay: &[u8], s: usize, defanged: bool) -> Option<(UrlPart
 
 #[inline]
 fn is_url_rest_byte(b: u8) -> bool {
-    b > 0x20 && b != 0x7f && !matches!(b, b'"' | b'\'' | b'<' | b'>')
+    SETS[usize::from(b)] & URL_REST != 0
 }
 
 /// Length of `[at]`, `(at)`, `{at}`, `[@]`, `(@)` or `{@}` at `i`.
@@ -538,12 +582,7 @@ pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<
 /// In the Windows path segment class `[^\\/:*?"'<>|,;\x00-\x20\x7f]`.
 #[inline]
 fn is_win_seg_byte(b: u8) -> bool {
-    b > 0x20
-        && b != 0x7f
-        && !matches!(
-            b,
-            b'\\' | b'/' | b':' | b'*' | b'?' | b'"' | b'\'' | b'<' | b'>' | b'|' | b',' | b';'
-        )
+    SETS[usize::from(b)] & WIN_SEG != 0
 }
 
 /// The tail shared by Windows paths and registry keys, `(?:FOLDER\\)*SEG*` from `i`, where
