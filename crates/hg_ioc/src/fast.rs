@@ -19,6 +19,8 @@ pub(crate) const PCT_PLUS: u8 = 8;
 pub(crate) const DASH: u8 = 16;
 /// `%`.
 pub(crate) const PCT: u8 = 32;
+/// A hex digit `[0-9a-fA-F]`.
+pub(crate) const HEX: u8 = 64;
 
 const fn class_table() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -28,6 +30,9 @@ const fn class_table() -> [u8; 256] {
         let alnum = c.is_ascii_alphanumeric() || c == b'_';
         if alnum {
             t[b] = W | LABEL;
+        }
+        if c.is_ascii_hexdigit() {
+            t[b] |= HEX;
         }
         match c {
             b'-' => t[b] = W | LABEL | DASH,
@@ -113,6 +118,12 @@ static SETS: [u8; 256] = sets_table();
 #[inline]
 pub(crate) fn at(hay: &[u8], i: usize) -> u8 {
     hay.get(i).copied().unwrap_or(0)
+}
+
+/// Whether `b` is a hex digit (one table look-up).
+#[inline]
+pub(crate) fn is_hex(b: u8) -> bool {
+    CLASS[usize::from(b)] & HEX != 0
 }
 
 #[inline]
@@ -245,7 +256,7 @@ pub(crate) fn may_begin_sep(b: u8, defanged: bool) -> bool {
 pub(crate) fn ipv6_at(hay: &[u8], s: usize) -> Option<usize> {
     let mut i = s;
     let mut n = 0;
-    while n < 4 && at(hay, i).is_ascii_hexdigit() {
+    while n < 4 && is_hex(at(hay, i)) {
         i += 1;
         n += 1;
     }
@@ -253,7 +264,7 @@ pub(crate) fn ipv6_at(hay: &[u8], s: usize) -> Option<usize> {
     while groups < 7 && at(hay, i) == b':' {
         i += 1;
         let mut k = 0;
-        while k < 4 && at(hay, i).is_ascii_hexdigit() {
+        while k < 4 && is_hex(at(hay, i)) {
             i += 1;
             k += 1;
         }

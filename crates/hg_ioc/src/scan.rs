@@ -565,7 +565,7 @@ impl Scanner {
             }
             if next == b':' {
                 let mut k = 0;
-                while k < 4 && e - k > s && hay[e - k - 1].is_ascii_hexdigit() {
+                while k < 4 && e - k > s && fast::is_hex(hay[e - k - 1]) {
                     k += 1;
                 }
                 if k > 0 {
@@ -594,9 +594,9 @@ impl Scanner {
         if e - s >= 32 {
             let mut k = s;
             while k < e {
-                if hay[k].is_ascii_hexdigit() {
+                if fast::is_hex(hay[k]) {
                     let h0 = k;
-                    while k < e && hay[k].is_ascii_hexdigit() {
+                    while k < e && fast::is_hex(hay[k]) {
                         k += 1;
                     }
                     if k - h0 >= 32 {
@@ -674,7 +674,7 @@ impl Scanner {
         // shorter only "at most four" matters and the count stops at five.
         let hex_limit = if run_end - s >= 32 { usize::MAX } else { 5 };
         let mut hex = 0;
-        while hex < hex_limit && at(hay, s + hex).is_ascii_hexdigit() {
+        while hex < hex_limit && fast::is_hex(at(hay, s + hex)) {
             hex += 1;
         }
         if hex <= 4 && at(hay, s + hex) == b':' {
