@@ -216,3 +216,68 @@ def test_basemap_request_is_answered_with_the_asset(basemap: Path) -> None:
     assert hgm.basemap_hash() == ""
     # Without the asset the widget is still made; its front end says the basemap is missing.
     assert hg.GeoMap(_frame(), country="Country")._basemap_hash == ""
+
+
+REF_PYTHON = Path(__file__).resolve().parents[2] / ".venv-ref" / "bin" / "python"
+CASES = Path(__file__).resolve().parents[1] / "cases" / "geo_map" / "cases.json"
+
+_REFERENCE_MAP = r"""
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+import folium, pandas as pd
+from msticpy.vis.foliummap import plot_map
+rows = json.loads(sys.argv[1])
+spec = json.loads(sys.argv[2])
+df = pd.DataFrame(rows).astype({spec["lat_column"]: float, spec["lon_column"]: float})
+def walk(o):
+    for c in o._children.values():
+        yield c
+        yield from walk(c)
+try:
+    m = plot_map(df, lat_column=spec["lat_column"], long_column=spec["lon_column"])
+except ValueError as exc:
+    print(json.dumps({"error": str(exc)}))
+else:
+    marks = [c.location for c in walk(m.folium_map) if isinstance(c, folium.Marker)]
+    print(json.dumps({"markers": len(marks), "distinct_locations": len({tuple(x) for x in marks})}))
+"""
+
+
+def test_shared_cases_against_the_reference() -> None:
+    """What MSTICPy's folium map does with the shared cases' coordinates (tests/cases/geo_map):
+    the same markers where the coordinates are good; where they are not, the documented
+    difference (it draws impossible coordinates and fails the whole map on one missing value;
+    huntglass leaves those rows out and counts them). The Rust tests check huntglass's side."""
+    if not REF_PYTHON.is_file():
+        pytest.skip("the reference (.venv-ref) is not installed")
+    import subprocess
+
+    cases = [c for c in json.loads(CASES.read_text())["cases"] if "reference" in c]
+    assert len(cases) >= 3
+    for case in cases:
+        done = subprocess.run(
+            [
+                str(REF_PYTHON),
+                "-c",
+                _REFERENCE_MAP,
+                json.dumps(case["rows"]),
+                json.dumps(case["spec"]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        got = json.loads(done.stdout.strip().splitlines()[-1])
+        want = case["reference"]
+        if "error" in want:
+            assert want["error"] in got.get("error", ""), (case["name"], got)
+        else:
+            assert got == {k: want[k] for k in ("markers", "distinct_locations")}, (
+                case["name"],
+                got,
+            )
+            # Where the reference agrees with huntglass, every row is a marker and a mark.
+            if "difference" not in want:
+                assert case["expect"]["placed_rows"] == got["markers"]
+                assert case["expect"]["n_marks"] == got["distinct_locations"]

@@ -2019,6 +2019,61 @@ mod tests {
             .contains("places JSON"));
     }
 
+    /// The shared cases of tests/cases/geo_map/cases.json (also checked against the reference).
+    #[test]
+    fn shared_cases() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/cases/geo_map/cases.json"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let bm = &doc["basemap"];
+        let mut coords: Vec<f32> = Vec::new();
+        let (mut lengths, mut owners) = (Vec::new(), Vec::new());
+        for ring in bm["rings"].as_array().unwrap() {
+            let c: Vec<f32> = ring["coords"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            lengths.push((c.len() / 2) as u32);
+            owners.push(ring["country"].as_u64().unwrap() as u32);
+            coords.extend(c);
+        }
+        let countries = bm["countries"].to_string();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 5);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let columns: Vec<(&str, ArrayRef)> = case["rows"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(col, values)| {
+                    let values = values.as_array().unwrap();
+                    let array: ArrayRef = if values.iter().any(|v| v.is_string()) {
+                        Arc::new(StringArray::from(
+                            values.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+                        ))
+                    } else {
+                        Arc::new(Float64Array::from(
+                            values.iter().map(|v| v.as_f64()).collect::<Vec<_>>(),
+                        ))
+                    };
+                    (col.as_str(), array)
+                })
+                .collect();
+            let mut chart = GeoMapChart::new(&case["spec"].to_string(), &ipc(columns)).unwrap();
+            chart.set_basemap(Basemap::new(&coords, &lengths, &owners, &countries).unwrap());
+            let info = serde_json::to_value(chart.info()).unwrap();
+            for (key, want) in case["expect"].as_object().unwrap() {
+                assert_eq!(&info[key], want, "{name}: {key}");
+            }
+        }
+    }
+
     #[test]
     fn arcs_end_at_their_ends_and_bend_left() {
         let path = arc((-74.0, 40.7), (2.35, 48.85));
