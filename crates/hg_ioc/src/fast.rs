@@ -58,6 +58,10 @@ const USERINFO: u8 = 2;
 const URL_REST: u8 = 4;
 /// In the Windows path segment class (`[^\\/:*?"'<>|,;\x00-\x20\x7f]`).
 const WIN_SEG: u8 = 8;
+/// A byte that makes a host need refanging: a space, `[`, `(`, `{`, `]` or non-ASCII.
+const HOST_MARKER: u8 = 16;
+/// In the class of a canonical (lower-case) domain label, `[a-z0-9_-]`.
+const DNS_LABEL: u8 = 32;
 
 const fn sets_table() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -105,6 +109,12 @@ const fn sets_table() -> [u8; 256] {
         {
             sets |= WIN_SEG;
         }
+        if c >= 0x80 || matches!(c, b' ' | b'[' | b'(' | b'{' | b']') {
+            sets |= HOST_MARKER;
+        }
+        if matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_') {
+            sets |= DNS_LABEL;
+        }
         t[b] = sets;
         b += 1;
     }
@@ -114,6 +124,18 @@ const fn sets_table() -> [u8; 256] {
 /// Membership of each byte in the path, userinfo and URL classes above (one look-up instead of
 /// a chain of comparisons in the matchers' inner loops).
 static SETS: [u8; 256] = sets_table();
+
+/// Whether `b` may be in a canonical domain label (see [`DNS_LABEL`]).
+#[inline]
+pub(crate) fn is_dns_label_byte(b: u8) -> bool {
+    SETS[usize::from(b)] & DNS_LABEL != 0
+}
+
+/// Whether `b` makes a host need refanging (see [`HOST_MARKER`]).
+#[inline]
+pub(crate) fn is_host_marker(b: u8) -> bool {
+    SETS[usize::from(b)] & HOST_MARKER != 0
+}
 
 #[inline]
 pub(crate) fn at(hay: &[u8], i: usize) -> u8 {

@@ -27,10 +27,7 @@ pub(crate) fn refang_host(src: &[u8], out: &mut String) -> bool {
 /// [`refang_host`] for text already known to be UTF-8 (a slice of the caller's text): the common
 /// plain name is copied in one piece without validating it again.
 pub(crate) fn refang_host_str(src: &str, out: &mut String) -> bool {
-    if !src
-        .bytes()
-        .any(|b| !b.is_ascii() || matches!(b, b' ' | b'[' | b'(' | b'{' | b']'))
-    {
+    if !src.bytes().any(crate::fast::is_host_marker) {
         let start = out.len();
         out.push_str(src);
         out[start..].make_ascii_lowercase();
@@ -104,6 +101,36 @@ pub(crate) fn at_marker_len(src: &[u8]) -> Option<usize> {
 /// The canonical scheme for a (possibly defanged) scheme: `hxxps` -> `https`, `fxp` -> `ftp`.
 /// Returns whether the written scheme was defanged.
 pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
+    // Schemes are 3-6 ASCII letters: decided on a lower-cased copy on the stack.
+    let mut buf = [0u8; 8];
+    if src.len() <= buf.len() && src.is_ascii() {
+        let written = &mut buf[..src.len()];
+        written.copy_from_slice(src);
+        written.make_ascii_lowercase();
+        let written: &[u8] = written;
+        let has = |form: &[u8]| written.windows(form.len()).any(|w| w == form);
+        let (canonical, defanged) = if written.first() == Some(&b'h') && written.len() >= 4 {
+            let canonical: &[u8] = if written.last() == Some(&b's') {
+                b"https"
+            } else {
+                b"http"
+            };
+            (canonical, canonical != written)
+        } else if has(b"fxp") || has(b"ftp") {
+            let canonical: &[u8] = match (written[0] == b's', written.last() == Some(&b's')) {
+                (true, true) => b"sftps",
+                (true, false) => b"sftp",
+                (false, true) => b"ftps",
+                (false, false) => b"ftp",
+            };
+            (canonical, written.contains(&b'x'))
+        } else {
+            (written, false)
+        };
+        // ASCII throughout, so this is text.
+        out.push_str(std::str::from_utf8(canonical).unwrap_or_default());
+        return defanged;
+    }
     let start = out.len();
     for &b in src {
         out.push(char::from(b.to_ascii_lowercase()));
@@ -177,6 +204,18 @@ mod tests {
         out.clear();
         assert!(!refang_scheme(b"Telnet", &mut out));
         assert_eq!(out, "telnet");
+        out.clear();
+        assert!(refang_scheme(b"SFXPS", &mut out));
+        assert_eq!(out, "sftps");
+        out.clear();
+        assert!(!refang_scheme(b"ldaps", &mut out));
+        assert_eq!(out, "ldaps");
+        out.clear();
+        assert!(!refang_scheme(b"File", &mut out));
+        assert_eq!(out, "file");
+        out.clear();
+        assert!(refang_scheme(b"hxxP", &mut out));
+        assert_eq!(out, "http");
     }
 
     #[test]

@@ -250,7 +250,7 @@ pub(crate) fn is_domain(
     loop {
         let mut j = label_start;
         while j < bytes.len() && bytes[j] != b'.' {
-            if !matches!(bytes[j], b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_') {
+            if !crate::fast::is_dns_label_byte(bytes[j]) {
                 return false;
             }
             j += 1;
