@@ -146,7 +146,14 @@ class _Kernel:
         status = fn["hg_result_status"](store, handle)
         ptr = fn["hg_result_ptr"](store, handle) & 0xFFFFFFFF
         length = fn["hg_result_len"](store, handle) & 0xFFFFFFFF
-        data = bytes(self._memory.read(store, ptr, ptr + length)) if length else b""
+        data = b""
+        if length:
+            if ptr + length > self._memory.data_len(store):
+                raise RuntimeError(f"hg_kernel result {ptr}+{length} lies outside its memory")
+            # One copy into bytes (bytes(Memory.read(...)) copies twice: 2 x 420 MB for a 1M
+            # process tree).
+            src = self._memory.get_buffer_ptr(store, length, ptr)
+            data = ctypes.string_at(ctypes.addressof(src), length)
         fn["hg_result_free"](store, handle)
         return status, data
 
