@@ -40,7 +40,7 @@
 use std::collections::HashMap;
 
 use hg_arrow::Table;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::raster::{Raster, Rgba};
 use crate::theme::theme;
@@ -88,8 +88,7 @@ const CATEGORY: [Rgba; 10] = [
 ];
 
 /// The widget's options (traitlet `spec`); unknown keys are rejected.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct GeoSpec {
     /// Name of the data set (used in selections).
     pub dataset: String,
@@ -154,6 +153,111 @@ impl Default for GeoSpec {
             min_radius: 3.0,
             max_radius: 14.0,
         }
+    }
+}
+
+/// The keys of a spec, in documentation order.
+const SPEC_KEYS: [&str; 19] = [
+    "dataset",
+    "lat_column",
+    "lon_column",
+    "country_column",
+    "dst_lat_column",
+    "dst_lon_column",
+    "dst_country_column",
+    "ip_column",
+    "dst_ip_column",
+    "places",
+    "color_column",
+    "size_column",
+    "tooltip_columns",
+    "lines",
+    "title",
+    "height",
+    "width",
+    "min_radius",
+    "max_radius",
+];
+
+impl GeoSpec {
+    /// Reads a spec from JSON (missing keys take their defaults; unknown keys are refused).
+    /// Read through serde_json::Value rather than a derived deserializer: the visualization
+    /// wasm has a tight size budget.
+    pub fn from_json(value: &serde_json::Value) -> Result<GeoSpec, String> {
+        use serde_json::Value;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| "a spec is a JSON object".to_string())?;
+        if let Some(key) = obj.keys().find(|k| !SPEC_KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown field `{key}`, expected one of {}",
+                SPEC_KEYS.join(", ")
+            ));
+        }
+        let column = |key: &str| -> Result<Option<String>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(format!(
+                    "`{key}` must be a column name or null, not {other}"
+                )),
+            }
+        };
+        let number = |key: &str, default: Option<f64>| -> Result<Option<f64>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(default),
+                Some(v) => v
+                    .as_f64()
+                    .map(Some)
+                    .ok_or_else(|| format!("`{key}` must be a number, not {v}")),
+            }
+        };
+        let defaults = GeoSpec::default();
+        let tooltip_columns = match obj.get("tooltip_columns") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("`tooltip_columns` must list column names, not {v}"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => return Err(format!("`tooltip_columns` must be a list, not {other}")),
+        };
+        let lines = match obj.get("lines") {
+            None | Some(Value::Null) => defaults.lines,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(format!("`lines` must be true or false, not {other}")),
+        };
+        let places = match obj.get("places") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(other) => return Err(format!("`places` must be an object, not {other}")),
+        };
+        Ok(GeoSpec {
+            dataset: column("dataset")?.unwrap_or(defaults.dataset),
+            lat_column: column("lat_column")?,
+            lon_column: column("lon_column")?,
+            country_column: column("country_column")?,
+            dst_lat_column: column("dst_lat_column")?,
+            dst_lon_column: column("dst_lon_column")?,
+            dst_country_column: column("dst_country_column")?,
+            ip_column: column("ip_column")?,
+            dst_ip_column: column("dst_ip_column")?,
+            places,
+            color_column: column("color_column")?,
+            size_column: column("size_column")?,
+            tooltip_columns,
+            lines,
+            title: column("title")?.unwrap_or_default(),
+            height: number("height", None)?,
+            width: number("width", None)?,
+            min_radius: number("min_radius", Some(defaults.min_radius))?
+                .unwrap_or(defaults.min_radius),
+            max_radius: number("max_radius", Some(defaults.max_radius))?
+                .unwrap_or(defaults.max_radius),
+        })
     }
 }
 
@@ -638,7 +742,9 @@ impl GeoMapChart {
         let spec: GeoSpec = if spec_json.trim().is_empty() {
             GeoSpec::default()
         } else {
-            serde_json::from_str(spec_json)
+            let value: serde_json::Value = serde_json::from_str(spec_json)
+                .map_err(|e| RenderError::Spec(format!("geo map spec: {e}")))?;
+            GeoSpec::from_json(&value)
                 .map_err(|e| RenderError::Spec(format!("geo map spec: {e}")))?
         };
         if !(spec.min_radius.is_finite()
@@ -1770,7 +1876,43 @@ mod tests {
             .unwrap();
         assert!(e.to_string().contains("both"), "{e}");
         let e = GeoMapChart::new(r#"{"colour":"x"}"#, &data).err().unwrap();
-        assert!(e.to_string().contains("unknown field"), "{e}");
+        assert!(e.to_string().contains("unknown field `colour`"), "{e}");
+        for (spec, said) in [
+            (
+                r#"{"lat_column":3,"lon_column":"lon"}"#,
+                "`lat_column` must be a column name",
+            ),
+            (
+                r#"{"country_column":"lat","tooltip_columns":"lat"}"#,
+                "must be a list",
+            ),
+            (
+                r#"{"country_column":"lat","tooltip_columns":[1]}"#,
+                "must list column names",
+            ),
+            (
+                r#"{"country_column":"lat","lines":"yes"}"#,
+                "`lines` must be true or false",
+            ),
+            (
+                r#"{"country_column":"lat","height":"big"}"#,
+                "`height` must be a number",
+            ),
+            (
+                r#"{"country_column":"lat","places":[1]}"#,
+                "`places` must be an object",
+            ),
+            ("[1]", "a spec is a JSON object"),
+            ("{", "geo map spec"),
+        ] {
+            let e = GeoMapChart::new(spec, &data).err().unwrap();
+            assert!(e.to_string().contains(said), "{spec}: {e}");
+        }
+        let ok = GeoMapChart::new(
+            r#"{"lat_column":"lat","lon_column":"lon","title":null,"height":300,"min_radius":2,"lines":false}"#,
+            &data,
+        );
+        assert!(ok.is_ok());
         let e = GeoMapChart::new("{}", &data).err().unwrap();
         assert!(e.to_string().contains("country_column"), "{e}");
         let e = GeoMapChart::new(r#"{"lat_column":"latitude","lon_column":"lon"}"#, &data)
