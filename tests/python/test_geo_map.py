@@ -201,6 +201,30 @@ def test_ip_columns_are_located_and_joined(basemap: Path) -> None:
         hg.GeoMap(clash, src_ip="SourceIP", dst_ip="DestinationIP", connection=proxy)
 
 
+def test_point_ip_column_and_city_coordinates(basemap: Path) -> None:
+    class CityProxy(FakeProxy):
+        def request(self, method: str, path: str, body: Any = None) -> tuple[int, dict, bytes]:
+            status, headers, payload = super().request(method, path, body)
+            answer = json.loads(payload)
+            for record in answer["results"]:
+                if record["country_code"]:
+                    record.update(city="Town", region="R", latitude=12.5, longitude=-3.25)
+            answer["city"] = True
+            return status, headers, json.dumps(answer).encode()
+
+    frame = pd.DataFrame({"Addr": ["8.8.8.8", "10.1.1.1"]})
+    plain = hg.GeoMap(frame, ip="Addr", connection=FakeProxy({"8.8.8.8": "US"}))
+    assert plain.spec["country_column"] == "GeoCountryCode"
+    assert plain.spec["lat_column"] is None
+    assert plain.spec["tooltip_columns"] == ["Addr", "GeoCountryName", "GeoASOrg"]
+    city = hg.GeoMap(frame, ip="Addr", connection=CityProxy({"8.8.8.8": "US"}), tooltip=["Addr"])
+    assert (city.spec["lat_column"], city.spec["lon_column"]) == ("GeoLatitude", "GeoLongitude")
+    assert city.spec["tooltip_columns"] == ["Addr"]
+    sent = city.datasets["points"]
+    assert sent.column("GeoLatitude").to_pylist() == [12.5, None]
+    assert sent.column("GeoLongitude").type == pa.float64()
+
+
 def test_basemap_request_is_answered_with_the_asset(basemap: Path) -> None:
     widget = hg.GeoMap(_frame(), country="Country")
     sent: list[tuple[dict, list]] = []
