@@ -1044,7 +1044,7 @@ impl Scanner {
         depth: usize,
     ) {
         let part = &hay[from..to];
-        if part.contains(&b'%') {
+        if memchr::memchr(b'%', part).is_some() {
             let mut decoded = Vec::with_capacity(part.len());
             let mut map = Vec::with_capacity(part.len());
             let mut i = 0;
@@ -1084,7 +1084,7 @@ impl Scanner {
         depth: usize,
     ) {
         // Every scheme separator holds a `:`: without one there is no URL to look for.
-        if !hay[from..to].contains(&b':') {
+        if memchr::memchr(b':', &hay[from..to]).is_none() {
             return;
         }
         // The leftmost position at or after `pos` where the URL pattern matches (anchored there,
