@@ -4,7 +4,8 @@
 // country (Brazil: drawn at the country's centroid), a row with no place, and a hostile value in a
 // tooltip column. Checks the basemap is drawn (land and ocean colours where the world has them),
 // the points are there, hover details are text only, the wheel zooms, dragging pans, and a click
-// and a Shift+drag box send the chosen rows to the model.
+// and a Shift+drag box send the chosen rows to the model, and rows set on the model select the
+// marks that hold them.
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -190,6 +191,11 @@ describe("GeoMap in chromium", { timeout: 300_000 }, () => {
     await page.waitForFunction(() => JSON.stringify(window.__model.get("selection")) === JSON.stringify({ points: [0, 1, 2] }), null, { timeout: 10_000 });
     await page.click(`${ROOT_SEL} [data-hg-tool="clear"]`);
     await page.waitForFunction(() => JSON.stringify(window.__model.get("selection")) === JSON.stringify({ points: [] }), null, { timeout: 10_000 });
+    // Rows chosen in Python select the marks that hold them: row 1 is one of Paris's two rows.
+    await page.evaluate(() => window.__model.set("selection", { points: [1] }));
+    await page.waitForFunction((sel) => document.querySelector(sel).getAttribute("data-hg-selected-count") === "2", ROOT_SEL, { timeout: 10_000 });
+    await page.evaluate(() => window.__model.set("selection", { points: [] }));
+    await page.waitForFunction((sel) => document.querySelector(sel).getAttribute("data-hg-selected-count") === "0", ROOT_SEL, { timeout: 10_000 });
   });
 
   test("the wheel zooms at the pointer, dragging pans, Reset shows the world", async () => {

@@ -1554,6 +1554,25 @@ impl GeoMapChart {
         }
     }
 
+    /// Selects exactly the marks that hold any of `rows` (a selection made elsewhere, e.g. in
+    /// Python); a row that is not a row of the data set is an error naming it.
+    pub fn select_rows(&mut self, rows: &[f64]) -> Result<(), RenderError> {
+        let mut wanted = vec![false; self.n_rows];
+        for &r in rows {
+            if !(r.is_finite() && r >= 0.0 && r.fract() == 0.0 && (r as usize) < self.n_rows) {
+                return Err(RenderError::Argument(format!(
+                    "row {r} is not a row of the data set ({} rows)",
+                    self.n_rows
+                )));
+            }
+            wanted[r as usize] = true;
+        }
+        for (m, s) in self.marks.iter().zip(self.selected.iter_mut()) {
+            *s = m.rows.iter().any(|&r| wanted[r as usize]);
+        }
+        Ok(())
+    }
+
     /// Clears the selection.
     pub fn clear_selection(&mut self) {
         self.selected.iter_mut().for_each(|s| *s = false);
@@ -2042,6 +2061,15 @@ mod tests {
         assert!(c.selection().is_empty());
         c.select_box(x2 - 5.0, y - 5.0, x + 5.0, y2 + 5.0, false);
         assert_eq!(c.selection(), vec![0, 1, 2]);
+        // Rows chosen elsewhere select the marks that hold them (all of each mark's rows).
+        c.select_rows(&[2.0]).unwrap();
+        assert_eq!(c.selection(), vec![0, 2]);
+        assert!(c
+            .select_rows(&[3.0])
+            .unwrap_err()
+            .to_string()
+            .contains("row 3"));
+        assert!(c.select_rows(&[0.5]).is_err());
         c.clear_selection();
         assert!(c.selection().is_empty());
     }

@@ -175,6 +175,12 @@ impl GeoMapChart {
         self.selection()
     }
 
+    /// Selects the marks holding any of `rows`; returns the selection JSON.
+    pub fn select_rows(&mut self, rows: Vec<f64>) -> Result<String, JsError> {
+        self.inner.select_rows(&rows).map_err(js_error)?;
+        Ok(self.selection())
+    }
+
     /// Clears the selection.
     pub fn clear_selection(&mut self) {
         self.inner.clear_selection();

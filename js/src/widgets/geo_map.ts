@@ -10,7 +10,7 @@
  * point under the pointer (Shift/Ctrl/⌘ adds or removes), Shift + drag selects the points in a
  * box, the toolbar zooms, resets the view and clears the selection. The selection goes back to
  * Python as `selection` (`{<dataset>: [row, ...]}`, debounced), so `GeoMap.selected` is the rows
- * of the chosen points.
+ * of the chosen points; rows set in Python select the marks that hold them.
  *
  * Test hooks on the root (`data-hg-widget="geo_map"`): `data-hg-state`, `data-hg-n-rows`,
  * `data-hg-placed`, `data-hg-n-marks`, `data-hg-n-lines`, `data-hg-countries`,
@@ -433,10 +433,15 @@ class GeoMapView {
     this.syncSelection(selection);
   }
 
+  /** Shows the model's selection (rows chosen in Python select the marks that hold them). */
   private applySelectionFromModel(): void {
-    // Rows chosen in Python cannot be mapped back to marks one by one (a mark holds many rows):
-    // the map starts without a selection and reports its own.
-    this.root.setAttribute("data-hg-selected-count", "0");
+    const chart = this.chart;
+    if (!chart) return;
+    const selection = this.model.get("selection") as Record<string, unknown> | null;
+    const wanted = selection?.[this.datasetName()];
+    const rows = Array.isArray(wanted) ? wanted.filter((r): r is number => typeof r === "number") : [];
+    const shown = parse<Record<string, number[]>>(chart.select_rows(new Float64Array(rows)), "select_rows()");
+    this.root.setAttribute("data-hg-selected-count", String((shown[this.datasetName()] ?? []).length));
   }
 
   private point(event: MouseEvent): { x: number; y: number } {
@@ -568,10 +573,21 @@ class GeoMapView {
         this.buildLegend();
       }
     };
+    const onSelection = (): void => {
+      if (!this.chart) return;
+      try {
+        this.applySelectionFromModel();
+      } catch (error) {
+        this.fail(error);
+      }
+      this.schedule();
+    };
     this.model.on("change:spec", onSpec);
     this.model.on("change:theme", onTheme);
+    this.model.on("change:selection", onSelection);
     this.stops.push(() => this.model.off("change:spec", onSpec));
     this.stops.push(() => this.model.off("change:theme", onTheme));
+    this.stops.push(() => this.model.off("change:selection", onSelection));
     this.stops.push(watchTheme(this.host, () => {
       if (this.model.get("theme") === "auto") onTheme();
     }));
