@@ -440,6 +440,14 @@ class GeoMapView {
     const selection = this.model.get("selection") as Record<string, unknown> | null;
     const wanted = selection?.[this.datasetName()];
     const rows = Array.isArray(wanted) ? wanted.filter((r): r is number => typeof r === "number") : [];
+    // The echo of this view's own selection changes nothing: a row has two marks (its source and
+    // its destination), so re-selecting by rows would widen a click on one end to the other.
+    const current = parse<Record<string, number[]>>(chart.selection(), "selection()")[this.datasetName()] ?? [];
+    const sorted = [...new Set(rows)].sort((a, b) => a - b);
+    if (sorted.length === current.length && sorted.every((r, i) => r === current[i])) {
+      this.root.setAttribute("data-hg-selected-count", String(current.length));
+      return;
+    }
     const shown = parse<Record<string, number[]>>(chart.select_rows(new Float64Array(rows)), "select_rows()");
     this.root.setAttribute("data-hg-selected-count", String((shown[this.datasetName()] ?? []).length));
   }
