@@ -43,6 +43,22 @@ widget = hg.Timeline(frame, source_columns=["Computer", "Account", "CommandLine"
 print(widget.save_html(sys.argv[1]))
 `;
 
+const MAP_AND_SAVE = `
+import sys
+import pandas as pd
+import huntglass as hg
+
+frame = pd.DataFrame(
+    {
+        "Latitude": [48.86, 48.86, 40.71],
+        "Longitude": [2.35, 2.35, -74.0],
+        "Note": [sys.argv[2], "second", "third"],
+    }
+)
+widget = hg.GeoMap(frame, lat="Latitude", lon="Longitude", tooltip=["Note"], title="Exported map")
+print(widget.save_html(sys.argv[1]))
+`;
+
 describe("exported HTML (save_html)", { timeout: 300_000 }, () => {
   let dir;
   let file;
@@ -90,6 +106,55 @@ describe("exported HTML (save_html)", { timeout: 300_000 }, () => {
     assert.ok(found.text.includes(HOSTILE), `tooltip should hold the literal markup: ${found.text}`);
     assert.equal(await page.locator("img").count(), 0, "no img element was created");
     await page.waitForTimeout(300);
+    assert.deepEqual(seen.dialogs, [], "no dialog fired");
+    assert.deepEqual(seen.pageErrors, [], "no uncaught page errors");
+    assert.deepEqual(blocked, [], "the exported page requested nothing from the network");
+    await context.close();
+  });
+});
+
+describe("exported map (GeoMap.save_html)", { timeout: 300_000 }, () => {
+  let dir;
+  let file;
+  let browser;
+
+  before(async () => {
+    requireFile(path.join(ROOT, "widgets/src/huntglass/static/basemap.bin"), "the GeoMap basemap");
+    dir = mkdtempSync(path.join(os.tmpdir(), "hg-export-map-"));
+    file = runPython(MAP_AND_SAVE, [path.join(dir, "map.html"), HOSTILE]).trim();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("draws the countries and the points from file:// with the network blocked", async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, offline: true });
+    const page = await context.newPage();
+    const blocked = [];
+    await page.route("**", (route) => {
+      const url = route.request().url();
+      if (url.startsWith("file:") || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    const seen = watchPage(page);
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const root = '[data-hg-widget="geo_map"]';
+    await page.waitForFunction(
+      (sel) => {
+        const el = document.querySelector(sel);
+        if (el?.getAttribute("data-hg-state") === "error") throw new Error(el.textContent ?? "error");
+        return el?.getAttribute("data-hg-state") === "ready" && el.getAttribute("data-hg-basemap") === "ready";
+      },
+      root,
+      { timeout: 120_000, polling: 200 },
+    );
+    assert.ok(Number(await page.getAttribute(root, "data-hg-countries")) > 200, "the countries are drawn");
+    assert.equal(await page.getAttribute(root, "data-hg-placed"), "3");
+    assert.equal(await page.locator("img").count(), 0, "no img element was created");
     assert.deepEqual(seen.dialogs, [], "no dialog fired");
     assert.deepEqual(seen.pageErrors, [], "no uncaught page errors");
     assert.deepEqual(blocked, [], "the exported page requested nothing from the network");

@@ -1,12 +1,12 @@
 """One self-contained, offline HTML file of a widget: bundle, wasm, data and state inlined.
 
 Everything that comes from code or data (the bundle, the visualization wasm, the engines' module
-``hg_kernel.wasm`` for widgets that run operations only, each data set's Arrow stream and the
-widget state as JSON) is base64 text inside ``<script type="application/octet-stream">``
-blocks, which the browser never parses as HTML or runs; the only other text, the page title, is
-HTML-escaped. A small module loader decodes the blocks, imports the bundle from a blob URL (so
-the page works from ``file://``) and calls its
-``mountStandalone(el, {state, wasm, kernel, datasets})``.
+``hg_kernel.wasm`` for widgets that run operations only, the basemap for maps only, each data
+set's Arrow stream and the widget state as JSON) is base64 text inside
+``<script type="application/octet-stream">`` blocks, which the browser never parses as HTML or
+runs; the only other text, the page title, is HTML-escaped. A small module loader decodes the
+blocks, imports the bundle from a blob URL (so the page works from ``file://``) and calls its
+``mountStandalone(el, {state, wasm, kernel, basemap, datasets})``.
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ try {
   const state = JSON.parse(new TextDecoder().decode(bytes("hg-state")));
   const datasets = {};
   state._datasets.forEach((d, i) => { datasets[d.name] = bytes("hg-data-" + i); });
-  const kernel = document.getElementById("hg-kernel") ? bytes("hg-kernel") : undefined;
-  await bundle.mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, datasets });
+  const optional = (id) => (document.getElementById(id) ? bytes(id) : undefined);
+  const kernel = optional("hg-kernel");
+  const basemap = optional("hg-basemap");
+  await bundle.mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, basemap, datasets });
 } catch (err) {
   const box = document.createElement("pre");
   box.className = "hg-error";
@@ -97,6 +99,11 @@ def render_html(widget: HgWidget, *, title: str | None = None) -> str:
     ]
     if widget._kernel_hash:
         parts.append(_block("hg-kernel", load_kernel()))
+    if getattr(widget, "_basemap_hash", ""):
+        # A GeoMap draws its countries from the basemap asset: inlined like the wasm.
+        from .geo_map import load_basemap
+
+        parts.append(_block("hg-basemap", load_basemap()))
     parts.append(_block("hg-state", state_json.encode("utf-8")))
     for index, data in enumerate(widget._hg_data.values()):
         parts.append(_block(f"hg-data-{index}", data.stream))
