@@ -371,3 +371,20 @@ def test_ti_browser_sends_every_column_as_text(assets) -> None:
     assert browser.spec["severities"] == ["high", "warning", "information", "unknown"]
     browser.selection = {"results": [1]}
     assert list(browser.selected.index) == [11]
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        # Neighbours that would read as one value if the texts were simply concatenated.
+        (["1", "2", '"a"', "true"], [1, 2, "a", True]),
+        (["tru", "e"], ["tru", "e"]),
+        (["1,2", "[3", "4]"], ["1,2", "[3", "4]"]),
+        (['{"a": 1}', " 7", "", None], [{"a": 1}, 7, None, None]),
+        (['{"a": [1, {"b": null}]}', "not json", "[]"], [{"a": [1, {"b": None}]}, "not json", []]),
+    ],
+)
+def test_json_columns_parse_each_text_on_its_own(texts: list, expected: list) -> None:
+    parsed = hti._parse_json_column(pd.Series(texts, dtype=object))
+    assert parsed == expected
+    assert parsed == [hti._parse_json_text(t) for t in texts]

@@ -60,6 +60,9 @@ class TIError(RuntimeError):
     """A look-up the proxy refused (unknown provider, no provider configured, bad input)."""
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _parse_json_text(text: Any) -> Any:
     if not isinstance(text, str) or text == "":
         return None if text == "" else text
@@ -67,6 +70,31 @@ def _parse_json_text(text: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _parse_json_column(values: pd.Series) -> list[Any]:
+    """Each text of ``values`` parsed as JSON (text that is not JSON stays text, "" is None).
+
+    One string holds all texts and the C scanner walks it value by value; each value must end
+    exactly where its text ends, else that text alone goes through :func:`_parse_json_text`.
+    About twice as fast as ``json.loads`` per row, which dominated cached look-ups.
+    """
+    texts = values.tolist()
+    joined = "".join(t for t in texts if isinstance(t, str))
+    out: list[Any] = []
+    position = 0
+    for text in texts:
+        if not isinstance(text, str) or text == "":
+            out.append(_parse_json_text(text))
+            continue
+        end_of_text = position + len(text)
+        try:
+            value, end = _DECODER.raw_decode(joined, position)
+        except ValueError:
+            end = -1
+        out.append(value if end == end_of_text else _parse_json_text(text))
+        position = end_of_text
+    return out
 
 
 class TILookup:
@@ -202,8 +230,8 @@ class TILookup:
             # the widgets' Arrow reader); back to booleans here.
             if not pd.api.types.is_bool_dtype(results[flag]):
                 results[flag] = results[flag].astype("string").str.lower().eq("true").astype(bool)
-        results["Details"] = results["Details"].map(_parse_json_text)
-        results["RawResult"] = results["RawResult"].map(_parse_json_text)
+        results["Details"] = _parse_json_column(results["Details"])
+        results["RawResult"] = _parse_json_column(results["RawResult"])
         keep = pd.Series(True, index=results.index)
         if not show_not_supported:
             keep &= results["Status"] != _NOT_SUPPORTED
