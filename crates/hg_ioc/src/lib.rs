@@ -181,16 +181,26 @@ impl IocType {
         matches!(self, IocType::WindowsPath | IocType::LinuxPath)
     }
 
+    /// The type's bit in an enabled-types mask: its index in [`IocType::BUILTIN`] (a unit test
+    /// checks the two agree), 0 for custom types.
     fn bit(self) -> u32 {
-        match self {
-            IocType::Custom(_) => 0,
-            builtin => {
-                1 << (IocType::BUILTIN
-                    .iter()
-                    .position(|t| *t == builtin)
-                    .unwrap_or(0) as u32)
-            }
-        }
+        let index = match self {
+            IocType::Ipv4 => 0,
+            IocType::Ipv6 => 1,
+            IocType::Dns => 2,
+            IocType::Url => 3,
+            IocType::Email => 4,
+            IocType::WindowsPath => 5,
+            IocType::LinuxPath => 6,
+            IocType::Md5Hash => 7,
+            IocType::Sha1Hash => 8,
+            IocType::Sha256Hash => 9,
+            IocType::Sha512Hash => 10,
+            IocType::Cve => 11,
+            IocType::RegistryKey => 12,
+            IocType::Custom(_) => return 0,
+        };
+        1 << index
     }
 }
 
@@ -460,5 +470,18 @@ impl IocExtractor {
             .custom
             .get(usize::from(index))
             .map_or("custom", |(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IocType;
+
+    #[test]
+    fn type_bits_follow_the_builtin_order() {
+        for (index, t) in IocType::BUILTIN.iter().enumerate() {
+            assert_eq!(t.bit(), 1 << index, "{t}");
+        }
+        assert_eq!(IocType::Custom(3).bit(), 0);
     }
 }
