@@ -101,35 +101,25 @@ pub(crate) fn at_marker_len(src: &[u8]) -> Option<usize> {
 /// The canonical scheme for a (possibly defanged) scheme: `hxxps` -> `https`, `fxp` -> `ftp`.
 /// Returns whether the written scheme was defanged.
 pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
-    // Schemes are 3-6 ASCII letters: decided on a lower-cased copy on the stack.
-    let mut buf = [0u8; 8];
-    if src.len() <= buf.len() && src.is_ascii() {
-        let written = &mut buf[..src.len()];
-        written.copy_from_slice(src);
-        written.make_ascii_lowercase();
-        let written: &[u8] = written;
-        let has = |form: &[u8]| written.windows(form.len()).any(|w| w == form);
-        let (canonical, defanged) = if written.first() == Some(&b'h') && written.len() >= 4 {
-            let canonical: &[u8] = if written.last() == Some(&b's') {
-                b"https"
-            } else {
-                b"http"
-            };
-            (canonical, canonical != written)
-        } else if has(b"fxp") || has(b"ftp") {
-            let canonical: &[u8] = match (written[0] == b's', written.last() == Some(&b's')) {
-                (true, true) => b"sftps",
-                (true, false) => b"sftp",
-                (false, true) => b"ftps",
-                (false, false) => b"ftp",
-            };
-            (canonical, written.contains(&b'x'))
-        } else {
-            (written, false)
-        };
-        // ASCII throughout, so this is text.
-        out.push_str(std::str::from_utf8(canonical).unwrap_or_default());
-        return defanged;
+    // Schemes are the pattern's `h[tx]{2}ps?`, `s?f[tx]ps?`, `telnet`, `ldaps?` or `file`:
+    // decided from their letters without building the lower-cased text first.
+    let lower = |k: usize| src.get(k).map_or(0, u8::to_ascii_lowercase);
+    let n = src.len();
+    let ends_in_s = n > 0 && lower(n - 1) == b's';
+    if lower(0) == b'h' && n >= 4 {
+        let canonical = if ends_in_s { "https" } else { "http" };
+        out.push_str(canonical);
+        return !src.eq_ignore_ascii_case(canonical.as_bytes());
+    }
+    let f = usize::from(lower(0) == b's');
+    if n <= 5 && lower(f) == b'f' && matches!(lower(f + 1), b't' | b'x') && lower(f + 2) == b'p' {
+        out.push_str(match (f == 1, ends_in_s && n == f + 4) {
+            (true, true) => "sftps",
+            (true, false) => "sftp",
+            (false, true) => "ftps",
+            (false, false) => "ftp",
+        });
+        return lower(f + 1) == b'x';
     }
     let start = out.len();
     for &b in src {
