@@ -177,6 +177,7 @@ pub(crate) fn label_run_end(hay: &[u8], mut i: usize) -> usize {
 /// The dot separator of `patterns.rs` followed by a label, tried at `i` in the pattern's order:
 /// `\x20?(?:[.]|(.)|{.}|[dot]|(dot)|{dot})\x20?`, `[.`, `.]`, `.` (defanged) or `.` (plain).
 /// Returns the end of the label when one of them matches.
+#[inline]
 fn sep_then_label(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
     let label_at = |j: usize| is_label_byte(at(hay, j)).then(|| label_run_end(hay, j));
     if !defanged {
@@ -184,6 +185,15 @@ fn sep_then_label(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
             label_at(i + 1)
         } else {
             None
+        };
+    }
+    // A plain dot (the common case): alternatives 1 and 2 need a space or a bracket at `i`, so
+    // only `.]` (then its label) or the plain `.` (then its label) can match.
+    if at(hay, i) == b'.' {
+        return if at(hay, i + 1) == b']' {
+            label_at(i + 2)
+        } else {
+            label_at(i + 1)
         };
     }
     // Alternative 1: optional space, bracketed dot, optional space (greedy spaces).
