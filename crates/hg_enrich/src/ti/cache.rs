@@ -52,6 +52,18 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A stored entry (8-byte little-endian write time, then the result as JSON) as a cached result,
+/// if younger than `ttl`. An entry that no longer parses (written by another version) is a miss.
+fn fresh_result(bytes: &[u8], now: u64, ttl: Duration) -> Option<TiResult> {
+    let (stamp, json) = bytes.split_first_chunk::<8>()?;
+    if now.saturating_sub(u64::from_le_bytes(*stamp)) >= ttl.as_secs() {
+        return None;
+    }
+    let mut result = serde_json::from_slice::<TiResult>(json).ok()?;
+    result.cached = true;
+    Some(result)
+}
+
 impl TiCache {
     /// Opens (or creates) the cache file.
     pub fn open(path: &Path) -> Result<TiCache, CacheError> {
@@ -79,27 +91,31 @@ impl TiCache {
         value: &str,
         ttl: Duration,
     ) -> Result<Option<TiResult>, CacheError> {
+        Ok(self
+            .get_many(provider, [(ioc_type, value)], ttl)?
+            .pop()
+            .flatten())
+    }
+
+    /// [`TiCache::get`] for many (type, canonical value) pairs of one provider, in one read
+    /// transaction (a transaction per key was most of the cost of a cached look-up).
+    pub fn get_many<'a>(
+        &self,
+        provider: &str,
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+        ttl: Duration,
+    ) -> Result<Vec<Option<TiResult>>, CacheError> {
         let txn = self.db.begin_read().map_err(db_error)?;
         let table = txn.open_table(RESULTS).map_err(db_error)?;
-        let Some(stored) = table
-            .get(key(provider, ioc_type, value).as_str())
-            .map_err(db_error)?
-        else {
-            return Ok(None);
-        };
-        let bytes = stored.value();
-        let Some((stamp, json)) = bytes.split_first_chunk::<8>() else {
-            return Ok(None);
-        };
-        let age = now_secs().saturating_sub(u64::from_le_bytes(*stamp));
-        if age >= ttl.as_secs() {
-            return Ok(None);
+        let now = now_secs();
+        let mut found = Vec::new();
+        for (ioc_type, value) in keys {
+            let stored = table
+                .get(key(provider, ioc_type, value).as_str())
+                .map_err(db_error)?;
+            found.push(stored.and_then(|stored| fresh_result(stored.value(), now, ttl)));
         }
-        // An entry written by another version that no longer parses is a miss, not an error.
-        Ok(serde_json::from_slice::<TiResult>(json).ok().map(|mut r| {
-            r.cached = true;
-            r
-        }))
+        Ok(found)
     }
 
     /// Stores results in one transaction (keyed by their provider, type and `safe_ioc`).

@@ -346,29 +346,38 @@ async fn run_http(
     };
     let ttl = provider.ttl.filter(|_| cache.is_some());
     let mut to_fetch = Vec::new();
-    for observable in observables {
-        if let Some(result) = precheck(provider, observable) {
-            if !run.emit(result).await {
-                return false;
-            }
-            continue;
-        }
-        let hit = match (cache, ttl) {
-            (Some(cache), Some(ttl)) => cache
-                .get(
-                    &provider.name,
-                    &observable.ioc_type,
-                    &observable.canonical,
-                    ttl,
-                )
-                .ok()
-                .flatten(),
-            _ => None,
-        };
-        match hit {
-            Some(mut result) => {
+    let prechecked: Vec<Option<TiResult>> = observables
+        .iter()
+        .map(|observable| precheck(provider, observable))
+        .collect();
+    // One read transaction for every key; an unreadable cache is treated as all misses.
+    let hits = match (cache, ttl) {
+        (Some(cache), Some(ttl)) => cache
+            .get_many(
+                &provider.name,
+                observables
+                    .iter()
+                    .zip(&prechecked)
+                    .filter(|(_, early)| early.is_none())
+                    .map(|(o, _)| (o.ioc_type.as_str(), o.canonical.as_str())),
+                ttl,
+            )
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut hits = hits.into_iter();
+    // Emitted in the callers' order: early answers and cache hits as they come.
+    for (observable, early) in observables.iter().zip(prechecked) {
+        let answer = match early {
+            Some(result) => Some(result),
+            None => hits.next().flatten().map(|mut result| {
                 // The cache is keyed by the canonical value: report the caller's spelling.
                 result.ioc = observable.value.clone();
+                result
+            }),
+        };
+        match answer {
+            Some(result) => {
                 if !run.emit(result).await {
                     return false;
                 }
