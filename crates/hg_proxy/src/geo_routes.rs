@@ -21,11 +21,11 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use hg_enrich::geo::{GeoDb, GeoPaths};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::error::ProxyError;
+use crate::ip_batch;
 
 const MAX_IPS: usize = 1_000_000;
 
@@ -40,11 +40,6 @@ impl GeoState {
     fn db(&self) -> Result<Arc<GeoDb>, String> {
         self.db.get_or_init(|| load(self).map(Arc::new)).clone()
     }
-}
-
-#[derive(Deserialize)]
-struct GeoRequest {
-    ips: Vec<String>,
 }
 
 /// The geolocation routes, data from the environment (see the module documentation), and
@@ -107,25 +102,14 @@ fn load(state: &GeoState) -> Result<GeoDb, String> {
 
 async fn lookup(
     State(state): State<Arc<GeoState>>,
-    body: Result<Json<GeoRequest>, JsonRejection>,
+    body: Result<Json<ip_batch::IpBatch>, JsonRejection>,
 ) -> Result<Json<Value>, ProxyError> {
-    let Json(request) = body.map_err(|e| {
-        ProxyError::BadRequest(format!(
-            "expected {{\"ips\": [strings]}}: {}",
-            e.body_text()
-        ))
-    })?;
-    if request.ips.len() > MAX_IPS {
-        return Err(ProxyError::BadRequest(format!(
-            "{} addresses in one request, over the limit of {MAX_IPS}",
-            request.ips.len()
-        )));
-    }
+    let ips = ip_batch::addresses(body, MAX_IPS)?;
     let answer = tokio::task::spawn_blocking(move || {
         let db = state.db().map_err(ProxyError::NotConfigured)?;
-        let mut results = Vec::with_capacity(request.ips.len());
+        let mut results = Vec::with_capacity(ips.len());
         db.lookup_all(
-            request.ips.iter().map(String::as_str),
+            ips.iter().map(String::as_str),
             &mut |r: hg_enrich::geo::GeoRecord<'_>| {
                 let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
                 v["category_description"] = json!(r.category.description());

@@ -40,6 +40,7 @@ pub mod config;
 pub mod enrich_routes;
 pub mod error;
 pub mod geo_routes;
+mod ip_batch;
 pub mod local;
 pub mod provider;
 pub mod queries;

@@ -26,12 +26,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use hg_enrich::geo::GeoDb;
 use hg_enrich::whois::{load_bootstrap, WhoisClient, WhoisSettings, IANA_BOOTSTRAP, MAX_BATCH};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use crate::config::{Config, SectionKind};
 use crate::error::ProxyError;
+use crate::ip_batch;
 
 /// Where the offline ASN table comes from (shared with `/api/geo`).
 pub(crate) type GeoLoader = Arc<dyn Fn() -> Result<Arc<GeoDb>, String> + Send + Sync>;
@@ -41,11 +41,6 @@ struct WhoisState {
     settings: WhoisSettings,
     client: Mutex<Option<Arc<WhoisClient>>>,
     geo: GeoLoader,
-}
-
-#[derive(Deserialize)]
-struct WhoisRequest {
-    ips: Vec<String>,
 }
 
 fn seconds(args: &Value, key: &str) -> Option<Duration> {
@@ -136,20 +131,9 @@ async fn client(state: &WhoisState) -> Result<Arc<WhoisClient>, ProxyError> {
 
 async fn lookup(
     State(state): State<Arc<WhoisState>>,
-    body: Result<Json<WhoisRequest>, JsonRejection>,
+    body: Result<Json<ip_batch::IpBatch>, JsonRejection>,
 ) -> Result<Json<Value>, ProxyError> {
-    let Json(request) = body.map_err(|e| {
-        ProxyError::BadRequest(format!(
-            "expected {{\"ips\": [strings]}}: {}",
-            e.body_text()
-        ))
-    })?;
-    if request.ips.len() > MAX_BATCH {
-        return Err(ProxyError::BadRequest(format!(
-            "{} addresses in one request, over the limit of {MAX_BATCH}",
-            request.ips.len()
-        )));
-    }
+    let ips = ip_batch::addresses(body, MAX_BATCH)?;
     let client = client(&state).await?;
     let loader = Arc::clone(&state.geo);
     // The ASN table is optional: whois works without it (no `asn`).
@@ -158,7 +142,7 @@ async fn lookup(
         .map_err(|e| ProxyError::internal("geo data", e))?
         .ok();
     let records = client
-        .lookup_all(&request.ips, geo.as_deref())
+        .lookup_all(&ips, geo.as_deref())
         .await
         .map_err(ProxyError::BadRequest)?;
     let mut attribution = vec!["Whois: RDAP (RFC 9083) of the regional internet registries"];
