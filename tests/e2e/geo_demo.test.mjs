@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { OUT_DIR, launchBrowser, startServe, waitForWidgetReady, watchPage } from "./lib.mjs";
+import { OUT_DIR, openDemoPage, waitForWidgetReady } from "./lib.mjs";
 
 const SEL = '#geo-widget [data-hg-widget="geo_map"]';
 
@@ -20,16 +20,8 @@ describe("demo page geolocation section", { timeout: 600_000 }, () => {
   let seen;
 
   before(async () => {
-    // HUNTGLASS_STATIC_DIR: another folder of built assets, as for the Python package.
-    server = await startServe(process.env.HUNTGLASS_STATIC_DIR ? ["--assets", process.env.HUNTGLASS_STATIC_DIR] : []);
-    for (let i = 0; i < 100 && !/^token: /m.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
-    const token = server.output().match(/^token: ([0-9a-f]{64})$/m)?.[1];
-    assert.ok(token, `huntglass serve prints its token:\n${server.output()}`);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
     // The token in the URL gives the page its cookie for /api/geo.
-    await page.goto(`${new URL(server.url).origin}/?token=${token}`);
+    ({ server, browser, page, seen } = await openDemoPage([], { withToken: true }));
     await waitForWidgetReady(page, SEL);
     await page.waitForFunction(
       (sel) => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, runPython, startServe, watchPage } from "./lib.mjs";
+import { HUNTGLASS_BIN, openDemoPage, runPython } from "./lib.mjs";
 
 /** Kernel-side counts per type of the scenario's two columns (same seed and scale as serve). */
 function kernelCounts() {
@@ -46,12 +46,7 @@ describe("demo page IoC section", { timeout: 600_000 }, () => {
   let seen;
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    server = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(server.url);
+    ({ server, browser, page, seen } = await openDemoPage());
     await page.waitForFunction(
       () => {
         const roots = [...document.querySelectorAll('[data-hg-widget="ioc_view"]')];

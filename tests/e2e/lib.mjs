@@ -125,17 +125,32 @@ export function startProcess(command, args, opts) {
 }
 
 /**
- * Starts `huntglass serve --port 0` (plus `extraArgs`) and returns the URL it prints.
+ * Starts `huntglass serve --port 0` (plus `extraArgs`, plus `--assets $HUNTGLASS_STATIC_DIR` when
+ * that names another folder of built assets, as for the Python package) and returns the URL and
+ * the API token it prints (`origin`, `token`, and `tokenUrl`, the page address that hands the
+ * page its API cookie).
  * @param {string[]} [extraArgs]
  */
 export async function startServe(extraArgs = []) {
   requireFile(HUNTGLASS_BIN, "the huntglass binary");
-  const server = await startProcess(HUNTGLASS_BIN, ["serve", "--port", "0", ...extraArgs], {
+  const assets = process.env.HUNTGLASS_STATIC_DIR && !extraArgs.includes("--assets") ? ["--assets", process.env.HUNTGLASS_STATIC_DIR] : [];
+  const server = await startProcess(HUNTGLASS_BIN, ["serve", "--port", "0", ...assets, ...extraArgs], {
     name: "huntglass serve",
     ready: /http:\/\/127\.0\.0\.1:\d+[^\s"'<>]*/,
     timeoutMs: 120_000,
   });
-  return { url: server.match[0], stop: server.stop, output: server.output };
+  // The token line comes in the same write as the URL line; the pipe may deliver it a moment later.
+  let token;
+  for (let i = 0; i < 50 && !(token = server.output().match(/^token: ([0-9a-f]{64})$/m)?.[1]); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!token) {
+    server.stop();
+    throw new Error(`huntglass serve printed no token line:\n${server.output()}`);
+  }
+  const url = server.match[0];
+  const origin = new URL(url).origin;
+  return { url, origin, token, tokenUrl: `${origin}/?token=${token}`, stop: server.stop, output: server.output };
 }
 
 /**
@@ -167,15 +182,17 @@ export function watchPage(page) {
 
 /**
  * Starts `huntglass serve` (plus `extraArgs`) and opens its demo page in Chromium, watching the
- * page for errors and dialogs: the set-up every demo-page test shares.
+ * page for errors and dialogs: the set-up every demo-page test shares. `withToken` opens the page
+ * through the token address, so the page may call the API (look-ups, queries).
  * @param {string[]} [extraArgs]
+ * @param {{ withToken?: boolean, viewport?: { width: number, height: number } }} [options]
  */
-export async function openDemoPage(extraArgs = []) {
+export async function openDemoPage(extraArgs = [], { withToken = false, viewport = { width: 1280, height: 1000 } } = {}) {
   const server = await startServe(extraArgs);
   const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await browser.newPage({ viewport });
   const seen = watchPage(page);
-  await page.goto(server.url);
+  await page.goto(withToken ? server.tokenUrl : server.url);
   return { server, browser, page, seen };
 }
 

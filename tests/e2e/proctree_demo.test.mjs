@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, runPython, startServe, watchPage } from "./lib.mjs";
+import { HUNTGLASS_BIN, openDemoPage, runPython } from "./lib.mjs";
 
 function kernelTree() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "hg-demo-proctree-"));
@@ -45,13 +45,8 @@ describe("demo page process-tree section", { timeout: 600_000 }, () => {
   const root = '#proctree [data-hg-widget="process_tree"]';
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
     expected = kernelTree();
-    server = await startServe();
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(server.url);
+    ({ server, browser, page, seen } = await openDemoPage());
     await page.waitForFunction(
       (sel) => {
         const el = document.querySelector(sel);

@@ -7,15 +7,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, launchBrowser, requireFile, startServe, watchPage } from "./lib.mjs";
+import { openDemoPage, waitForWidgetReady } from "./lib.mjs";
 
 /** The origin `huntglass serve` prints and the token of its `token: ...` line. */
-function originAndToken(server) {
-  const match = server.output().match(/^token: ([0-9a-f]{64})$/m);
-  assert.ok(match, `huntglass serve prints its token:\n${server.output()}`);
-  return { origin: new URL(server.url).origin, token: match[1] };
-}
-
 /** Rows of a named query, asked directly from the API with the bearer token (Node's fetch). */
 async function apiRows(origin, token, query, parameters) {
   const response = await fetch(`${origin}/api/query`, {
@@ -37,24 +31,13 @@ describe("demo page queries section", { timeout: 600_000 }, () => {
   let token;
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    server = await startServe();
-    // The output is read once the URL line appears; the token line follows it.
-    for (let i = 0; i < 100 && !/^token: /m.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
-    ({ origin, token } = originAndToken(server));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    ({ server, browser, page, seen } = await openDemoPage([], { withToken: true }));
+    ({ origin, token } = server);
     // Clicks wait for the widget to settle; on a loaded shared machine that takes longer than
     // playwright's 30 s default.
     page.setDefaultTimeout(120_000);
-    seen = watchPage(page);
-    await page.goto(`${origin}/?token=${token}`);
     assert.equal(new URL(page.url()).search, "", "the token is dropped from the address after the redirect");
-    await page.waitForFunction(
-      () => document.querySelector('#queries-widget [data-hg-widget="query_browser"]')?.getAttribute("data-hg-state") === "ready",
-      null,
-      { timeout: 300_000, polling: 200 },
-    );
+    await waitForWidgetReady(page, '#queries-widget [data-hg-widget="query_browser"]');
   });
 
   after(async () => {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HUNTGLASS_BIN, OUT_DIR, launchBrowser, requireFile, startServe, watchPage } from "./lib.mjs";
+import { OUT_DIR, openDemoPage, waitForWidgetReady } from "./lib.mjs";
 
 const SEL = '#ti-widget [data-hg-widget="ti_browser"]';
 const RANK = { high: 0, warning: 1, information: 2, unknown: 3 };
@@ -23,27 +23,9 @@ describe("demo page threat-intelligence section", { timeout: 600_000 }, () => {
   let token;
 
   before(async () => {
-    requireFile(HUNTGLASS_BIN, "the huntglass binary");
-    // HUNTGLASS_STATIC_DIR: another folder of built assets, as for the Python package.
-    server = await startServe(process.env.HUNTGLASS_STATIC_DIR ? ["--assets", process.env.HUNTGLASS_STATIC_DIR] : []);
-    for (let i = 0; i < 100 && !/^token: /m.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
-    const match = server.output().match(/^token: ([0-9a-f]{64})$/m);
-    assert.ok(match, `huntglass serve prints its token:\n${server.output()}`);
-    origin = new URL(server.url).origin;
-    token = match[1];
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    seen = watchPage(page);
-    await page.goto(`${origin}/?token=${token}`);
-    await page.waitForFunction(
-      (sel) => {
-        const root = document.querySelector(sel);
-        if (root?.getAttribute("data-hg-state") === "error") throw new Error(root.textContent ?? "error");
-        return root?.getAttribute("data-hg-state") === "ready";
-      },
-      SEL,
-      { timeout: 300_000, polling: 200 },
-    );
+    ({ server, browser, page, seen } = await openDemoPage([], { withToken: true }));
+    ({ origin, token } = server);
+    await waitForWidgetReady(page, SEL);
   });
 
   after(async () => {
