@@ -29,6 +29,10 @@ on_exit() {
   fi
   if ((status != 0)) && [[ -n "$current_step" ]]; then
     printf '\nmake test: FAILED at step "%s" (exit %d) after %ds\n' "$current_step" "$status" $((SECONDS - started_all)) >&2
+    # The steps that passed, with their durations: where a failed CI run spent its time.
+    if ((${#durations[@]} > 0)); then
+      printf '%s\n' "${durations[@]}" >&2
+    fi
   fi
 }
 trap on_exit EXIT

@@ -73,7 +73,11 @@ def test_file_inlines_everything_as_base64_and_never_the_raw_data(assets, tmp_pa
     assert "http://" not in text
     assert "https://" not in text
     loader = text.split('<script type="module">', 1)[1]
-    assert 'mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, datasets })' in loader
+    assert (
+        'mountStandalone(root, { state, wasm: bytes("hg-wasm"), kernel, basemap, datasets })'
+        in loader
+    )
+    assert 'id="hg-basemap"' not in text, "only maps carry the basemap"
     assert 'URL.createObjectURL(new Blob([code], { type: "text/javascript" }))' in loader
     assert state["_kernel_hash"] == "", "a Timeline runs no operations"
 
