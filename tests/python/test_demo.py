@@ -36,6 +36,7 @@ def no_binary(tmp_path, monkeypatch):
     """No huntglass command anywhere: empty PATH, a repository root without target/."""
     monkeypatch.delenv(demo.ENV_DATA, raising=False)
     monkeypatch.delenv("CARGO_TARGET_DIR", raising=False)
+    monkeypatch.delenv("HUNTGLASS_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     monkeypatch.setattr(demo, "_REPO_ROOT", tmp_path / "repo")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -135,3 +136,15 @@ def test_manifest_is_json(tmp_path, monkeypatch):
     (tmp_path / "manifest.json").write_text(json.dumps({"seed": 7, "tables": []}))
     monkeypatch.setenv(demo.ENV_DATA, str(tmp_path))
     assert demo.manifest()["seed"] == 7
+
+
+def test_command_named_by_huntglass_bin_comes_first(no_binary, tmp_path, monkeypatch):
+    # scripts/test.sh builds the `ci` profile and names the binary in HUNTGLASS_BIN.
+    calls = tmp_path / "calls"
+    install_fake_cli(tmp_path / "cargo-target" / "ci", calls)
+    install_fake_cli(tmp_path / "cargo-target" / "release", tmp_path / "other-calls")
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path / "cargo-target"))
+    monkeypatch.setenv("HUNTGLASS_BIN", str(tmp_path / "cargo-target" / "ci" / "huntglass"))
+    assert demo.find_binary() == tmp_path / "cargo-target" / "ci" / "huntglass"
+    assert demo.load("SecurityEvent").shape == (1, 2)
+    assert calls.read_text() == "x"

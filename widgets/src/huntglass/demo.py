@@ -42,6 +42,10 @@ _REPO_ROOT = Path(__file__).resolve().parents[3]
 def _candidate_binaries() -> list[Path]:
     """Where the ``huntglass`` command may be, in the order they are tried."""
     candidates = []
+    # HUNTGLASS_BIN names the binary (scripts/test.sh sets it: tests build the `ci` profile).
+    named = os.environ.get("HUNTGLASS_BIN")
+    if named:
+        candidates.append(Path(named))
     on_path = shutil.which("huntglass")
     if on_path:
         candidates.append(Path(on_path))
@@ -63,7 +67,8 @@ def find_binary() -> Path:
     raise FileNotFoundError(
         "huntglass demo data is not available: set HUNTGLASS_DEMO_DATA to a directory written "
         "by `huntglass demo-data --out DIR`, or build the command (`make build` or `cargo build "
-        f"--release -p hg_cli`). Looked for `huntglass` on PATH and at {looked}."
+        "--release -p hg_cli`) or set HUNTGLASS_BIN to it. Looked for `huntglass` on PATH and "
+        f"at {looked}."
     )
 
 
