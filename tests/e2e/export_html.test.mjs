@@ -59,6 +59,25 @@ widget = hg.GeoMap(frame, lat="Latitude", lon="Longitude", tooltip=["Note"], tit
 print(widget.save_html(sys.argv[1]))
 `;
 
+/**
+ * Opens an exported file from file:// in an offline context where every request that is not
+ * file:, blob: or data: is aborted and recorded in `blocked`.
+ */
+async function openOffline(browser, file) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, offline: true });
+  const page = await context.newPage();
+  const blocked = [];
+  await page.route("**", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("file:") || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  const seen = watchPage(page);
+  await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+  return { context, page, blocked, seen };
+}
+
 describe("exported HTML (save_html)", { timeout: 300_000 }, () => {
   let dir;
   let file;
@@ -79,17 +98,7 @@ describe("exported HTML (save_html)", { timeout: 300_000 }, () => {
   });
 
   test("renders offline from file:// with the network blocked", async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, offline: true });
-    const page = await context.newPage();
-    const blocked = [];
-    await page.route("**", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("file:") || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
-      blocked.push(url);
-      return route.abort();
-    });
-    const seen = watchPage(page);
-    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const { context, page, blocked, seen } = await openOffline(browser, file);
     await waitForTimeline(page);
 
     const root = page.locator('[data-hg-widget="timeline"]').first();
@@ -131,17 +140,7 @@ describe("exported map (GeoMap.save_html)", { timeout: 300_000 }, () => {
   });
 
   test("draws the countries and the points from file:// with the network blocked", async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, offline: true });
-    const page = await context.newPage();
-    const blocked = [];
-    await page.route("**", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("file:") || url.startsWith("blob:") || url.startsWith("data:")) return route.continue();
-      blocked.push(url);
-      return route.abort();
-    });
-    const seen = watchPage(page);
-    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const { context, page, blocked, seen } = await openOffline(browser, file);
     const root = '[data-hg-widget="geo_map"]';
     await page.waitForFunction(
       (sel) => {
