@@ -99,10 +99,7 @@ def _pid_alive(pid: Any) -> bool:
 
 
 def _binary() -> str | None:
-    """``HUNTGLASS_BIN``, else where ``hg.demo`` looks (PATH, the repository's build)."""
-    candidate = os.environ.get("HUNTGLASS_BIN")
-    if candidate and Path(candidate).is_file():
-        return candidate
+    """Where ``hg.demo`` looks: ``HUNTGLASS_BIN``, PATH, the repository's build."""
     from .demo import _candidate_binaries
 
     for path in _candidate_binaries():
