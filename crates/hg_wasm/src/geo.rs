@@ -11,6 +11,8 @@ pub struct GeoMapChart {
     inner: Chart,
 }
 
+raster_api!(GeoMapChart);
+
 fn index_of(value: f64) -> Option<usize> {
     (value.is_finite() && value >= 0.0 && value.fract() == 0.0).then_some(value as usize)
 }
@@ -57,42 +59,10 @@ impl GeoMapChart {
         to_json(self.inner.info())
     }
 
-    /// Light (`false`) or dark (`true`) colours.
-    pub fn set_theme(&mut self, dark: bool) {
-        self.inner.set_theme(dark);
-    }
-
-    /// Canvas size in CSS pixels and the device pixel ratio.
-    pub fn resize(&mut self, css_width: f64, css_height: f64, dpr: f64) -> Result<(), JsError> {
-        self.inner
-            .resize(css_width, css_height, dpr)
-            .map_err(js_error)
-    }
-
     /// Draws into the pixel buffer; JSON `{view: {lon, lat, scale, zoom}, marks_drawn,
     /// lines_drawn, countries_drawn}`.
     pub fn render(&mut self) -> Result<String, JsError> {
         to_json(&self.inner.render())
-    }
-
-    /// Address of the pixel buffer in wasm memory.
-    pub fn pixels_ptr(&self) -> usize {
-        self.inner.pixels().as_ptr() as usize
-    }
-
-    /// Length of the pixel buffer in bytes.
-    pub fn pixels_len(&self) -> usize {
-        self.inner.pixels().len()
-    }
-
-    /// Pixel buffer width in device pixels.
-    pub fn pixel_width(&self) -> usize {
-        self.inner.pixel_width()
-    }
-
-    /// Pixel buffer height in device pixels.
-    pub fn pixel_height(&self) -> usize {
-        self.inner.pixel_height()
     }
 
     /// Zooms by `factor` (> 1 enlarges) keeping the place under the point still.

@@ -15,6 +15,54 @@
 //!
 //! Those of `hg_arrow` (IPC decoding) and `hg_render` (spec size, lanes, raster size, spans).
 
+/// The raster half of a chart's JS API, the same for every chart of `hg_render`: the theme, the
+/// canvas size and the pixel buffer the host blits (see "Pixel buffers" above). Emits one more
+/// `#[wasm_bindgen] impl` block for `$chart`, whose `inner` field is the engine chart; the JS
+/// names and signatures are those every widget already calls.
+macro_rules! raster_api {
+    ($chart:ident) => {
+        #[wasm_bindgen]
+        impl $chart {
+            /// Light (`false`) or dark (`true`) colours.
+            pub fn set_theme(&mut self, dark: bool) {
+                self.inner.set_theme(dark);
+            }
+
+            /// Canvas size in CSS pixels and the device pixel ratio.
+            pub fn resize(
+                &mut self,
+                css_width: f64,
+                css_height: f64,
+                dpr: f64,
+            ) -> Result<(), JsError> {
+                self.inner
+                    .resize(css_width, css_height, dpr)
+                    .map_err($crate::js_error)
+            }
+
+            /// Address of the pixel buffer in wasm memory.
+            pub fn pixels_ptr(&self) -> usize {
+                self.inner.pixels().as_ptr() as usize
+            }
+
+            /// Length of the pixel buffer in bytes.
+            pub fn pixels_len(&self) -> usize {
+                self.inner.pixels().len()
+            }
+
+            /// Pixel buffer width in device pixels.
+            pub fn pixel_width(&self) -> usize {
+                self.inner.pixel_width()
+            }
+
+            /// Pixel buffer height in device pixels.
+            pub fn pixel_height(&self) -> usize {
+                self.inner.pixel_height()
+            }
+        }
+    };
+}
+
 mod geo;
 mod proctree;
 mod table;
@@ -36,6 +84,8 @@ pub struct TimelineChart {
     inner: Chart,
 }
 
+raster_api!(TimelineChart);
+
 #[wasm_bindgen]
 impl TimelineChart {
     /// A chart for a spec given as JSON text.
@@ -55,18 +105,6 @@ impl TimelineChart {
     /// value_max, height}`.
     pub fn prepare(&mut self) -> Result<String, JsError> {
         to_json(&self.inner.prepare().map_err(js_error)?)
-    }
-
-    /// Light (`false`) or dark (`true`) colours.
-    pub fn set_theme(&mut self, dark: bool) {
-        self.inner.set_theme(dark);
-    }
-
-    /// Canvas size in CSS pixels and the device pixel ratio.
-    pub fn resize(&mut self, css_width: f64, css_height: f64, dpr: f64) -> Result<(), JsError> {
-        self.inner
-            .resize(css_width, css_height, dpr)
-            .map_err(js_error)
     }
 
     /// Shows `[start_ms, end_ms]`.
@@ -97,26 +135,6 @@ impl TimelineChart {
     /// Draws into the pixel buffer; returns the JSON Frame.
     pub fn render(&mut self) -> Result<String, JsError> {
         to_json(&self.inner.render().map_err(js_error)?)
-    }
-
-    /// Address of the pixel buffer in wasm memory.
-    pub fn pixels_ptr(&self) -> usize {
-        self.inner.pixels().as_ptr() as usize
-    }
-
-    /// Length of the pixel buffer in bytes.
-    pub fn pixels_len(&self) -> usize {
-        self.inner.pixels().len()
-    }
-
-    /// Pixel buffer width in device pixels.
-    pub fn pixel_width(&self) -> usize {
-        self.inner.pixel_width()
-    }
-
-    /// Pixel buffer height in device pixels.
-    pub fn pixel_height(&self) -> usize {
-        self.inner.pixel_height()
     }
 
     /// Draws the density strip of all data; JSON `{plot: {x, y, w, h}, domain_ms: [start, end]}`.

@@ -11,6 +11,8 @@ pub struct ProcessTreeChart {
     inner: Chart,
 }
 
+raster_api!(ProcessTreeChart);
+
 #[wasm_bindgen]
 impl ProcessTreeChart {
     /// A chart of the tree in `ipc` (the output of `proctree.build`) with the spec JSON.
@@ -27,42 +29,10 @@ impl ProcessTreeChart {
         to_json(&self.inner.info())
     }
 
-    /// Light (`false`) or dark (`true`) colours.
-    pub fn set_theme(&mut self, dark: bool) {
-        self.inner.set_theme(dark);
-    }
-
-    /// Canvas size in CSS pixels and the device pixel ratio.
-    pub fn resize(&mut self, css_width: f64, css_height: f64, dpr: f64) -> Result<(), JsError> {
-        self.inner
-            .resize(css_width, css_height, dpr)
-            .map_err(js_error)
-    }
-
     /// Draws the lines on screen; JSON `{texts, lines: [{row, y, depth}], content_height,
     /// scroll_y, line_height}`.
     pub fn render(&mut self) -> Result<String, JsError> {
         to_json(&self.inner.render())
-    }
-
-    /// Address of the pixel buffer in wasm memory.
-    pub fn pixels_ptr(&self) -> usize {
-        self.inner.pixels().as_ptr() as usize
-    }
-
-    /// Length of the pixel buffer in bytes.
-    pub fn pixels_len(&self) -> usize {
-        self.inner.pixels().len()
-    }
-
-    /// Pixel buffer width in device pixels.
-    pub fn pixel_width(&self) -> usize {
-        self.inner.pixel_width()
-    }
-
-    /// Pixel buffer height in device pixels.
-    pub fn pixel_height(&self) -> usize {
-        self.inner.pixel_height()
     }
 
     /// Scrolls by CSS pixels.
