@@ -4,8 +4,9 @@ use serde_json::{json, Value};
 
 use crate::common::{hex_id, DAY, HOUR, MIN, SEC};
 use crate::org::{
-    host_index, upn, ATTACKER_IP, C2_DOMAIN, C2_IP, DNS_DOMAIN, HOSTS, MALVERTISING_DOMAIN,
-    NETBIOS_DOMAIN, PAYLOAD_MD5, PAYLOAD_SHA256, PAYLOAD_URL, PHISH_DOMAIN, USERS,
+    host_index, upn, IpLocation, ATTACKER_IP, ATTACKER_LOCATION, C2_DOMAIN, C2_IP, C2_LOCATION,
+    DNS_DOMAIN, HOSTS, MALVERTISING_DOMAIN, NETBIOS_DOMAIN, PAYLOAD_IP, PAYLOAD_LOCATION,
+    PAYLOAD_MD5, PAYLOAD_SHA256, PAYLOAD_URL, PHISH_DOMAIN, USERS,
 };
 use crate::story;
 
@@ -49,8 +50,23 @@ fn account_entity(id: u32, sam: &str) -> Value {
     json!({"$id": id.to_string(), "Name": sam, "NTDomain": NETBIOS_DOMAIN, "UPNSuffix": DNS_DOMAIN, "Type": "account"})
 }
 
-fn ip_entity(id: u32, address: &str) -> Value {
-    json!({"$id": id.to_string(), "Address": address, "Type": "ip"})
+/// An `ip` entity with the `Location` an alert provider adds (Sentinel's geolocation fields).
+fn ip_entity(id: u32, address: &str, location: &IpLocation) -> Value {
+    json!({
+        "$id": id.to_string(),
+        "Address": address,
+        "Location": {
+            "CountryCode": location.country_code,
+            "CountryName": location.country_name,
+            "State": location.state,
+            "City": location.city,
+            "Latitude": location.latitude,
+            "Longitude": location.longitude,
+            "Asn": location.asn,
+            "Organization": location.organization,
+        },
+        "Type": "ip",
+    })
 }
 
 fn process_entity(id: u32, pid: u32, command_line: &str, image: &str) -> Value {
@@ -147,7 +163,7 @@ pub fn generate(start: i64, stage1_pid: u32, payload_pid: u32) -> Vec<AlertRow> 
         "PasswordSpray",
         "LRK-DC01".into(),
         "CredentialAccess",
-        vec![host_entity(2, "LRK-DC01"), ip_entity(3, ATTACKER_IP), account_entity(4, victim)],
+        vec![host_entity(2, "LRK-DC01"), ip_entity(3, ATTACKER_IP, &ATTACKER_LOCATION), account_entity(4, victim)],
         json!({"Failed logons": story::SPRAY_FAILURES.to_string(), "Successful account": victim}),
     );
     let stage1 = story::stage1_command();
@@ -161,7 +177,7 @@ pub fn generate(start: i64, stage1_pid: u32, payload_pid: u32) -> Vec<AlertRow> 
         "SuspiciousOfficeChildProcess",
         victim_host.into(),
         "Execution, InitialAccess",
-        vec![host_entity(2, victim_host), account_entity(3, victim), process_entity(4, stage1_pid, &stage1, "powershell.exe"), json!({"$id": "5", "Url": PAYLOAD_URL, "Type": "url"})],
+        vec![host_entity(2, victim_host), account_entity(3, victim), process_entity(4, stage1_pid, &stage1, "powershell.exe"), json!({"$id": "5", "Url": PAYLOAD_URL, "Type": "url"}), ip_entity(6, PAYLOAD_IP, &PAYLOAD_LOCATION)],
         json!({"Parent process": "WINWORD.EXE", "Document": story::DOCUMENT_PATH}),
     );
     alert(
@@ -205,7 +221,7 @@ pub fn generate(start: i64, stage1_pid: u32, payload_pid: u32) -> Vec<AlertRow> 
         "BeaconingC2",
         victim_host.into(),
         "CommandAndControl",
-        vec![host_entity(2, victim_host), ip_entity(3, C2_IP), json!({"$id": "4", "DomainName": C2_DOMAIN, "Type": "dns"})],
+        vec![host_entity(2, victim_host), ip_entity(3, C2_IP, &C2_LOCATION), json!({"$id": "4", "DomainName": C2_DOMAIN, "Type": "dns"})],
         json!({"Period seconds": "300", "Connections in window": "6"}),
     );
     alert(
@@ -218,7 +234,7 @@ pub fn generate(start: i64, stage1_pid: u32, payload_pid: u32) -> Vec<AlertRow> 
         "OfficeMailboxTakeover",
         upn(victim),
         "Collection, Exfiltration, PrivilegeEscalation",
-        vec![account_entity(2, victim), ip_entity(3, ATTACKER_IP), json!({"$id": "4", "Recipient": crate::org::FORWARD_ADDRESS, "Type": "mailMessage"})],
+        vec![account_entity(2, victim), ip_entity(3, ATTACKER_IP, &ATTACKER_LOCATION), json!({"$id": "4", "Recipient": crate::org::FORWARD_ADDRESS, "Type": "mailMessage"})],
         json!({"Operations": "New-InboxRule, Set-InboxRule, Add-MailboxPermission, Add-MailboxFolderPermission, Add-RoleGroupMember, Set-Mailbox"}),
     );
     alert(
@@ -234,7 +250,10 @@ pub fn generate(start: i64, stage1_pid: u32, payload_pid: u32) -> Vec<AlertRow> 
         "UnusualOutboundVolume",
         victim_host.into(),
         "Exfiltration",
-        vec![host_entity(2, victim_host), ip_entity(3, C2_IP)],
+        vec![
+            host_entity(2, victim_host),
+            ip_entity(3, C2_IP, &C2_LOCATION),
+        ],
         json!({"Bytes sent": story::EXFIL_BYTES.to_string()}),
     );
     alert(

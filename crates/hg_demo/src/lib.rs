@@ -75,7 +75,11 @@
 //! `AlertType`, `SystemAlertId`, `CompromisedEntity` (host name, or the user's UPN for the Office
 //! alert), `Status` (`New`), `Tactics` (comma-separated), `StartTimeUtc`, `EndTimeUtc`,
 //! `Entities` (JSON array of entities with `$id` and `Type`: `host`, `account`, `process`, `ip`,
-//! `url`, `file`, `dns`, `mailMessage`), `ExtendedProperties` (JSON object of strings).
+//! `url`, `file`, `dns`, `mailMessage`), `ExtendedProperties` (JSON object of strings). `ip`
+//! entities carry the `Location` an alert provider adds (`CountryCode`, `CountryName`, `State`,
+//! `City`, `Latitude`, `Longitude`, `Asn`, `Organization`): the attacker's addresses are
+//! documentation ranges that no geolocation database places, so the alerts are where the story
+//! says they are (documentation AS numbers, RFC 5398).
 //!
 //! **`OfficeActivity`**: Office 365 audit records. `TimeGenerated`, `RecordType`, `Operation`,
 //! `OfficeWorkload` (`Exchange`, `SharePoint`, `OneDrive`, `AzureActiveDirectory`), `ResultStatus`,

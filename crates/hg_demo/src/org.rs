@@ -347,6 +347,64 @@ pub const PAYLOAD_IP: &str = "198.51.100.41";
 pub const PAYLOAD_DOMAIN: &str = "files.docsign-verify.example.com";
 /// URL of the first-stage payload.
 pub const PAYLOAD_URL: &str = "http://files.docsign-verify.example.com/dl/upd.bin";
+/// Where an alert provider places an address: the `Location` of a Sentinel `ip` entity.
+///
+/// The scenario's attacker addresses are documentation ranges (RFC 5737), which no geolocation
+/// database places; the alerts carry the place the story gives them, and documentation AS numbers
+/// (RFC 5398).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IpLocation {
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_code: &'static str,
+    /// Country name.
+    pub country_name: &'static str,
+    /// State or region.
+    pub state: &'static str,
+    /// City.
+    pub city: &'static str,
+    /// Latitude in degrees.
+    pub latitude: f64,
+    /// Longitude in degrees.
+    pub longitude: f64,
+    /// Autonomous system number.
+    pub asn: u32,
+    /// Organization announcing the address (no dots: it is not a domain).
+    pub organization: &'static str,
+}
+
+/// Location of [`ATTACKER_IP`] in the alerts.
+pub const ATTACKER_LOCATION: IpLocation = IpLocation {
+    country_code: "NL",
+    country_name: "Netherlands",
+    state: "North Holland",
+    city: "Amsterdam",
+    latitude: 52.37,
+    longitude: 4.89,
+    asn: 64501,
+    organization: "Example VPS Hosting BV",
+};
+/// Location of [`C2_IP`] in the alerts.
+pub const C2_LOCATION: IpLocation = IpLocation {
+    country_code: "SG",
+    country_name: "Singapore",
+    state: "Central Singapore",
+    city: "Singapore",
+    latitude: 1.29,
+    longitude: 103.85,
+    asn: 64502,
+    organization: "Example Cloud Pte Ltd",
+};
+/// Location of [`PAYLOAD_IP`] in the alerts.
+pub const PAYLOAD_LOCATION: IpLocation = IpLocation {
+    country_code: "DE",
+    country_name: "Germany",
+    state: "Hesse",
+    city: "Frankfurt am Main",
+    latitude: 50.11,
+    longitude: 8.68,
+    asn: 64503,
+    organization: "Example Hosting GmbH",
+};
 /// Credential-phishing domain some users browse to (blocked by the proxy).
 pub const PHISH_DOMAIN: &str = "login-micros0ft-secure.example.com";
 /// Address of [`PHISH_DOMAIN`].

@@ -642,6 +642,56 @@ fn the_mailbox_takeover_session_is_present() {
 }
 
 #[test]
+fn alert_ip_entities_carry_the_location_of_the_story() {
+    let s = scenario();
+    let expected = [
+        (org::ATTACKER_IP, org::ATTACKER_LOCATION),
+        (org::C2_IP, org::C2_LOCATION),
+        (org::PAYLOAD_IP, org::PAYLOAD_LOCATION),
+    ];
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for entities in strings(table(s, "SecurityAlert"), "Entities") {
+        let parsed: serde_json::Value = serde_json::from_str(&entities).unwrap();
+        for entity in parsed.as_array().unwrap() {
+            if entity["Type"] != "ip" {
+                continue;
+            }
+            let address = entity["Address"].as_str().unwrap();
+            let (_, location) = expected
+                .iter()
+                .find(|(ip, _)| *ip == address)
+                .unwrap_or_else(|| panic!("ip entity {address} is not one of the story's"));
+            let place = &entity["Location"];
+            assert_eq!(place["CountryCode"], location.country_code, "{address}");
+            assert_eq!(place["City"], location.city, "{address}");
+            assert_eq!(
+                place["Latitude"].as_f64(),
+                Some(location.latitude),
+                "{address}"
+            );
+            assert_eq!(
+                place["Longitude"].as_f64(),
+                Some(location.longitude),
+                "{address}"
+            );
+            assert_eq!(
+                place["Asn"].as_u64(),
+                Some(u64::from(location.asn)),
+                "{address}"
+            );
+            // Documentation AS numbers (RFC 5398) for documentation addresses.
+            assert!((64496..=64511).contains(&location.asn), "{address}");
+            *seen.entry(address.to_string()).or_default() += 1;
+        }
+    }
+    // The spray and the mailbox takeover name the attacker, the beacon and the exfiltration the
+    // C2 server, the encoded PowerShell the payload's host.
+    assert_eq!(seen.get(org::ATTACKER_IP), Some(&2), "{seen:?}");
+    assert_eq!(seen.get(org::C2_IP), Some(&2), "{seen:?}");
+    assert_eq!(seen.get(org::PAYLOAD_IP), Some(&1), "{seen:?}");
+}
+
+#[test]
 fn alerts_carry_entities_and_the_hostile_string_is_kept_verbatim() {
     let s = scenario();
     let t = table(s, "SecurityAlert");
