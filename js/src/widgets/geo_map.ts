@@ -26,9 +26,26 @@ import { loadBasemap, type DecodedBasemap } from "../runtime/basemap.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { ChartCanvas } from "../runtime/raster.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import {
+  BASE_DARK,
+  BASE_LIGHT,
+  clearModelError,
+  fieldLines,
+  legendItem,
+  localPoint,
+  mountView,
+  paintControl,
+  parseWasmJson,
+  progressText,
+  ROOT_STYLE,
+  specObject,
+  TITLE_STYLE,
+  toolButton,
+  tooltipStyle,
+  ViewLifecycle,
+} from "../runtime/view.js";
 import { loadWasm, type HgWasm } from "../runtime/wasm.js";
 
 const SYNC_DEBOUNCE_MS = 250;
@@ -58,23 +75,17 @@ interface GeoTooltip {
   rows: number;
 }
 
-const LIGHT = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", tip: "rgba(255,255,255,0.97)", box: "rgba(255,127,14,0.18)" };
-const DARK = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", tip: "rgba(35,36,40,0.97)", box: "rgba(255,176,0,0.2)" };
+const LIGHT = { ...BASE_LIGHT, tip: "rgba(255,255,255,0.97)", box: "rgba(255,127,14,0.18)" };
+const DARK = { ...BASE_DARK, tip: "rgba(35,36,40,0.97)", box: "rgba(255,176,0,0.2)" };
 
 function parse<T>(text: string, what: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`huntglass GeoMap: wasm returned invalid JSON for ${what}`);
-  }
+  return parseWasmJson<T>(text, what, "huntglass GeoMap");
 }
 
 class GeoMapView {
   private readonly model: AnyModel;
-  private readonly host: HTMLElement;
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly toolbar: HTMLDivElement;
@@ -83,10 +94,12 @@ class GeoMapView {
   private readonly legend: HTMLDivElement;
   private readonly plot: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
+  private readonly surface: ChartCanvas;
   private readonly tooltip: HTMLDivElement;
   private readonly box: HTMLDivElement;
   private readonly attribution: HTMLDivElement;
   private readonly buttons: HTMLButtonElement[] = [];
+  private readonly schedule: () => void;
 
   private wasm: HgWasm | null = null;
   private data: Uint8Array | null = null;
@@ -95,16 +108,12 @@ class GeoMapView {
   private chart: GeoMapChart | null = null;
   private info: GeoInfo | null = null;
   private dark = false;
-  private disposed = false;
-  private rafId: number | null = null;
-  private renderCount = 0;
   /** When the data set (and basemap) arrived: first paint is measured from here. */
   private dataAt = 0;
-  private sized = { width: 0, height: 0, dpr: 0 };
   private hoverMark = -1;
   private hoverCountry = -1;
   private readonly onProgress = (p: DataProgress): void => {
-    if (!this.chart) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    if (!this.chart) setText(this.status, progressText(p));
   };
   private readonly syncSelection = debounce((selection: string) => {
     this.model.set("selection", JSON.parse(selection));
@@ -120,8 +129,9 @@ class GeoMapView {
 
   constructor(model: AnyModel, host: HTMLElement) {
     this.model = model;
-    this.host = host;
-    const d = (this.doc = host.ownerDocument);
+    this.life = new ViewLifecycle(model, host);
+    this.schedule = this.life.frames(() => this.paint());
+    const d = (this.doc = this.life.doc);
     this.root = el("div", { "data-hg-widget": "geo_map", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
     this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
@@ -133,31 +143,34 @@ class GeoMapView {
     this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
     this.box = el("div", { "data-hg-role": "select-box" }, undefined, d);
     this.attribution = el("div", { "data-hg-role": "attribution" }, undefined, d);
+    this.surface = new ChartCanvas(this.canvas, this.root, model);
     this.layout();
     host.appendChild(this.root);
     this.bind();
   }
 
+  private get disposed(): boolean {
+    return this.life.disposed;
+  }
+
   private layout(): void {
-    style(this.root, { "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "font-size": "12px", padding: "6px", "box-sizing": "border-box", width: "100%", "border-radius": "4px" });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
     style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
     style(this.summary, { margin: "2px 0", "white-space": "pre-wrap" });
     style(this.legend, { display: "flex", gap: "10px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
     style(this.plot, { position: "relative", width: "100%", overflow: "hidden", "touch-action": "none" });
     style(this.canvas, { display: "block", width: "100%", cursor: "grab", outline: "none" });
-    style(this.tooltip, { position: "absolute", display: "none", "pointer-events": "none", "max-width": "420px", padding: "4px 6px", "border-radius": "3px", "font-size": "11px", "line-height": "1.35", "z-index": "10", "box-shadow": "0 1px 4px rgba(0,0,0,0.3)", "overflow-wrap": "anywhere" });
+    style(this.tooltip, tooltipStyle("420px"));
     style(this.box, { position: "absolute", display: "none", "pointer-events": "none", border: "1px dashed #ff7f0e" });
     style(this.attribution, { "font-size": "10px", margin: "2px 0 0 0" });
     const add = (key: string, label: string, title: string, onClick: () => void): void => {
-      const b = el("button", { type: "button", title, "data-hg-tool": key }, label, this.doc);
-      style(b, { font: "inherit", padding: "2px 8px", "border-radius": "3px", cursor: "pointer" });
-      b.addEventListener("click", onClick, { signal: this.abort.signal });
+      const b = toolButton(this.doc, key, label, title, onClick, this.life.signal);
       this.buttons.push(b);
       this.toolbar.appendChild(b);
     };
-    const centre = (): [number, number] => [this.sized.width / 2, this.sized.height / 2];
+    const centre = (): [number, number] => [this.surface.sized.width / 2, this.surface.sized.height / 2];
     add("zoom-in", "+", "Zoom in", () => this.act((c) => c.zoom_at(...centre(), 1.6), true));
     add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(...centre(), 1 / 1.6), true));
     add("reset", "Reset", "Show the whole world", () => this.act((c) => c.reset_view(), true));
@@ -176,14 +189,13 @@ class GeoMapView {
     style(this.status, { color: p.muted });
     style(this.summary, { color: p.muted });
     style(this.attribution, { color: p.muted });
-    style(this.tooltip, { background: p.tip, color: p.foreground, border: `1px solid ${p.border}` });
+    paintControl(this.tooltip, p, p.tip);
     style(this.box, { background: p.box });
-    for (const b of this.buttons) style(b, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
+    for (const b of this.buttons) paintControl(b, p);
   }
 
   private spec(): Record<string, unknown> {
-    const spec = this.model.get("spec");
-    return spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
+    return specObject(this.model);
   }
 
   private datasetName(): string {
@@ -192,10 +204,9 @@ class GeoMapView {
   }
 
   async start(): Promise<void> {
-    this.dark = resolveDark(this.model.get("theme"), this.host);
     this.chrome();
     try {
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const basemap = loadBasemap(this.model).then(
         (b) => b,
         (error: unknown) => {
@@ -253,10 +264,7 @@ class GeoMapView {
       setText(this.status, "");
       this.root.setAttribute("data-hg-basemap", "ready");
     }
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    clearModelError(this.model);
     const info = this.info;
     this.root.setAttribute("data-hg-n-rows", String(info.n_rows));
     this.root.setAttribute("data-hg-placed", String(info.placed_rows));
@@ -267,7 +275,7 @@ class GeoMapView {
     this.buildSummary();
     this.buildLegend();
     setText(this.attribution, this.basemap ? `Basemap: ${this.basemap.source} (${this.basemap.license}); drawn locally, no tile server.` : "");
-    this.sized = { width: 0, height: 0, dpr: 0 };
+    this.surface.invalidate();
     this.schedule();
   }
 
@@ -291,8 +299,7 @@ class GeoMapView {
           resolve({ error: typeof content.message === "string" ? content.message : "the look-up failed" });
         }
       };
-      this.model.on("msg:custom", listener);
-      this.stops.push(() => this.model.off("msg:custom", listener));
+      this.life.listen({ "msg:custom": listener });
       this.model.send({ type: "hg:geo_lookup", keys });
     });
     if (this.disposed || this.chart !== chart) return;
@@ -340,14 +347,7 @@ class GeoMapView {
     const title = el("span", { "data-hg-role": "legend-title" }, `${info.color_title}:`, this.doc);
     style(title, { "font-weight": "600" });
     this.legend.appendChild(title);
-    for (const entry of info.legend) {
-      const item = el("span", { "data-hg-role": "legend-item" }, undefined, this.doc);
-      style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
-      const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
-      style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "50%", background: String(entry.color) });
-      item.append(swatch, el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc));
-      this.legend.appendChild(item);
-    }
+    for (const entry of info.legend) this.legend.appendChild(legendItem(this.doc, String(entry.label), String(entry.color), true));
     if (info.legend_more > 0) this.legend.appendChild(el("span", { "data-hg-role": "legend-more" }, `and ${info.legend_more} more`, this.doc));
   }
 
@@ -370,15 +370,6 @@ class GeoMapView {
     this.schedule();
   }
 
-  private schedule(): void {
-    if (this.rafId !== null || this.disposed) return;
-    const view = this.doc.defaultView ?? globalThis;
-    this.rafId = view.requestAnimationFrame(() => {
-      this.rafId = null;
-      this.paint();
-    });
-  }
-
   private paint(): void {
     const chart = this.chart;
     const wasm = this.wasm;
@@ -389,23 +380,9 @@ class GeoMapView {
     const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
     const dpr = this.doc.defaultView?.devicePixelRatio || 1;
     try {
-      if (width !== this.sized.width || height !== this.sized.height || dpr !== this.sized.dpr) {
-        chart.resize(width, height, dpr);
-        this.canvas.style.height = `${height}px`;
-        this.sized = { width, height, dpr };
-      }
+      this.surface.fit(chart, width, height, dpr);
       chart.render();
-      const w = chart.pixel_width();
-      const h = chart.pixel_height();
-      if (this.canvas.width !== w) this.canvas.width = w;
-      if (this.canvas.height !== h) this.canvas.height = h;
-      const ctx = this.canvas.getContext("2d");
-      if (!ctx) throw new Error("huntglass: this browser gives no 2D canvas context");
-      if (w > 0 && h > 0) {
-        // A fresh view each time: wasm memory may have grown during render().
-        const pixels = new Uint8ClampedArray(wasm.memory.buffer, chart.pixels_ptr(), chart.pixels_len());
-        ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
-      }
+      this.surface.blit(chart, wasm.memory);
       this.root.setAttribute("data-hg-view", chart.view());
       const marks: number[][] = [];
       const n = Math.min(chart.mark_count(), MAX_MARK_HOOKS);
@@ -415,13 +392,7 @@ class GeoMapView {
       this.fail(error);
       return;
     }
-    this.renderCount += 1;
-    this.root.setAttribute("data-hg-render-count", String(this.renderCount));
-    this.root.setAttribute("data-hg-last-render-ms", (performance.now() - started).toFixed(2));
-    if (this.renderCount === 1) {
-      this.root.setAttribute("data-hg-first-paint-ms", (performance.now() - this.dataAt).toFixed(2));
-      countFirstPaint(this.model);
-    }
+    this.surface.painted(started, this.dataAt);
   }
 
   private publishSelection(): void {
@@ -453,22 +424,14 @@ class GeoMapView {
   }
 
   private point(event: MouseEvent): { x: number; y: number } {
-    const rect = this.canvas.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    return localPoint(event, this.canvas);
   }
 
   private showTooltip(tip: GeoTooltip, x: number, y: number): void {
     this.tooltip.replaceChildren();
     const head = el("div", { "data-hg-role": "tooltip-title" }, tip.title, this.doc);
     style(head, { "font-weight": "600" });
-    this.tooltip.appendChild(head);
-    for (const [name, value] of tip.fields) {
-      const line = el("div", undefined, undefined, this.doc);
-      const key = el("b", undefined, `${name}: `, this.doc);
-      const shown = value.length > 400 ? `${value.slice(0, 400)}…` : value;
-      line.append(key, this.doc.createTextNode(shown));
-      this.tooltip.appendChild(line);
-    }
+    this.tooltip.append(head, ...fieldLines(this.doc, tip.fields, 400));
     this.tooltip.style.display = "block";
     const left = Math.min(x + 14, Math.max(0, this.plot.clientWidth - 320));
     const top = y + 16 + 160 > this.plot.clientHeight ? Math.max(0, y - 16 - this.tooltip.offsetHeight) : y + 16;
@@ -500,12 +463,12 @@ class GeoMapView {
   }
 
   private bind(): void {
-    const signal = this.abort.signal;
+    const signal = this.life.signal;
     this.canvas.addEventListener("wheel", (e) => {
       if (!this.chart) return;
       e.preventDefault();
       const { x, y } = this.point(e);
-      const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.sized.height : 1;
+      const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.surface.sized.height : 1;
       this.act((c) => c.zoom_at(x, y, Math.exp(-e.deltaY * unit * 0.002)), true);
     }, { signal, passive: false });
     this.canvas.addEventListener("dblclick", (e) => {
@@ -571,50 +534,35 @@ class GeoMapView {
         });
       }
     }, { signal });
-    const onSpec = (): void => this.build();
-    const onTheme = (): void => {
-      this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.life.listen({
+      "change:spec": () => this.build(),
+      "change:selection": () => {
+        if (!this.chart) return;
+        try {
+          this.applySelectionFromModel();
+        } catch (error) {
+          this.fail(error);
+        }
+        this.schedule();
+      },
+    });
+    this.dark = this.life.followTheme((dark) => {
+      this.dark = dark;
       this.chrome();
-      this.act((c) => c.set_theme(this.dark));
+      this.act((c) => c.set_theme(dark));
       if (this.chart) {
         this.info = parse<GeoInfo>(this.chart.info(), "info()");
         this.buildLegend();
       }
-    };
-    const onSelection = (): void => {
-      if (!this.chart) return;
-      try {
-        this.applySelectionFromModel();
-      } catch (error) {
-        this.fail(error);
-      }
-      this.schedule();
-    };
-    this.model.on("change:spec", onSpec);
-    this.model.on("change:theme", onTheme);
-    this.model.on("change:selection", onSelection);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.stops.push(() => this.model.off("change:selection", onSelection));
-    this.stops.push(watchTheme(this.host, () => {
-      if (this.model.get("theme") === "auto") onTheme();
-    }));
-    if (typeof ResizeObserver !== "undefined") {
-      const observer = new ResizeObserver(() => this.schedule());
-      observer.observe(this.plot);
-      this.stops.push(() => observer.disconnect());
-    }
+    });
+    this.life.observeSize([this.plot], this.schedule);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.syncSelection.flush();
     this.syncView.cancel();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    if (this.rafId !== null) (this.doc.defaultView ?? globalThis).cancelAnimationFrame(this.rafId);
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.chart?.free();
     this.chart = null;
     this.root.remove();
@@ -623,7 +571,5 @@ class GeoMapView {
 
 /** anywidget `render` for `_kind == "geo_map"`; returns the view's cleanup. */
 export function renderGeoMap(model: AnyModel, host: HTMLElement): () => void {
-  const view = new GeoMapView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new GeoMapView(model, host));
 }

@@ -19,10 +19,27 @@ import { ProcessTreeChart } from "../../pkg/hg_wasm.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { ChartCanvas } from "../runtime/raster.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
+import {
+  BASE_DARK,
+  BASE_LIGHT,
+  clearModelError,
+  fieldLines,
+  legendItem,
+  localPoint,
+  mountView,
+  paintControl,
+  parseWasmJson as parse,
+  progressText,
+  ROOT_STYLE,
+  specObject,
+  TITLE_STYLE,
+  toolButton,
+  tooltipStyle,
+  ViewLifecycle,
+} from "../runtime/view.js";
 import { loadWasm, type HgWasm } from "../runtime/wasm.js";
 
 const DATASET = "Processes";
@@ -57,24 +74,13 @@ interface TreeFrame {
   line_height: number;
 }
 
-const LIGHT = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", tip: "rgba(255,255,255,0.97)" };
-const DARK = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", tip: "rgba(35,36,40,0.97)" };
-
-
-function parse<T>(text: string, what: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`huntglass: wasm returned invalid JSON for ${what}`);
-  }
-}
+const LIGHT = { ...BASE_LIGHT, tip: "rgba(255,255,255,0.97)" };
+const DARK = { ...BASE_DARK, tip: "rgba(35,36,40,0.97)" };
 
 class ProcessTreeView {
   private readonly model: AnyModel;
-  private readonly host: HTMLElement;
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly toolbar: HTMLDivElement;
@@ -85,24 +91,22 @@ class ProcessTreeView {
   private readonly body: HTMLDivElement;
   private readonly plot: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
+  private readonly surface: ChartCanvas;
   private readonly tooltip: HTMLDivElement;
   private readonly side: HTMLDivElement;
   private readonly buttons: HTMLButtonElement[] = [];
+  private readonly schedule: () => void;
 
   private wasm: HgWasm | null = null;
   private data: Uint8Array | null = null;
   private chart: ProcessTreeChart | null = null;
   private info: TreeInfo | null = null;
   private dark = false;
-  private disposed = false;
-  private rafId: number | null = null;
-  private renderCount = 0;
   private dataAt = 0;
-  private sized = { width: 0, height: 0, dpr: 0 };
   private showTable = false;
   private hoverRow = -1;
   private readonly onProgress = (p: DataProgress): void => {
-    if (!this.chart) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    if (!this.chart) setText(this.status, progressText(p));
   };
   private readonly syncSelection = debounce((selection: string) => {
     this.model.set("selection", JSON.parse(selection));
@@ -111,8 +115,9 @@ class ProcessTreeView {
 
   constructor(model: AnyModel, host: HTMLElement) {
     this.model = model;
-    this.host = host;
-    const d = (this.doc = host.ownerDocument);
+    this.life = new ViewLifecycle(model, host);
+    this.schedule = this.life.frames(() => this.paint());
+    const d = (this.doc = this.life.doc);
     this.root = el("div", { "data-hg-widget": "process_tree", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
     this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
@@ -125,14 +130,19 @@ class ProcessTreeView {
     this.canvas = el("canvas", { "data-hg-role": "tree-canvas", tabindex: "0" }, undefined, d);
     this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
     this.side = el("div", { "data-hg-role": "side-table" }, undefined, d);
+    this.surface = new ChartCanvas(this.canvas, this.root, model);
     this.layout();
     host.appendChild(this.root);
     this.bind();
   }
 
+  private get disposed(): boolean {
+    return this.life.disposed;
+  }
+
   private layout(): void {
-    style(this.root, { "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "font-size": "12px", padding: "6px", "box-sizing": "border-box", width: "100%", "border-radius": "4px" });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
     style(this.search, { font: "inherit", padding: "2px 6px", width: "260px" });
     style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
@@ -140,12 +150,10 @@ class ProcessTreeView {
     style(this.body, { display: "flex", gap: "6px", width: "100%" });
     style(this.plot, { position: "relative", flex: "1 1 auto", "min-width": "0", overflow: "hidden", "touch-action": "none" });
     style(this.canvas, { display: "block", width: "100%", cursor: "default", outline: "none" });
-    style(this.tooltip, { position: "absolute", display: "none", "pointer-events": "none", "max-width": "520px", padding: "4px 6px", "border-radius": "3px", "font-size": "11px", "line-height": "1.35", "z-index": "10", "box-shadow": "0 1px 4px rgba(0,0,0,0.3)", "overflow-wrap": "anywhere" });
+    style(this.tooltip, tooltipStyle("520px"));
     style(this.side, { flex: "0 0 40%", "max-width": "40%", overflow: "auto", display: "none", "font-size": "11px" });
     const add = (key: string, label: string, title: string, onClick: () => void): void => {
-      const b = el("button", { type: "button", title, "data-hg-tool": key }, label, this.doc);
-      style(b, { font: "inherit", padding: "2px 8px", "border-radius": "3px", cursor: "pointer" });
-      b.addEventListener("click", onClick, { signal: this.abort.signal });
+      const b = toolButton(this.doc, key, label, title, onClick, this.life.signal);
       this.buttons.push(b);
       this.toolbar.appendChild(b);
     };
@@ -159,7 +167,7 @@ class ProcessTreeView {
     add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(0, 0.8)));
     add("reset", "Reset", "Zoom 1, back to the top", () => this.act((c) => c.reset_view()));
     add("clear", "Clear selection", "Deselect every process", () => this.act((c) => { c.clear_selection(); this.publishSelection(); }));
-    add("table", "Table", "Show or hide the table of the processes on screen", () => { this.showTable = !this.showTable; this.sized.width = 0; this.schedule(); });
+    add("table", "Table", "Show or hide the table of the processes on screen", () => { this.showTable = !this.showTable; this.surface.invalidate(); this.schedule(); });
     this.plot.append(this.canvas, this.tooltip);
     this.body.append(this.plot, this.side);
     this.root.append(this.titleEl, this.toolbar, this.status, this.legend, this.body);
@@ -170,21 +178,19 @@ class ProcessTreeView {
     this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
     style(this.root, { background: p.background, color: p.foreground });
     style(this.status, { color: p.muted });
-    style(this.tooltip, { background: p.tip, color: p.foreground, border: `1px solid ${p.border}` });
-    style(this.search, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
-    for (const b of this.buttons) style(b, { background: p.background, color: p.foreground, border: `1px solid ${p.border}` });
+    paintControl(this.tooltip, p, p.tip);
+    paintControl(this.search, p);
+    for (const b of this.buttons) paintControl(b, p);
   }
 
   private spec(): Record<string, unknown> {
-    const spec = this.model.get("spec");
-    return spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
+    return specObject(this.model);
   }
 
   async start(): Promise<void> {
-    this.dark = resolveDark(this.model.get("theme"), this.host);
     this.chrome();
     try {
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const [wasm, datasets] = await Promise.all([loadWasm(this.model), data]);
       if (this.disposed) return;
       let bytes = datasets.get(DATASET);
@@ -232,15 +238,12 @@ class ProcessTreeView {
     }
     this.status.style.display = "none";
     setText(this.status, "");
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    clearModelError(this.model);
     this.root.setAttribute("data-hg-n-rows", String(this.info.n_rows));
     this.root.setAttribute("data-hg-state", "ready");
     this.buildLegend();
     if (this.search.value) this.runSearch();
-    this.sized = { width: 0, height: 0, dpr: 0 };
+    this.surface.invalidate();
     this.schedule();
   }
 
@@ -251,14 +254,7 @@ class ProcessTreeView {
     const title = el("span", { "data-hg-role": "legend-title" }, info.color_scale ? `${info.color_title} (low → high):` : `${info.color_title}:`, this.doc);
     style(title, { "font-weight": "600" });
     this.legend.appendChild(title);
-    for (const entry of info.legend) {
-      const item = el("span", { "data-hg-role": "legend-item" }, undefined, this.doc);
-      style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
-      const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
-      style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "2px", background: String(entry.color) });
-      item.append(swatch, el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc));
-      this.legend.appendChild(item);
-    }
+    for (const entry of info.legend) this.legend.appendChild(legendItem(this.doc, String(entry.label), String(entry.color)));
   }
 
   private fail(error: unknown): void {
@@ -279,15 +275,6 @@ class ProcessTreeView {
     this.schedule();
   }
 
-  private schedule(): void {
-    if (this.rafId !== null || this.disposed) return;
-    const view = this.doc.defaultView ?? globalThis;
-    this.rafId = view.requestAnimationFrame(() => {
-      this.rafId = null;
-      this.paint();
-    });
-  }
-
   private paint(): void {
     const chart = this.chart;
     const wasm = this.wasm;
@@ -299,39 +286,18 @@ class ProcessTreeView {
     const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
     const dpr = this.doc.defaultView?.devicePixelRatio || 1;
     try {
-      if (width !== this.sized.width || height !== this.sized.height || dpr !== this.sized.dpr) {
-        chart.resize(width, height, dpr);
-        this.canvas.style.height = `${height}px`;
-        this.sized = { width, height, dpr };
-      }
+      this.surface.fit(chart, width, height, dpr);
       const frame = parse<TreeFrame>(chart.render(), "render()");
-      const w = chart.pixel_width();
-      const h = chart.pixel_height();
-      if (this.canvas.width !== w) this.canvas.width = w;
-      if (this.canvas.height !== h) this.canvas.height = h;
-      const ctx = this.canvas.getContext("2d");
-      if (!ctx) throw new Error("huntglass: this browser gives no 2D canvas context");
-      if (w > 0 && h > 0) {
-        // A fresh view each time: wasm memory may have grown during render().
-        const pixels = new Uint8ClampedArray(wasm.memory.buffer, chart.pixels_ptr(), chart.pixels_len());
-        ctx.setTransform(1, 0, 0, 1, 0, 0);
-        ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
-      }
+      const ctx = this.surface.blit(chart, wasm.memory);
       this.drawTexts(ctx, frame.texts, dpr);
       if (this.showTable) this.fillTable(frame);
     } catch (error) {
       this.fail(error);
       return;
     }
-    this.renderCount += 1;
-    this.root.setAttribute("data-hg-render-count", String(this.renderCount));
-    this.root.setAttribute("data-hg-last-render-ms", (performance.now() - started).toFixed(2));
     this.info = parse<TreeInfo>(chart.info(), "info()");
     this.root.setAttribute("data-hg-visible", String(this.info.visible));
-    if (this.renderCount === 1) {
-      this.root.setAttribute("data-hg-first-paint-ms", (performance.now() - this.dataAt).toFixed(2));
-      countFirstPaint(this.model);
-    }
+    this.surface.painted(started, this.dataAt);
   }
 
   private drawTexts(ctx: CanvasRenderingContext2D, texts: TreeText[], dpr: number): void {
@@ -373,7 +339,7 @@ class ProcessTreeView {
         style(td, { padding: "1px 4px", "white-space": "nowrap", "border-top": `1px solid ${this.dark ? DARK.border : LIGHT.border}` });
         tr.appendChild(td);
       }
-      tr.addEventListener("click", () => this.act((c) => { c.select_rows(new Float64Array([line.row])); this.publishSelection(); }), { signal: this.abort.signal });
+      tr.addEventListener("click", () => this.act((c) => { c.select_rows(new Float64Array([line.row])); this.publishSelection(); }), { signal: this.life.signal });
       table.appendChild(tr);
     }
     this.side.replaceChildren(table);
@@ -414,8 +380,7 @@ class ProcessTreeView {
   }
 
   private point(event: MouseEvent): { x: number; y: number } {
-    const rect = this.canvas.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    return localPoint(event, this.canvas);
   }
 
   private hover(event: PointerEvent): void {
@@ -440,14 +405,7 @@ class ProcessTreeView {
       this.fail(error);
       return;
     }
-    this.tooltip.replaceChildren();
-    for (const [name, value] of fields) {
-      const line = el("div", undefined, undefined, this.doc);
-      const key = el("b", undefined, `${name}: `, this.doc);
-      const shown = value.length > 600 ? `${value.slice(0, 600)}…` : value;
-      line.append(key, this.doc.createTextNode(shown));
-      this.tooltip.appendChild(line);
-    }
+    this.tooltip.replaceChildren(...fieldLines(this.doc, fields, 600));
     this.tooltip.style.display = "block";
     const left = Math.min(x + 14, Math.max(0, this.plot.clientWidth - 360));
     this.tooltip.style.left = `${left}px`;
@@ -455,7 +413,7 @@ class ProcessTreeView {
   }
 
   private bind(): void {
-    const signal = this.abort.signal;
+    const signal = this.life.signal;
     this.search.addEventListener("input", debounce(() => this.runSearch(), 150), { signal });
     this.search.addEventListener("keydown", (e) => {
       if (e.key === "Enter" || e.key === "ArrowDown") {
@@ -473,7 +431,7 @@ class ProcessTreeView {
         const { y } = this.point(e);
         this.act((c) => c.zoom_at(y, Math.exp(-e.deltaY * 0.002)));
       } else {
-        const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.sized.height : 1;
+        const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.surface.sized.height : 1;
         this.act((c) => c.scroll_by(e.deltaX * unit, e.deltaY * unit));
       }
     }, { signal, passive: false });
@@ -530,45 +488,30 @@ class ProcessTreeView {
         this.act((c) => c.set_hover(-1));
       }
     }, { signal });
-    const onSpec = (): void => this.build();
-    const onTheme = (): void => {
-      this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.life.listen({
+      "change:spec": () => this.build(),
+      "change:selection": () => {
+        if (!this.chart) return;
+        try {
+          this.applySelectionFromModel();
+        } catch (error) {
+          this.fail(error);
+        }
+        this.schedule();
+      },
+    });
+    this.dark = this.life.followTheme((dark) => {
+      this.dark = dark;
       this.chrome();
-      this.act((c) => c.set_theme(this.dark));
-    };
-    const onSelection = (): void => {
-      if (!this.chart) return;
-      try {
-        this.applySelectionFromModel();
-      } catch (error) {
-        this.fail(error);
-      }
-      this.schedule();
-    };
-    this.model.on("change:spec", onSpec);
-    this.model.on("change:theme", onTheme);
-    this.model.on("change:selection", onSelection);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.stops.push(() => this.model.off("change:selection", onSelection));
-    this.stops.push(watchTheme(this.host, () => {
-      if (this.model.get("theme") === "auto") onTheme();
-    }));
-    if (typeof ResizeObserver !== "undefined") {
-      const observer = new ResizeObserver(() => this.schedule());
-      observer.observe(this.plot);
-      this.stops.push(() => observer.disconnect());
-    }
+      this.act((c) => c.set_theme(dark));
+    });
+    this.life.observeSize([this.plot], this.schedule);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.syncSelection.flush();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    if (this.rafId !== null) (this.doc.defaultView ?? globalThis).cancelAnimationFrame(this.rafId);
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.chart?.free();
     this.chart = null;
     this.root.remove();
@@ -577,7 +520,5 @@ class ProcessTreeView {
 
 /** anywidget `render` for `_kind == "process_tree"`; returns the view's cleanup. */
 export function renderProcessTree(model: AnyModel, host: HTMLElement): () => void {
-  const view = new ProcessTreeView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new ProcessTreeView(model, host));
 }
