@@ -16,9 +16,26 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { blit, ChartCanvas } from "../runtime/raster.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import {
+  BASE_DARK,
+  BASE_LIGHT,
+  clearModelError,
+  legendItem,
+  localPoint,
+  mountView,
+  paintControl,
+  parseWasmJson as parseJson,
+  progressText,
+  ROOT_STYLE,
+  specObject,
+  TITLE_STYLE,
+  toolButton,
+  tooltipStyle,
+  ViewLifecycle,
+  type BasePalette,
+} from "../runtime/view.js";
 import { loadWasm, type HgWasm } from "../runtime/wasm.js";
 import type { Frame, PrepareInfo, Selection, TimelineChartApi, TooltipInfo } from "../runtime/wasm_api.js";
 
@@ -35,11 +52,7 @@ const WHEEL_ZOOM_PER_PX = 0.002;
 
 type Mode = "pan" | "zoom" | "select";
 
-interface Palette {
-  background: string;
-  foreground: string;
-  muted: string;
-  border: string;
+interface Palette extends BasePalette {
   buttonActive: string;
   window: string;
   windowBorder: string;
@@ -47,10 +60,7 @@ interface Palette {
 }
 
 const LIGHT: Palette = {
-  background: "#ffffff",
-  foreground: "#1b1b1f",
-  muted: "#5f6368",
-  border: "#c8ccd2",
+  ...BASE_LIGHT,
   buttonActive: "#dbe6f6",
   window: "rgba(31, 73, 155, 0.18)",
   windowBorder: "rgba(31, 73, 155, 0.75)",
@@ -58,10 +68,7 @@ const LIGHT: Palette = {
 };
 
 const DARK: Palette = {
-  background: "#1e1f22",
-  foreground: "#e6e6e6",
-  muted: "#a0a4aa",
-  border: "#4a4d52",
+  ...BASE_DARK,
   buttonActive: "#31425e",
   window: "rgba(120, 160, 240, 0.22)",
   windowBorder: "rgba(150, 185, 255, 0.85)",
@@ -87,15 +94,6 @@ function drawnInFrame(label: string, texts: Frame["texts"]): boolean {
   });
 }
 
-
-function parseJson<T>(text: string, what: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`huntglass: wasm returned invalid JSON for ${what}`);
-  }
-}
-
 function selectedCount(selection: Selection): number {
   let n = 0;
   for (const rows of Object.values(selection)) n += Array.isArray(rows) ? rows.length : 0;
@@ -104,30 +102,6 @@ function selectedCount(selection: Selection): number {
 
 function numberOr(value: unknown, fallback: number): number {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** Blits wasm's RGBA buffer (device pixels) onto `canvas` with one `putImageData`. */
-function blit(
-  canvas: HTMLCanvasElement,
-  memory: WebAssembly.Memory,
-  ptr: number,
-  len: number,
-  width: number,
-  height: number,
-): CanvasRenderingContext2D {
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) throw new Error("huntglass: this browser gives no 2D canvas context");
-  if (width === 0 || height === 0) return ctx;
-  if (len !== width * height * 4) {
-    throw new Error(`huntglass: wasm pixel buffer is ${len} bytes, expected ${width}x${height}x4`);
-  }
-  // A fresh view every time: wasm memory may have grown (and detached older views) during the call.
-  const pixels = new Uint8ClampedArray(memory.buffer, ptr, len);
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.putImageData(new ImageData(pixels, width, height), 0, 0);
-  return ctx;
 }
 
 /** Draws a frame's texts (axis labels, lane names, marker labels) with the canvas text API. */
@@ -155,16 +129,16 @@ function drawTexts(ctx: CanvasRenderingContext2D, texts: Frame["texts"] | undefi
 /** Everything one view of the widget owns; `dispose` releases all of it. */
 class TimelineView {
   private readonly model: AnyModel;
-  private readonly host: HTMLElement;
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
+  private readonly scheduleRender: () => void;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly toolbar: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly plot: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
+  private readonly surface: ChartCanvas;
   private readonly box: HTMLDivElement;
   private readonly tooltip: HTMLDivElement;
   private readonly overview: HTMLDivElement;
@@ -181,11 +155,7 @@ class TimelineView {
   private frame: Frame | null = null;
   private mode: Mode = "pan";
   private dark = false;
-  private disposed = false;
   private failed = false;
-  private firstPaintDone = false;
-  private renderCount = 0;
-  private rafId: number | null = null;
   private overviewDirty = true;
   private sized = { width: 0, height: 0, overviewHeight: 0, dpr: 0 };
   private hoverPoint: { x: number; y: number } | null = null;
@@ -202,8 +172,9 @@ class TimelineView {
 
   constructor(model: AnyModel, host: HTMLElement) {
     this.model = model;
-    this.host = host;
-    this.doc = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    this.scheduleRender = this.life.frames(() => this.paint());
+    this.doc = this.life.doc;
     const d = this.doc;
     this.root = el("div", { "data-hg-widget": "timeline", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
@@ -223,6 +194,7 @@ class TimelineView {
       d,
     );
     this.legend = el("div", { "data-hg-role": "legend" }, undefined, d);
+    this.surface = new ChartCanvas(this.canvas, this.root, model);
     this.buildLayout();
     this.buildToolbar();
     this.applyChrome();
@@ -230,36 +202,21 @@ class TimelineView {
     this.bindEvents();
   }
 
+  private get disposed(): boolean {
+    return this.life.disposed;
+  }
+
   // ---------------------------------------------------------------- layout
 
   private buildLayout(): void {
-    style(this.root, {
-      "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif",
-      "font-size": "12px",
-      padding: "6px",
-      "box-sizing": "border-box",
-      width: "100%",
-      "border-radius": "4px",
-    });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
     style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
     style(this.plot, { position: "relative", width: "100%", overflow: "hidden", "touch-action": "none" });
     style(this.canvas, { display: "block", width: "100%", cursor: "grab" });
     style(this.box, { position: "absolute", display: "none", "pointer-events": "none", "box-sizing": "border-box" });
-    style(this.tooltip, {
-      position: "absolute",
-      display: "none",
-      "pointer-events": "none",
-      "max-width": "480px",
-      padding: "4px 6px",
-      "border-radius": "3px",
-      "font-size": "11px",
-      "line-height": "1.35",
-      "z-index": "10",
-      "box-shadow": "0 1px 4px rgba(0,0,0,0.3)",
-      "overflow-wrap": "anywhere",
-    });
+    style(this.tooltip, tooltipStyle("480px"));
     style(this.overview, { position: "relative", width: "100%", margin: "6px 0 0 0", "touch-action": "none" });
     style(this.overviewCanvas, { display: "block", width: "100%", cursor: "crosshair" });
     style(this.rangeWindow, { position: "absolute", top: "0", bottom: "0", cursor: "move", "box-sizing": "border-box" });
@@ -279,9 +236,7 @@ class TimelineView {
 
   private buildToolbar(): void {
     const add = (key: string, label: string, title: string, onClick: () => void): void => {
-      const button = el("button", { type: "button", title, "data-hg-tool": key }, label, this.doc);
-      style(button, { font: "inherit", padding: "2px 8px", "border-radius": "3px", cursor: "pointer" });
-      button.addEventListener("click", onClick, { signal: this.abort.signal });
+      const button = toolButton(this.doc, key, label, title, onClick, this.life.signal);
       this.buttons.set(key, button);
       this.toolbar.appendChild(button);
     };
@@ -310,14 +265,7 @@ class TimelineView {
     style(this.caption, { color: p.muted });
     style(this.tooltip, { background: p.tooltipBackground, color: p.foreground, border: `1px solid ${p.border}` });
     style(this.rangeWindow, { background: p.window, border: `1px solid ${p.windowBorder}` });
-    for (const [key, button] of this.buttons) {
-      const active = key === this.mode;
-      style(button, {
-        background: active ? p.buttonActive : p.background,
-        color: p.foreground,
-        border: `1px solid ${p.border}`,
-      });
-    }
+    for (const [key, button] of this.buttons) paintControl(button, p, key === this.mode ? p.buttonActive : p.background);
     const boxColor = this.mode === "select" ? "rgba(230, 120, 20, 0.8)" : p.windowBorder;
     style(this.box, { border: `1px dashed ${boxColor}`, background: this.mode === "select" ? "rgba(230,120,20,0.12)" : p.window });
   }
@@ -327,11 +275,10 @@ class TimelineView {
   /** Loads wasm and data (in parallel), then builds the chart and paints. */
   async start(): Promise<void> {
     this.applySpecChrome();
-    this.dark = resolveDark(this.model.get("theme"), this.host);
     this.applyChrome();
     try {
       // requestData first: it sends hg:hello (if initialize did not), which reserves the wasm loadWasm awaits.
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const [wasm, datasets] = await Promise.all([loadWasm(this.model), data]);
       if (this.disposed) return;
       this.wasm = wasm;
@@ -353,8 +300,7 @@ class TimelineView {
   }
 
   private spec(): Record<string, unknown> {
-    const spec = this.model.get("spec");
-    return spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : {};
+    return specObject(this.model);
   }
 
   /** (Re)creates the wasm chart from the spec and the data sets, keeping nothing of the old one. */
@@ -386,10 +332,7 @@ class TimelineView {
       return;
     }
     this.failed = false;
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    clearModelError(this.model);
     this.root.setAttribute("data-hg-n-events", String(this.info.n_events));
     this.root.setAttribute("data-hg-selected-count", "0");
     this.status.removeAttribute("data-hg-error");
@@ -421,21 +364,13 @@ class TimelineView {
     const info = this.info;
     if (!info) return;
     const entries = info.legend.length > 0 ? info.legend : info.lanes.length > 1 ? info.lanes : [];
-    for (const entry of entries) {
-      const item = el("span", { "data-hg-role": "legend-item" }, undefined, this.doc);
-      style(item, { display: "inline-flex", "align-items": "center", gap: "4px" });
-      const swatch = el("span", { "data-hg-role": "legend-swatch" }, undefined, this.doc);
-      style(swatch, { display: "inline-block", width: "10px", height: "10px", "border-radius": "2px", background: String(entry.color) });
-      const label = el("span", { "data-hg-role": "legend-label" }, String(entry.label), this.doc);
-      item.append(swatch, label);
-      this.legend.appendChild(item);
-    }
+    for (const entry of entries) this.legend.appendChild(legendItem(this.doc, String(entry.label), String(entry.color)));
     this.legend.style.display = entries.length > 0 ? "flex" : "none";
   }
 
   private showProgress(p: DataProgress): void {
     if (this.disposed || this.chart) return;
-    setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    setText(this.status, progressText(p));
   }
 
   private showError(error: unknown): void {
@@ -460,25 +395,12 @@ class TimelineView {
     if (this.disposed) return;
     this.syncSelection.flush();
     this.syncView.flush();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    if (this.rafId !== null) cancelAnimationFrame(this.rafId);
-    this.rafId = null;
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.freeChart();
     this.root.remove();
   }
 
   // ---------------------------------------------------------------- painting
-
-  private scheduleRender(): void {
-    if (this.rafId !== null || this.disposed) return;
-    this.rafId = requestAnimationFrame(() => {
-      this.rafId = null;
-      this.paint();
-    });
-  }
 
   private targetSize(): { width: number; height: number; overviewHeight: number; dpr: number } {
     const spec = this.spec();
@@ -504,7 +426,7 @@ class TimelineView {
         this.overviewDirty = true;
       }
       const frame = parseJson<Frame>(chart.render(), "render()");
-      const ctx = blit(this.canvas, wasm.memory, chart.pixels_ptr(), chart.pixels_len(), chart.pixel_width(), chart.pixel_height());
+      const ctx = this.surface.blit(chart, wasm.memory);
       drawTexts(ctx, frame.texts, size.dpr);
       this.frame = frame;
       this.hideWhatTheFrameDrew(frame);
@@ -529,15 +451,8 @@ class TimelineView {
       this.showError(error);
       return;
     }
-    const elapsed = performance.now() - started;
-    this.renderCount += 1;
-    this.root.setAttribute("data-hg-last-render-ms", elapsed.toFixed(2));
-    this.root.setAttribute("data-hg-render-count", String(this.renderCount));
+    this.surface.painted(started);
     if (this.hoverPoint) this.updateHover();
-    if (!this.firstPaintDone) {
-      this.firstPaintDone = true;
-      countFirstPaint(this.model);
-    }
   }
 
   /**
@@ -584,48 +499,35 @@ class TimelineView {
   // ---------------------------------------------------------------- interaction
 
   private bindEvents(): void {
-    const signal = this.abort.signal;
-    const view = this.doc.defaultView;
-    if (typeof ResizeObserver !== "undefined") {
-      // Only width comes from the container (height is the spec's or automatic), so a height
-      // change caused by our own paint does not trigger another one.
-      const observer = new ResizeObserver(() => {
-        if (Math.floor(this.plot.clientWidth) !== this.sized.width) this.scheduleRender();
-      });
-      observer.observe(this.plot);
-      this.stops.push(() => observer.disconnect());
-    }
+    const signal = this.life.signal;
+    // Only width comes from the container (height is the spec's or automatic), so a height
+    // change caused by our own paint does not trigger another one.
+    this.life.observeSize([this.plot], () => {
+      if (Math.floor(this.plot.clientWidth) !== this.sized.width) this.scheduleRender();
+    });
     // A devicePixelRatio change (browser zoom, moving to another screen) changes the buffer size.
-    view?.addEventListener("resize", () => this.scheduleRender(), { signal });
+    this.doc.defaultView?.addEventListener("resize", () => this.scheduleRender(), { signal });
 
-    const onThemeSetting = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.model.on("change:theme", onThemeSetting);
-    this.stops.push(() => this.model.off("change:theme", onThemeSetting));
-    this.stops.push(watchTheme(this.host, onThemeSetting));
-
-    const onSpec = (): void => {
-      this.applySpecChrome();
-      this.buildChart();
-    };
-    this.model.on("change:spec", onSpec);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
+    this.dark = this.life.followTheme((dark) => {
+      this.dark = dark;
+      this.applyChrome();
+      this.guard((chart) => chart.set_theme(dark));
+      this.overviewDirty = true;
+      this.scheduleRender();
+    });
+    this.life.listen({
+      "change:spec": () => {
+        this.applySpecChrome();
+        this.buildChart();
+      },
+    });
 
     this.bindPlotEvents(signal);
     this.bindOverviewEvents(signal);
   }
 
-  private setDark(dark: boolean): void {
-    if (dark === this.dark) return;
-    this.dark = dark;
-    this.applyChrome();
-    this.guard((chart) => chart.set_theme(dark));
-    this.overviewDirty = true;
-    this.scheduleRender();
-  }
-
   private localPoint(event: MouseEvent, target: HTMLElement): { x: number; y: number } {
-    const rect = target.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    return localPoint(event, target);
   }
 
   private bindPlotEvents(signal: AbortSignal): void {
@@ -914,7 +816,5 @@ class TimelineView {
 
 /** anywidget `render` for `_kind == "timeline"`; returns the view's cleanup. */
 export function renderTimeline(model: AnyModel, host: HTMLElement): () => void {
-  const view = new TimelineView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new TimelineView(model, host));
 }
