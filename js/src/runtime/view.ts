@@ -15,7 +15,7 @@
  */
 
 import { el, style } from "./dom.js";
-import { requestData, stopProgress } from "./protocol.js";
+import { countFirstPaint, requestData, stopProgress } from "./protocol.js";
 import { resolveDark, watchTheme } from "./theme.js";
 import type { AnyModel, DataProgress, ModelCallback } from "./types.js";
 
@@ -28,6 +28,7 @@ export class ViewLifecycle {
   private readonly abort = new AbortController();
   private readonly stops: (() => void)[] = [];
   private ended = false;
+  private painted = false;
 
   constructor(
     readonly model: AnyModel,
@@ -108,6 +109,13 @@ export class ViewLifecycle {
     return requestData(this.model, onProgress);
   }
 
+  /** Counts the view's first paint in the model's `rendered` traitlet (tests wait on it); later calls do nothing. */
+  firstPaint(): void {
+    if (this.painted) return;
+    this.painted = true;
+    countFirstPaint(this.model);
+  }
+
   /** Undoes everything registered, once (later calls do nothing). */
   dispose(): void {
     if (this.ended) return;
@@ -148,6 +156,17 @@ export function clearModelError(model: AnyModel): void {
   if (!model.get("error")) return;
   model.set("error", "");
   model.save_changes();
+}
+
+/**
+ * Shows a successful (re)build, the inverse of `showWidgetError`: the status line hidden (role
+ * `status` again), the root `data-hg-state="ready"`, the `error` traitlet cleared.
+ */
+export function showReady(model: AnyModel, root: HTMLElement, status: HTMLElement): void {
+  status.style.display = "none";
+  status.setAttribute("data-hg-role", "status");
+  root.setAttribute("data-hg-state", "ready");
+  clearModelError(model);
 }
 
 /** The colours every widget's chrome starts from. */

@@ -24,8 +24,7 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel, type HgKernel } from "../runtime/kernel.js";
 import { loadTables } from "../runtime/wasm.js";
@@ -61,19 +60,15 @@ export const DECODE_OPTION_KEYS = [
   "max_preview_bytes",
 ];
 
-interface Palette {
-  background: string;
-  foreground: string;
-  muted: string;
-  border: string;
+interface Palette extends BasePalette {
   selected: string;
   panel: string;
   limit: string;
   error: string;
 }
 
-const LIGHT: Palette = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", selected: "#fff1c2", panel: "#f5f7fa", limit: "#b3261e", error: "#b3261e" };
-const DARK: Palette = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", selected: "#4b4326", panel: "#26282c", limit: "#f2b8b5", error: "#f2b8b5" };
+const LIGHT: Palette = { ...BASE_LIGHT, selected: "#fff1c2", panel: "#f5f7fa", limit: "#b3261e", error: "#b3261e" };
+const DARK: Palette = { ...BASE_DARK, selected: "#4b4326", panel: "#26282c", limit: "#f2b8b5", error: "#f2b8b5" };
 
 /** The DecodeView spec (traitlet `spec`), validated. */
 export interface DecodeViewSpec {
@@ -185,8 +180,7 @@ function formatBytes(n: number): string {
 /** Everything one view owns; `dispose` releases all of it (wasm tables included). */
 class DecodeView {
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly status: HTMLDivElement;
@@ -214,10 +208,8 @@ class DecodeView {
   private collapsed = new Set<number>();
   private selectedRows = new Set<number>();
   private dark = false;
-  private disposed = false;
-  private firstPaintDone = false;
   private readonly onProgress = (p: DataProgress): void => {
-    if (!this.index && !this.disposed) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    if (!this.index && !this.disposed) setText(this.status, progressText(p));
   };
   private readonly syncSelection = debounce((selection: Selection) => {
     this.model.set("selection", selection);
@@ -226,11 +218,12 @@ class DecodeView {
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    this.doc = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    this.doc = this.life.doc;
     const d = this.doc;
-    const signal = this.abort.signal;
+    const signal = this.life.signal;
     this.root = el("div", { "data-hg-widget": "decode_view", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
     this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
@@ -249,15 +242,8 @@ class DecodeView {
     this.summary = el("span", { "data-hg-role": "summary" }, undefined, d);
     this.list = el("div", { "data-hg-role": "records", tabindex: "0" }, undefined, d);
 
-    style(this.root, {
-      "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif",
-      "font-size": "12px",
-      padding: "6px",
-      "box-sizing": "border-box",
-      width: "100%",
-      "border-radius": "4px",
-    });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.status, { margin: "2px 0", "white-space": "pre-wrap" });
     style(this.toolbar, { display: "flex", "flex-wrap": "wrap", gap: "6px 10px", "align-items": "center", margin: "0 0 6px 0" });
     style(this.list, { overflow: "auto", "box-sizing": "border-box", "border-radius": "3px", padding: "4px" });
@@ -281,20 +267,18 @@ class DecodeView {
     }, { signal });
     this.clearButton.addEventListener("click", () => this.setSelection(new Set()), { signal });
     this.list.addEventListener("click", (event) => this.onClick(event), { signal });
-    const onTheme = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.stops.push(watchTheme(this.host, onTheme));
-    const onSpec = (): void => this.build();
-    this.model.on("change:spec", onSpec);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
-    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.life.listen({ "change:spec": () => this.build() });
+    this.dark = this.life.followTheme((dark) => this.setDark(dark));
     this.applyChrome();
+  }
+
+  private get disposed(): boolean {
+    return this.life.disposed;
   }
 
   async start(): Promise<void> {
     try {
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "DecodeView"), loadKernel(this.model), data]);
       if (this.disposed) return;
       this.tables = tables;
@@ -358,20 +342,11 @@ class DecodeView {
     this.list.style.height = `${spec.height}px`;
     this.collapsed = new Set();
     this.selectedRows = new Set();
-    this.status.style.display = "none";
-    this.status.setAttribute("data-hg-role", "status");
     this.toolbar.style.display = "flex";
     this.list.style.display = "block";
-    this.root.setAttribute("data-hg-state", "ready");
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    showReady(this.model, this.root, this.status);
     this.showPage(0);
-    if (!this.firstPaintDone) {
-      this.firstPaintDone = true;
-      countFirstPaint(this.model);
-    }
+    this.life.firstPaint();
   }
 
   private pages(): number {
@@ -622,7 +597,6 @@ class DecodeView {
   }
 
   private setDark(dark: boolean): void {
-    if (dark === this.dark) return;
     this.dark = dark;
     this.applyChrome();
     this.renderPage();
@@ -645,10 +619,7 @@ class DecodeView {
   dispose(): void {
     if (this.disposed) return;
     this.syncSelection.flush();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.freeTables();
     this.root.remove();
   }
@@ -656,7 +627,5 @@ class DecodeView {
 
 /** anywidget `render` for `_kind == "decode_view"`; returns the view's cleanup. */
 export function renderDecodeView(model: AnyModel, host: HTMLElement): () => void {
-  const view = new DecodeView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new DecodeView(model, host));
 }

@@ -22,8 +22,7 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel, type HgKernel } from "../runtime/kernel.js";
 import { loadTables } from "../runtime/wasm.js";
@@ -89,17 +88,13 @@ const DARK_TYPE_COLOURS: Record<string, string> = {
   registry_key: "#2b5a50",
 };
 
-interface Palette {
-  background: string;
-  foreground: string;
-  muted: string;
-  border: string;
+interface Palette extends BasePalette {
   selected: string;
   hover: string;
 }
 
-const LIGHT: Palette = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", selected: "#fff1c2", hover: "#eef3fb" };
-const DARK: Palette = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", selected: "#4b4326", hover: "#2a2f38" };
+const LIGHT: Palette = { ...BASE_LIGHT, selected: "#fff1c2", hover: "#eef3fb" };
+const DARK: Palette = { ...BASE_DARK, selected: "#4b4326", hover: "#2a2f38" };
 
 /** Highlight colour of a type (types outside the known set get a neutral colour). */
 export function typeColour(type: string, dark: boolean): string {
@@ -419,8 +414,7 @@ class VirtualList {
 /** Everything one view owns; `dispose` releases all of it (wasm tables included). */
 class IocView {
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly status: HTMLDivElement;
@@ -449,10 +443,8 @@ class IocView {
   private activeObservable = -1;
   private selectedRows = new Set<number>();
   private dark = false;
-  private disposed = false;
-  private firstPaintDone = false;
   private readonly onProgress = (p: DataProgress): void => {
-    if (!this.index && !this.disposed) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    if (!this.index && !this.disposed) setText(this.status, progressText(p));
   };
   private readonly syncSelection = debounce((selection: Selection) => {
     this.model.set("selection", selection);
@@ -461,11 +453,12 @@ class IocView {
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    this.doc = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    this.doc = this.life.doc;
     const d = this.doc;
-    const signal = this.abort.signal;
+    const signal = this.life.signal;
     this.root = el("div", { "data-hg-widget": "ioc_view", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
     this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
@@ -484,15 +477,8 @@ class IocView {
     this.observablesList = new VirtualList(d, "observables", (i) => this.observableLine(i), signal);
     observablesPane.append(this.observablesHeader, this.observablesList.box);
 
-    style(this.root, {
-      "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif",
-      "font-size": "12px",
-      padding: "6px",
-      "box-sizing": "border-box",
-      width: "100%",
-      "border-radius": "4px",
-    });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.status, { margin: "2px 0", "white-space": "pre-wrap" });
     style(this.toolbar, { display: "flex", "flex-wrap": "wrap", gap: "6px 12px", "align-items": "center", margin: "0 0 6px 0" });
     style(this.legend, { display: "flex", "flex-wrap": "wrap", gap: "4px" });
@@ -517,29 +503,22 @@ class IocView {
     // One listener per list: lines come and go as they scroll.
     this.records.box.addEventListener("click", (event) => this.onIocClick(event), { signal });
     this.observablesList.box.addEventListener("click", (event) => this.onIocClick(event), { signal });
-    const onTheme = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.stops.push(watchTheme(this.host, onTheme));
-    const onSpec = (): void => this.build();
-    this.model.on("change:spec", onSpec);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
-    const onResize = (): void => {
+    this.life.listen({ "change:spec": () => this.build() });
+    this.life.observeSize([this.body], () => {
       this.records.draw();
       this.observablesList.draw();
-    };
-    if (typeof ResizeObserver !== "undefined") {
-      const observer = new ResizeObserver(onResize);
-      observer.observe(this.body);
-      this.stops.push(() => observer.disconnect());
-    }
-    this.dark = resolveDark(this.model.get("theme"), this.host);
+    });
+    this.dark = this.life.followTheme((dark) => this.setDark(dark));
     this.applyChrome();
+  }
+
+  private get disposed(): boolean {
+    return this.life.disposed;
   }
 
   async start(): Promise<void> {
     try {
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "IocView"), loadKernel(this.model), data]);
       if (this.disposed) return;
       this.tables = tables;
@@ -589,21 +568,12 @@ class IocView {
     this.enabledTypes = new Set(index.typeNames.map((_, i) => i));
     this.activeObservable = -1;
     this.selectedRows = new Set();
-    this.status.style.display = "none";
-    this.status.setAttribute("data-hg-role", "status");
     this.toolbar.style.display = "flex";
     this.body.style.display = "flex";
-    this.root.setAttribute("data-hg-state", "ready");
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    showReady(this.model, this.root, this.status);
     this.buildLegend();
     this.applyFilter();
-    if (!this.firstPaintDone) {
-      this.firstPaintDone = true;
-      countFirstPaint(this.model);
-    }
+    this.life.firstPaint();
   }
 
   private typeOrder(): number[] {
@@ -631,7 +601,7 @@ class IocView {
         item.setAttribute("aria-pressed", String(this.enabledTypes.has(code)));
         this.applyChrome();
         this.applyFilter();
-      }, { signal: this.abort.signal });
+      }, { signal: this.life.signal });
       items.push(item);
     }
     if (items.length === 0) items.push(el("span", { "data-hg-role": "legend-empty" }, "No indicators found.", this.doc));
@@ -810,7 +780,6 @@ class IocView {
   }
 
   private setDark(dark: boolean): void {
-    if (dark === this.dark) return;
     this.dark = dark;
     this.applyChrome();
     this.records.refresh();
@@ -832,10 +801,7 @@ class IocView {
   dispose(): void {
     if (this.disposed) return;
     this.syncSelection.flush();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.records.dispose();
     this.observablesList.dispose();
     this.freeTables();
@@ -845,7 +811,5 @@ class IocView {
 
 /** anywidget `render` for `_kind == "ioc_view"`; returns the view's cleanup. */
 export function renderIocView(model: AnyModel, host: HTMLElement): () => void {
-  const view = new IocView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new IocView(model, host));
 }

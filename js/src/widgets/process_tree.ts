@@ -22,24 +22,7 @@ import { showWidgetError } from "../runtime/errors.js";
 import { ChartCanvas } from "../runtime/raster.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
-import {
-  BASE_DARK,
-  BASE_LIGHT,
-  clearModelError,
-  fieldLines,
-  legendItem,
-  localPoint,
-  mountView,
-  paintControl,
-  parseWasmJson as parse,
-  progressText,
-  ROOT_STYLE,
-  specObject,
-  TITLE_STYLE,
-  toolButton,
-  tooltipStyle,
-  ViewLifecycle,
-} from "../runtime/view.js";
+import { BASE_DARK, BASE_LIGHT, clearModelError, fieldLines, legendItem, localPoint, mountView, paintControl, parseWasmJson as parse, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle } from "../runtime/view.js";
 import { loadWasm, type HgWasm } from "../runtime/wasm.js";
 
 const DATASET = "Processes";
@@ -490,15 +473,8 @@ class ProcessTreeView {
     }, { signal });
     this.life.listen({
       "change:spec": () => this.build(),
-      "change:selection": () => {
-        if (!this.chart) return;
-        try {
-          this.applySelectionFromModel();
-        } catch (error) {
-          this.fail(error);
-        }
-        this.schedule();
-      },
+      // Rows chosen in Python; a bad selection shows as the widget's error.
+      "change:selection": () => this.act(() => this.applySelectionFromModel()),
     });
     this.dark = this.life.followTheme((dark) => {
       this.dark = dark;

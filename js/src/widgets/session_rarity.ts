@@ -25,8 +25,7 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
 import { loadKernel, type HgKernel } from "../runtime/kernel.js";
 import { loadTables } from "../runtime/wasm.js";
@@ -48,18 +47,14 @@ const MAX_LEGEND = 12;
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-interface Palette {
-  background: string;
-  foreground: string;
-  muted: string;
-  border: string;
+interface Palette extends BasePalette {
   grid: string;
   window: string;
   selected: string;
   threshold: string;
 }
-const LIGHT: Palette = { background: "#ffffff", foreground: "#1b1b1f", muted: "#5f6368", border: "#c8ccd2", grid: "#eceef1", window: "#ffe3a3", selected: "#fff1c2", threshold: "#d93025" };
-const DARK: Palette = { background: "#1e1f22", foreground: "#e6e6e6", muted: "#a0a4aa", border: "#4a4d52", grid: "#2c2e33", window: "#6b4d12", selected: "#4b4326", threshold: "#ff6b5e" };
+const LIGHT: Palette = { ...BASE_LIGHT, grid: "#eceef1", window: "#ffe3a3", selected: "#fff1c2", threshold: "#d93025" };
+const DARK: Palette = { ...BASE_DARK, grid: "#2c2e33", window: "#6b4d12", selected: "#4b4326", threshold: "#ff6b5e" };
 
 /** The SessionRarity spec (traitlet `spec`), validated. */
 export interface SessionRaritySpec {
@@ -256,8 +251,7 @@ export function formatLikelihood(v: number): string {
 /** Everything one view owns; `dispose` releases it all (the wasm table included). */
 class SessionRarity {
   private readonly doc: Document;
-  private readonly abort = new AbortController();
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
   private readonly root: HTMLDivElement;
   private readonly titleEl: HTMLDivElement;
   private readonly status: HTMLDivElement;
@@ -291,10 +285,8 @@ class SessionRarity {
   private selected = new Set<number>();
   private detailSession = -1;
   private dark = false;
-  private disposed = false;
-  private firstPaintDone = false;
   private readonly onProgress = (p: DataProgress): void => {
-    if (!this.index && !this.disposed) setText(this.status, `Loading ${p.name}: ${p.received}/${p.total} chunks`);
+    if (!this.index && !this.disposed) setText(this.status, progressText(p));
   };
   private readonly syncSelection = debounce((sessions: number[]) => {
     this.model.set("selection", { sessions });
@@ -303,11 +295,12 @@ class SessionRarity {
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    this.doc = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    this.doc = this.life.doc;
     const d = this.doc;
-    const signal = this.abort.signal;
+    const signal = this.life.signal;
     this.root = el("div", { "data-hg-widget": "session_rarity", "data-hg-state": "loading" }, undefined, d);
     this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
     this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
@@ -327,8 +320,8 @@ class SessionRarity {
     this.belowList = el("div", { "data-hg-role": "below-list" }, undefined, d);
     this.detail = el("div", { "data-hg-role": "detail" }, "Click a session to list its actions.", d);
 
-    style(this.root, { "font-family": "system-ui, -apple-system, 'Segoe UI', sans-serif", "font-size": "12px", padding: "6px", "box-sizing": "border-box", width: "100%", "border-radius": "4px" });
-    style(this.titleEl, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 0" });
+    style(this.root, ROOT_STYLE);
+    style(this.titleEl, TITLE_STYLE);
     style(this.status, { margin: "2px 0", "white-space": "pre-wrap" });
     style(this.toolbar, { display: "none", "flex-wrap": "wrap", gap: "6px 12px", "align-items": "center", margin: "0 0 6px 0" });
     style(this.slider, { width: "200px", "vertical-align": "middle" });
@@ -359,25 +352,19 @@ class SessionRarity {
       const s = Number(hit?.getAttribute("data-hg-session"));
       if (hit && Number.isInteger(s)) this.choose(s, event.shiftKey || event.ctrlKey || event.metaKey);
     }, { signal });
-    const onTheme = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.stops.push(watchTheme(this.host, onTheme));
-    const onSpec = (): void => this.build();
-    this.model.on("change:spec", onSpec);
-    this.stops.push(() => this.model.off("change:spec", onSpec));
-    if (typeof ResizeObserver !== "undefined") {
-      const observer = new ResizeObserver(() => this.draw());
-      observer.observe(this.chartBox);
-      this.stops.push(() => observer.disconnect());
-    }
-    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.life.listen({ "change:spec": () => this.build() });
+    this.life.observeSize([this.chartBox], () => this.draw());
+    this.dark = this.life.followTheme((dark) => this.setDark(dark));
     this.applyChrome();
+  }
+
+  private get disposed(): boolean {
+    return this.life.disposed;
   }
 
   async start(): Promise<void> {
     try {
-      const data = requestData(this.model, this.onProgress);
+      const data = this.life.requestData(this.onProgress);
       const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "SessionRarity"), loadKernel(this.model), data]);
       if (this.disposed) return;
       this.tables = tables;
@@ -464,25 +451,16 @@ class SessionRarity {
     this.titleEl.style.display = spec.title === "" ? "none" : "block";
     this.canvas.style.height = `${spec.height}px`;
     this.side.style.height = `${spec.height}px`;
-    this.status.style.display = "none";
-    this.status.setAttribute("data-hg-role", "status");
     this.toolbar.style.display = "flex";
     this.body.style.display = "flex";
-    this.root.setAttribute("data-hg-state", "ready");
-    if (this.model.get("error")) {
-      this.model.set("error", "");
-      this.model.save_changes();
-    }
+    showReady(this.model, this.root, this.status);
     this.selected = new Set();
     this.detailSession = -1;
     this.root.setAttribute("data-hg-selected-count", "0");
     this.buildLegend();
     this.setThreshold(initial);
     this.showDetail(-1);
-    if (!this.firstPaintDone) {
-      this.firstPaintDone = true;
-      countFirstPaint(this.model);
-    }
+    this.life.firstPaint();
   }
 
   private colour(code: number): string {
@@ -779,7 +757,6 @@ class SessionRarity {
   }
 
   private setDark(dark: boolean): void {
-    if (dark === this.dark) return;
     this.dark = dark;
     this.applyChrome();
     this.renderBelowList(this.below());
@@ -796,10 +773,7 @@ class SessionRarity {
   dispose(): void {
     if (this.disposed) return;
     this.syncSelection.flush();
-    this.disposed = true;
-    this.abort.abort();
-    for (const stop of this.stops.splice(0)) stop();
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.table?.free();
     this.table = null;
     this.root.remove();
@@ -808,7 +782,5 @@ class SessionRarity {
 
 /** anywidget `render` for `_kind == "session_rarity"`; returns the view's cleanup. */
 export function renderSessionRarity(model: AnyModel, host: HTMLElement): () => void {
-  const view = new SessionRarity(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new SessionRarity(model, host));
 }

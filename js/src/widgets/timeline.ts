@@ -18,24 +18,7 @@ import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
 import { blit, ChartCanvas } from "../runtime/raster.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
-import {
-  BASE_DARK,
-  BASE_LIGHT,
-  clearModelError,
-  legendItem,
-  localPoint,
-  mountView,
-  paintControl,
-  parseWasmJson as parseJson,
-  progressText,
-  ROOT_STYLE,
-  specObject,
-  TITLE_STYLE,
-  toolButton,
-  tooltipStyle,
-  ViewLifecycle,
-  type BasePalette,
-} from "../runtime/view.js";
+import { BASE_DARK, BASE_LIGHT, clearModelError, legendItem, localPoint, mountView, paintControl, parseWasmJson as parseJson, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import { loadWasm, type HgWasm } from "../runtime/wasm.js";
 import type { Frame, PrepareInfo, Selection, TimelineChartApi, TooltipInfo } from "../runtime/wasm_api.js";
 
