@@ -22,9 +22,9 @@ import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
 import { loadKernel } from "../runtime/kernel.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { fitCanvas, paintPlotRoot, panelFrame, PLOT_DARK, PLOT_LIGHT, plotChrome, receivingText, type PlotPalette } from "../runtime/plot.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { mountView, ViewLifecycle } from "../runtime/view.js";
 import { loadTables } from "../runtime/wasm.js";
 import type { ArrowTableApi } from "../runtime/wasm_api.js";
 
@@ -127,28 +127,25 @@ function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
-interface Palette {
-  bg: string;
-  fg: string;
-  muted: string;
-  grid: string;
+interface Palette extends PlotPalette {
   tick: string;
   guide: string;
   selected: string;
   hover: string;
 }
 
-const LIGHT: Palette = { bg: "#ffffff", fg: "#1f2328", muted: "#656d76", grid: "#e6e8eb", tick: "#1f3b8f", guide: "#c62828", selected: "#fff1c2", hover: "#eef3fb" };
-const DARK: Palette = { bg: "#1e1e1e", fg: "#e6edf3", muted: "#9198a1", grid: "#30363d", tick: "#79a6ff", guide: "#ff6b6b", selected: "#4b4326", hover: "#2a2f38" };
+const LIGHT: Palette = { ...PLOT_LIGHT, tick: "#1f3b8f", guide: "#c62828", selected: "#fff1c2", hover: "#eef3fb" };
+const DARK: Palette = { ...PLOT_DARK, tick: "#79a6ff", guide: "#ff6b6b", selected: "#4b4326", hover: "#2a2f38" };
 
 class PeriodicConnections {
   private readonly doc: Document;
+  private readonly life: ViewLifecycle;
+  private readonly schedule: () => void;
   private readonly root: HTMLDivElement;
   private readonly list: HTMLDivElement;
   private readonly detail: HTMLCanvasElement;
   private readonly caption: HTMLDivElement;
   private readonly status: HTMLDivElement;
-  private readonly stops: (() => void)[] = [];
   private readonly spec: PeriodicSpec;
   private pairs: Pair[] = [];
   private times: Float64Array = new Float64Array(0);
@@ -156,24 +153,22 @@ class PeriodicConnections {
   private items: { pair: Pair; line: HTMLDivElement; canvas: HTMLCanvasElement }[] = [];
   private selected: Pair | null = null;
   private dark = false;
-  private disposed = false;
-  private firstPaint = false;
-  private frame = 0;
   private readonly syncSelection = debounce((rows: number[]) => {
     this.model.set("selection", { [this.spec.dataset]: rows });
     this.model.save_changes();
   }, SELECTION_SYNC_MS);
   private readonly onProgress = (p: DataProgress): void => {
-    setText(this.status, `Receiving ${p.name}: ${Math.round((100 * p.received) / Math.max(p.total, 1))}%`);
+    setText(this.status, receivingText(p));
   };
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    this.doc = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    this.schedule = this.life.frames(() => this.draw());
+    this.doc = this.life.doc;
     const d = this.doc;
-    this.root = el("div", { "data-hg-widget": "periodic", "data-hg-state": "loading" }, undefined, d);
     let spec: PeriodicSpec | null = null;
     let specError: unknown = null;
     try {
@@ -182,23 +177,18 @@ class PeriodicConnections {
       specError = error;
     }
     this.spec = spec ?? { dataset: "events", keys: [], run: null, top: DEFAULT_TOP, title: "Periodic connections", height: DEFAULT_HEIGHT };
-    const title = el("div", {}, this.spec.title, d);
-    this.status = el("div", { "data-hg-role": "status" }, "Loading…", d);
+    const { root, title, status } = plotChrome(d, "periodic", this.spec.title);
+    this.root = root;
+    this.status = status;
     this.list = el("div", { "data-hg-role": "pairs" }, undefined, d);
     this.caption = el("div", {}, undefined, d);
     this.detail = el("canvas", { "data-hg-role": "detail" }, undefined, d);
-    style(this.root, { position: "relative", "font-family": "system-ui, sans-serif", "font-size": "12px", padding: "6px" });
-    style(title, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 4px" });
     style(this.list, { height: `${Math.max(80, this.spec.height - DETAIL_PX - 24)}px`, overflow: "auto" });
     style(this.caption, { margin: "6px 4px 2px", "font-family": "ui-monospace, monospace", "font-size": "11px" });
     style(this.detail, { width: "100%", height: `${DETAIL_PX}px`, display: "block" });
     this.root.append(title, this.status, this.list, this.caption, this.detail);
     host.appendChild(this.root);
-    const onTheme = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.stops.push(watchTheme(this.host, onTheme));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.dark = this.life.followTheme((dark) => this.setDark(dark));
     this.applyChrome();
     if (specError) this.showError(specError);
   }
@@ -206,13 +196,13 @@ class PeriodicConnections {
   async start(): Promise<void> {
     if (this.root.getAttribute("data-hg-state") === "error") return;
     try {
-      const [tables, datasets] = await Promise.all([loadTables(this.model, "PeriodicConnections"), requestData(this.model, this.onProgress)]);
-      if (this.disposed) return;
+      const [tables, datasets] = await Promise.all([loadTables(this.model, "PeriodicConnections"), this.life.requestData(this.onProgress)]);
+      if (this.life.disposed) return;
       let bytes = datasets.get(this.spec.dataset);
       if (!bytes) throw new Error(`huntglass PeriodicConnections: data set '${this.spec.dataset}' was not sent`);
       if (this.spec.run) {
         const kernel = await loadKernel(this.model);
-        if (this.disposed) return;
+        if (this.life.disposed) return;
         bytes = kernel.runOp("timeseries.periodic", { ...this.spec.run, output: "events", top: this.spec.top }, bytes);
       }
       const table = new tables.ArrowTable(bytes);
@@ -267,15 +257,12 @@ class PeriodicConnections {
       style(canvas, { width: "100%", height: `${ROW_PX - 8}px`, display: "block" });
       text.title = text.textContent;
       line.append(text, canvas);
-      line.addEventListener("click", () => this.select(pair));
+      line.addEventListener("click", () => this.select(pair), { signal: this.life.signal });
       this.list.appendChild(line);
       this.items.push({ pair, line, canvas });
     }
     this.root.setAttribute("data-hg-state", "ready");
-    const observer = new ResizeObserver(() => this.schedule());
-    observer.observe(this.list);
-    observer.observe(this.detail);
-    this.stops.push(() => observer.disconnect());
+    this.life.observeSize([this.list, this.detail], this.schedule);
     if (this.pairs[0]) this.select(this.pairs[0], false);
     this.draw();
   }
@@ -292,37 +279,14 @@ class PeriodicConnections {
     this.schedule();
   }
 
-  private schedule(): void {
-    if (this.frame || this.disposed) return;
-    const win = this.doc.defaultView;
-    if (!win) return this.draw();
-    this.frame = win.requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
-  }
-
-  private fit(canvas: HTMLCanvasElement, cssH: number): { ctx: CanvasRenderingContext2D; w: number } | null {
-    const dpr = this.doc.defaultView?.devicePixelRatio ?? 1;
-    const w = Math.max(60, canvas.clientWidth);
-    const pw = Math.round(w * dpr);
-    const ph = Math.round(cssH * dpr);
-    if (canvas.width !== pw) canvas.width = pw;
-    if (canvas.height !== ph) canvas.height = ph;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return null;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    return { ctx, w };
-  }
-
   private draw(): void {
-    if (this.disposed) return;
+    if (this.life.disposed) return;
     const p = this.dark ? DARK : LIGHT;
     const [a, b] = this.span;
     for (const { pair, canvas } of this.items) {
-      const fitted = this.fit(canvas, ROW_PX - 8);
+      const fitted = fitCanvas(canvas, 60, ROW_PX - 8);
       if (!fitted) continue;
-      const { ctx, w } = fitted;
+      const { ctx, width: w } = fitted;
       const h = ROW_PX - 8;
       ctx.fillStyle = p.bg;
       ctx.fillRect(0, 0, w, h);
@@ -344,17 +308,14 @@ class PeriodicConnections {
       ctx.globalAlpha = 1;
     }
     this.drawDetail(p);
-    if (!this.firstPaint) {
-      this.firstPaint = true;
-      countFirstPaint(this.model);
-    }
+    this.life.firstPaint();
   }
 
   /** The selected pair: the gap before each event (seconds, y) at its time (x), the period dashed. */
   private drawDetail(p: Palette): void {
-    const fitted = this.fit(this.detail, DETAIL_PX);
+    const fitted = fitCanvas(this.detail, 60, DETAIL_PX);
     if (!fitted) return;
-    const { ctx, w } = fitted;
+    const { ctx, width: w } = fitted;
     const h = DETAIL_PX;
     ctx.fillStyle = p.bg;
     ctx.fillRect(0, 0, w, h);
@@ -376,19 +337,8 @@ class PeriodicConnections {
     hi = Math.max(hi, sorted[Math.floor(sorted.length * 0.95)] ?? 1, 1);
     const yOf = (g: number): number => bottom - (Math.min(g, hi) / hi) * (bottom - top);
     const xOf = (ms: number): number => left + ((ms - a) / (b - a)) * plotW;
-    ctx.strokeStyle = p.grid;
-    ctx.strokeRect(left + 0.5, top + 0.5, plotW, bottom - top);
     ctx.font = "11px system-ui, sans-serif";
-    ctx.fillStyle = p.muted;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "top";
-    ctx.fillText(formatInterval(hi), left - 4, top);
-    ctx.textBaseline = "bottom";
-    ctx.fillText("0 s", left - 4, bottom);
-    ctx.textAlign = "left";
-    ctx.textBaseline = "top";
-    ctx.fillStyle = p.fg;
-    ctx.fillText("gap before each event", left + 6, top + 2);
+    panelFrame(ctx, p, { left, top, width: plotW, height: bottom - top }, { high: formatInterval(hi), low: "0 s", name: "gap before each event" });
     if (Number.isFinite(pair.interval) && pair.interval <= hi) {
       ctx.strokeStyle = p.guide;
       ctx.setLineDash([5, 4]);
@@ -418,7 +368,6 @@ class PeriodicConnections {
   }
 
   private setDark(dark: boolean): void {
-    if (this.dark === dark) return;
     this.dark = dark;
     this.applyChrome();
     this.schedule();
@@ -426,30 +375,24 @@ class PeriodicConnections {
 
   private applyChrome(): void {
     const p = this.dark ? DARK : LIGHT;
-    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
-    style(this.root, { background: p.bg, color: p.fg });
+    paintPlotRoot(this.root, p, this.dark);
     for (const { pair, line } of this.items) style(line, { background: pair === this.selected ? p.selected : "transparent" });
   }
 
   private showError(error: unknown): void {
-    if (this.disposed) return;
+    if (this.life.disposed) return;
     showWidgetError(this.model, this.root, this.status, error);
   }
 
   dispose(): void {
-    if (this.disposed) return;
+    if (this.life.disposed) return;
     this.syncSelection.flush();
-    this.disposed = true;
-    if (this.frame) this.doc.defaultView?.cancelAnimationFrame(this.frame);
-    for (const stop of this.stops.splice(0)) stop();
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.root.remove();
   }
 }
 
 /** anywidget `render` for `_kind == "periodic"`; returns the view's cleanup. */
 export function renderPeriodicView(model: AnyModel, host: HTMLElement): () => void {
-  const view = new PeriodicConnections(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new PeriodicConnections(model, host));
 }

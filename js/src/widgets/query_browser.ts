@@ -26,9 +26,8 @@
  */
 
 import { clear, el, setText, style } from "../runtime/dom.js";
-import { countFirstPaint } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel } from "../runtime/types.js";
+import { ViewLifecycle } from "../runtime/view.js";
 
 /** Rows shown in the result preview. */
 export const PREVIEW_ROWS = 50;
@@ -176,7 +175,14 @@ export function renderQueryBrowser(model: AnyModel, host: HTMLElement): () => vo
   root.append(header, body);
   host.appendChild(root);
 
-  let colours = palette(resolveDark(model.get("theme"), host));
+  const life = new ViewLifecycle(model, host);
+  let colours = palette(
+    life.followTheme((dark) => {
+      colours = palette(dark);
+      applyStyles();
+      drawList();
+    }),
+  );
   const applyStyles = (): void => {
     style(root, {
       "font-family": "system-ui, sans-serif",
@@ -380,22 +386,16 @@ export function renderQueryBrowser(model: AnyModel, host: HTMLElement): () => vo
     });
   };
 
-  search.addEventListener("input", drawList);
-  model.on("msg:custom", onMessage);
-  const stopTheme = watchTheme(host, () => {
-    colours = palette(resolveDark(model.get("theme"), host));
-    applyStyles();
-    drawList();
-  });
+  search.addEventListener("input", drawList, { signal: life.signal });
+  life.listen({ "msg:custom": onMessage });
   drawList();
   const initial = model.get("query");
   const first = queries.find((q) => `${q.family}.${q.name}` === initial) ?? queries[0];
   if (first) choose(first);
-  countFirstPaint(model);
+  life.firstPaint();
 
   return () => {
-    model.off("msg:custom", onMessage);
-    stopTheme();
+    life.dispose();
     root.remove();
   };
 }

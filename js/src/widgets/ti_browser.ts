@@ -19,9 +19,8 @@
 
 import { debounce } from "../runtime/debounce.js";
 import { clear, el, setText, style } from "../runtime/dom.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { mountView, ViewLifecycle } from "../runtime/view.js";
 import { loadTables } from "../runtime/wasm.js";
 
 /** Delay before the selection is sent to Python (CONTRACT: 250 ms). */
@@ -120,13 +119,13 @@ class TiBrowserView {
   private readonly providerBar: HTMLDivElement;
   private readonly groupsEl: HTMLDivElement;
   private readonly detail: HTMLDivElement;
-  private readonly stops: (() => void)[] = [];
+  private readonly life: ViewLifecycle;
+  private readonly doc: Document;
   private rows: TiRow[] = [];
   private severities = new Set<string>();
   private providers = new Set<string>();
   private chosen: TiGroup | null = null;
   private dark = false;
-  private disposed = false;
   private readonly sync = debounce((rows: number[]) => {
     this.model.set("selection", { results: rows });
     this.model.save_changes();
@@ -134,9 +133,10 @@ class TiBrowserView {
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    const d = host.ownerDocument;
+    this.life = new ViewLifecycle(model, host);
+    const d = (this.doc = this.life.doc);
     this.root = el("div", { "data-hg-widget": "ti_browser", "data-hg-state": "loading" }, undefined, d);
     const spec = (model.get("spec") ?? {}) as Record<string, unknown>;
     const title = el("div", { "data-hg-role": "title" }, typeof spec.title === "string" ? spec.title : "Threat intelligence", d);
@@ -161,16 +161,13 @@ class TiBrowserView {
       if (!hit) return;
       const index = Number(hit.getAttribute("data-hg-group"));
       this.choose(this.visible[index] ?? null);
-    });
-    const onTheme = (): void => {
-      this.dark = resolveDark(this.model.get("theme"), this.host);
+    }, { signal: this.life.signal });
+    const onTheme = (dark: boolean): void => {
+      this.dark = dark;
       this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
       if (this.rows.length) this.draw();
     };
-    this.stops.push(watchTheme(this.host, onTheme));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    onTheme();
+    onTheme(this.life.followTheme(onTheme));
   }
 
   private visible: TiGroup[] = [];
@@ -181,8 +178,8 @@ class TiBrowserView {
 
   async start(): Promise<void> {
     try {
-      const [tables, datasets] = await Promise.all([loadTables(this.model, "TIBrowser"), requestData(this.model, this.onProgress)]);
-      if (this.disposed) return;
+      const [tables, datasets] = await Promise.all([loadTables(this.model, "TIBrowser"), this.life.requestData(this.onProgress)]);
+      if (this.life.disposed) return;
       const spec = (this.model.get("spec") ?? {}) as Record<string, unknown>;
       const name = typeof spec.dataset === "string" ? spec.dataset : "results";
       const bytes = datasets.get(name);
@@ -203,7 +200,7 @@ class TiBrowserView {
       this.draw();
       this.root.setAttribute("data-hg-state", "ready");
       this.root.setAttribute("data-hg-n-results", String(this.rows.length));
-      countFirstPaint(this.model);
+      this.life.firstPaint();
     } catch (error) {
       this.fail(error);
     }
@@ -212,14 +209,14 @@ class TiBrowserView {
   private fail(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.root.setAttribute("data-hg-state", "error");
-    const box = el("div", { "data-hg-role": "error" }, message, this.host.ownerDocument);
+    const box = el("div", { "data-hg-role": "error" }, message, this.doc);
     this.root.appendChild(box);
     this.model.set("error", message);
     this.model.save_changes();
   }
 
   private buildFilters(): void {
-    const d = this.host.ownerDocument;
+    const d = this.doc;
     clear(this.severityBar);
     clear(this.providerBar);
     this.severityBar.appendChild(el("span", {}, "Severity:", d));
@@ -256,7 +253,7 @@ class TiBrowserView {
   }
 
   private draw(): void {
-    const d = this.host.ownerDocument;
+    const d = this.doc;
     this.visible = groupRows(this.rows, this.severities, this.providers);
     clear(this.groupsEl);
     const shown = this.visible.slice(0, MAX_GROUPS_SHOWN);
@@ -288,7 +285,7 @@ class TiBrowserView {
   }
 
   private choose(group: TiGroup | null, redraw = true): void {
-    const d = this.host.ownerDocument;
+    const d = this.doc;
     this.chosen = group;
     clear(this.detail);
     const rows = group ? group.rows.map((r) => r.row) : [];
@@ -319,10 +316,9 @@ class TiBrowserView {
   }
 
   dispose(): void {
-    this.disposed = true;
+    if (this.life.disposed) return;
     this.sync.flush();
-    stopProgress(this.model, this.onProgress);
-    for (const stop of this.stops) stop();
+    this.life.dispose();
     this.root.remove();
   }
 }
@@ -384,7 +380,5 @@ function readRows(table: ResultsTable): TiRow[] {
 
 /** anywidget render entry for `_kind == "ti_browser"`. */
 export function renderTiBrowser(model: AnyModel, host: HTMLElement): () => void {
-  const view = new TiBrowserView(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new TiBrowserView(model, host));
 }

@@ -25,9 +25,9 @@
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
-import { countFirstPaint, requestData, stopProgress } from "../runtime/protocol.js";
-import { resolveDark, watchTheme } from "../runtime/theme.js";
+import { fitCanvas, paintPlotRoot, panelFrame, PLOT_DARK, PLOT_LIGHT, plotChrome, receivingText, type PlotPalette } from "../runtime/plot.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
+import { mountView, ViewLifecycle } from "../runtime/view.js";
 import { loadKernel } from "../runtime/kernel.js";
 import { loadTables } from "../runtime/wasm.js";
 import type { ArrowTableApi } from "../runtime/wasm_api.js";
@@ -141,59 +141,51 @@ function formatNumber(v: number): string {
 }
 
 
-interface Palette {
-  bg: string;
-  fg: string;
-  muted: string;
-  grid: string;
+interface Palette extends PlotPalette {
   line: string;
   baseline: string;
   anomaly: string;
   dip: string;
 }
 
-const LIGHT: Palette = { bg: "#ffffff", fg: "#1f2328", muted: "#656d76", grid: "#e6e8eb", line: "#1f3b8f", baseline: "#2e8b57", anomaly: "#c62828", dip: "#ef6c00" };
-const DARK: Palette = { bg: "#1e1e1e", fg: "#e6edf3", muted: "#9198a1", grid: "#30363d", line: "#79a6ff", baseline: "#56d364", anomaly: "#ff6b6b", dip: "#ffa657" };
+const LIGHT: Palette = { ...PLOT_LIGHT, line: "#1f3b8f", baseline: "#2e8b57", anomaly: "#c62828", dip: "#ef6c00" };
+const DARK: Palette = { ...PLOT_DARK, line: "#79a6ff", baseline: "#56d364", anomaly: "#ff6b6b", dip: "#ffa657" };
 
 class TimeSeriesAnomalies {
   private readonly doc: Document;
+  private readonly life: ViewLifecycle;
+  private readonly schedule: () => void;
   private readonly root: HTMLDivElement;
   private readonly title: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly list: HTMLDivElement;
   private readonly tooltip: HTMLDivElement;
   private readonly status: HTMLDivElement;
-  private readonly stops: (() => void)[] = [];
   private readonly spec: TsSpec;
   private cols: Record<string, Float64Array> = {};
   private anomalyRows: number[] = [];
   private view: [number, number] = [0, 1];
   private extent: [number, number] = [0, 1];
   private dark = false;
-  private disposed = false;
-  private firstPaint = false;
-  private frame = 0;
   private readonly syncView: ((a: number, b: number) => void) & { flush(): void; cancel(): void };
   private readonly onProgress = (p: DataProgress): void => {
-    setText(this.status, `Receiving ${p.name}: ${Math.round((100 * p.received) / Math.max(p.total, 1))}%`);
+    setText(this.status, receivingText(p));
   };
 
   constructor(
     private readonly model: AnyModel,
-    private readonly host: HTMLElement,
+    host: HTMLElement,
   ) {
-    this.doc = host.ownerDocument;
-    const d = this.doc;
     this.spec = parseSpec(model.get("spec"));
-    this.root = el("div", { "data-hg-widget": "ts_anomalies", "data-hg-state": "loading" }, undefined, d);
-    this.title = el("div", {}, this.spec.title, d);
+    this.life = new ViewLifecycle(model, host);
+    this.schedule = this.life.frames(() => this.draw());
+    this.doc = this.life.doc;
+    const d = this.doc;
+    ({ root: this.root, title: this.title, status: this.status } = plotChrome(d, "ts_anomalies", this.spec.title));
     const body = el("div", {}, undefined, d);
     this.canvas = el("canvas", { "data-hg-role": "canvas" }, undefined, d);
     this.list = el("div", { "data-hg-role": "anomalies" }, undefined, d);
     this.tooltip = el("div", { "data-hg-role": "tooltip" }, undefined, d);
-    this.status = el("div", { "data-hg-role": "status" }, "Loading…", d);
-    style(this.root, { position: "relative", "font-family": "system-ui, sans-serif", "font-size": "12px", padding: "6px" });
-    style(this.title, { "font-weight": "600", "font-size": "14px", margin: "0 0 4px 4px" });
     style(body, { display: "flex", gap: "6px" });
     style(this.canvas, { flex: "1 1 auto", "min-width": "200px", height: `${this.spec.height}px`, cursor: "crosshair", "touch-action": "none" });
     style(this.list, { width: `${LIST_WIDTH}px`, height: `${this.spec.height}px`, overflow: "auto", "flex": "0 0 auto" });
@@ -205,24 +197,20 @@ class TimeSeriesAnomalies {
       this.model.set("view_range", [a, b]);
       this.model.save_changes();
     }, VIEW_SYNC_MS);
-    const onTheme = (): void => this.setDark(resolveDark(this.model.get("theme"), this.host));
-    this.stops.push(watchTheme(this.host, onTheme));
-    this.model.on("change:theme", onTheme);
-    this.stops.push(() => this.model.off("change:theme", onTheme));
-    this.dark = resolveDark(this.model.get("theme"), this.host);
+    this.dark = this.life.followTheme((dark) => this.setDark(dark));
     this.applyChrome();
     this.bindInput();
   }
 
   async start(): Promise<void> {
     try {
-      const [tables, datasets] = await Promise.all([loadTables(this.model, "TimeSeriesAnomalies"), requestData(this.model, this.onProgress)]);
-      if (this.disposed) return;
+      const [tables, datasets] = await Promise.all([loadTables(this.model, "TimeSeriesAnomalies"), this.life.requestData(this.onProgress)]);
+      if (this.life.disposed) return;
       const bytes = datasets.get(this.spec.dataset);
       if (!bytes) throw new Error(`huntglass TimeSeriesAnomalies: data set '${this.spec.dataset}' was not sent`);
       if (this.spec.run) {
         const kernel = await loadKernel(this.model);
-        if (this.disposed) return;
+        if (this.life.disposed) return;
         const run = this.spec.run;
         const output = kernel.runOp("timeseries.stl", { ...run, epoch_ms: true }, bytes);
         const table = new tables.ArrowTable(output);
@@ -287,9 +275,7 @@ class TimeSeriesAnomalies {
     this.status.style.display = "none";
     this.buildList();
     this.root.setAttribute("data-hg-state", "ready");
-    const observer = new ResizeObserver(() => this.schedule());
-    observer.observe(this.canvas);
-    this.stops.push(() => observer.disconnect());
+    this.life.observeSize([this.canvas], this.schedule);
     this.draw();
   }
 
@@ -307,7 +293,7 @@ class TimeSeriesAnomalies {
       const item = el("div", { "data-hg-role": "anomaly", "data-hg-row": String(row) }, undefined, d);
       item.textContent = `${formatTime(t[row] as number)}  ${formatNumber(obs[row] as number)}  z=${(score[row] as number).toFixed(2)}  (${flags[row]})`;
       style(item, { cursor: "pointer", padding: "2px 4px", "border-radius": "3px", "font-family": "ui-monospace, monospace", "font-size": "11px" });
-      item.addEventListener("click", () => this.focus(row));
+      item.addEventListener("click", () => this.focus(row), { signal: this.life.signal });
       this.list.appendChild(item);
     }
   }
@@ -329,16 +315,6 @@ class TimeSeriesAnomalies {
     this.view = [a, b];
     this.schedule();
     this.syncView(a, b);
-  }
-
-  private schedule(): void {
-    if (this.frame || this.disposed) return;
-    const win = this.doc.defaultView;
-    if (!win) return this.draw();
-    this.frame = win.requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
   }
 
   private plotWidth(): number {
@@ -382,20 +358,13 @@ class TimeSeriesAnomalies {
       this.tooltip.style.display = "none";
     };
     const onDouble = (): void => this.setView(this.extent[0], this.extent[1]);
-    c.addEventListener("wheel", onWheel, { passive: false });
-    c.addEventListener("pointerdown", onDown);
-    c.addEventListener("pointermove", onMove);
-    c.addEventListener("pointerup", onUp);
-    c.addEventListener("pointerleave", onLeave);
-    c.addEventListener("dblclick", onDouble);
-    this.stops.push(() => {
-      c.removeEventListener("wheel", onWheel);
-      c.removeEventListener("pointerdown", onDown);
-      c.removeEventListener("pointermove", onMove);
-      c.removeEventListener("pointerup", onUp);
-      c.removeEventListener("pointerleave", onLeave);
-      c.removeEventListener("dblclick", onDouble);
-    });
+    const signal = this.life.signal;
+    c.addEventListener("wheel", onWheel, { passive: false, signal });
+    c.addEventListener("pointerdown", onDown, { signal });
+    c.addEventListener("pointermove", onMove, { signal });
+    c.addEventListener("pointerup", onUp, { signal });
+    c.addEventListener("pointerleave", onLeave, { signal });
+    c.addEventListener("dblclick", onDouble, { signal });
   }
 
   /** Shows the values of the point nearest to the pointer's time. */
@@ -430,19 +399,12 @@ class TimeSeriesAnomalies {
   }
 
   private draw(): void {
-    if (this.disposed || !this.cols.t_ms) return;
-    const win = this.doc.defaultView;
-    const dpr = win?.devicePixelRatio ?? 1;
-    const cssW = Math.max(200, this.canvas.clientWidth);
+    if (this.life.disposed || !this.cols.t_ms) return;
     const cssH = this.spec.height;
-    const w = Math.round(cssW * dpr);
-    const h = Math.round(cssH * dpr);
-    if (this.canvas.width !== w) this.canvas.width = w;
-    if (this.canvas.height !== h) this.canvas.height = h;
-    const ctx = this.canvas.getContext("2d");
-    if (!ctx) return;
+    const fitted = fitCanvas(this.canvas, 200, cssH);
+    if (!fitted) return;
+    const { ctx, width: cssW, dpr } = fitted;
     const p = this.dark ? DARK : LIGHT;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = p.bg;
     ctx.fillRect(0, 0, cssW, cssH);
     const plotW = this.plotWidth();
@@ -468,19 +430,8 @@ class TimeSeriesAnomalies {
       }
       if (hi === lo) hi = lo + 1;
       const yOf = (v: number): number => top + height - ((v - lo) / (hi - lo)) * height;
-      ctx.strokeStyle = p.grid;
-      ctx.lineWidth = 1;
-      ctx.strokeRect(LEFT_PX + 0.5, top + 0.5, plotW, height);
-      ctx.fillStyle = p.muted;
-      ctx.textAlign = "right";
-      ctx.textBaseline = "top";
-      ctx.fillText(formatNumber(hi), LEFT_PX - 4, top);
-      ctx.textBaseline = "bottom";
-      ctx.fillText(formatNumber(lo), LEFT_PX - 4, top + height);
-      ctx.textAlign = "left";
-      ctx.textBaseline = "top";
-      ctx.fillStyle = p.fg;
-      ctx.fillText(name === "observed" ? `${this.spec.value_label} / baseline` : name, LEFT_PX + 6, top + 2);
+      const label = name === "observed" ? `${this.spec.value_label} / baseline` : name;
+      panelFrame(ctx, p, { left: LEFT_PX, top, width: plotW, height }, { high: formatNumber(hi), low: formatNumber(lo), name: label });
       ctx.save();
       ctx.beginPath();
       ctx.rect(LEFT_PX, top, plotW, height);
@@ -499,10 +450,7 @@ class TimeSeriesAnomalies {
     });
     this.drawAxis(ctx, cssH - AXIS_PX, plotW, p);
     this.root.setAttribute("data-hg-view", `${Math.round(start)},${Math.round(end)}`);
-    if (!this.firstPaint) {
-      this.firstPaint = true;
-      countFirstPaint(this.model);
-    }
+    this.life.firstPaint();
   }
 
   /** One polyline through the per-column ranges: vertical runs joined column to column. */
@@ -570,7 +518,6 @@ class TimeSeriesAnomalies {
   }
 
   private setDark(dark: boolean): void {
-    if (this.dark === dark) return;
     this.dark = dark;
     this.applyChrome();
     this.schedule();
@@ -578,30 +525,24 @@ class TimeSeriesAnomalies {
 
   private applyChrome(): void {
     const p = this.dark ? DARK : LIGHT;
-    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
-    style(this.root, { background: p.bg, color: p.fg });
+    paintPlotRoot(this.root, p, this.dark);
     style(this.tooltip, { background: this.dark ? "#2d333b" : "#fffbe6", color: p.fg, border: `1px solid ${p.grid}` });
   }
 
   private showError(error: unknown): void {
-    if (this.disposed) return;
+    if (this.life.disposed) return;
     showWidgetError(this.model, this.root, this.status, error);
   }
 
   dispose(): void {
-    if (this.disposed) return;
+    if (this.life.disposed) return;
     this.syncView.flush();
-    this.disposed = true;
-    if (this.frame) this.doc.defaultView?.cancelAnimationFrame(this.frame);
-    for (const stop of this.stops.splice(0)) stop();
-    stopProgress(this.model, this.onProgress);
+    this.life.dispose();
     this.root.remove();
   }
 }
 
 /** anywidget `render` for `_kind == "ts_anomalies"`; returns the view's cleanup. */
 export function renderTsAnomalies(model: AnyModel, host: HTMLElement): () => void {
-  const view = new TimeSeriesAnomalies(model, host);
-  void view.start();
-  return () => view.dispose();
+  return mountView(new TimeSeriesAnomalies(model, host));
 }
