@@ -423,6 +423,23 @@ fn is_lseg_byte(b: u8) -> bool {
     SETS[usize::from(b)] & LSEG != 0
 }
 
+/// Whether a match can start at `i`, a byte outside word runs that is in the `START_OTHER`
+/// class (`.`, `/`, `\`, `:`, `~`): a necessary condition, decided by the byte after it. From
+/// such a byte only these can match: a Windows root `.\`, `..\` or `\\`, a Linux path `./`,
+/// `../` or `/` and a segment byte, an IPv6 candidate `:` then a hex digit or `:`, or a
+/// Linux path `~`.
+#[inline]
+pub(crate) fn other_may_start(hay: &[u8], i: usize) -> bool {
+    let next = at(hay, i + 1);
+    match hay[i] {
+        b'.' => matches!(next, b'.' | b'\\' | b'/'),
+        b'/' => is_lseg_byte(next),
+        b'\\' => next == b'\\',
+        b':' => next == b':' || is_hex(next),
+        _ => true,
+    }
+}
+
 /// Whether an e-mail match can go on after a local-part run ending at `run_end`: exact for a
 /// local part ending there (an `@`, a defanged `[at]`/`(@)`/... marker, optionally after one
 /// space), and `true` before a `.` (the local part may go on with another piece).

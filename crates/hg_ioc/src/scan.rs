@@ -422,7 +422,7 @@ impl Scanner {
         while i < n {
             let class = CLASS[usize::from(hay[i])];
             if class & W == 0 {
-                if class & START_OTHER != 0 {
+                if class & START_OTHER != 0 && fast::other_may_start(hay, i) {
                     if let Some((pattern, end)) = self.match_at(hay, i, i, i, &mut finder.email) {
                         return Some((i, pattern, end));
                     }
