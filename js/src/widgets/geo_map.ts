@@ -23,16 +23,13 @@
 
 import { GeoMapChart } from "../../pkg/hg_wasm.js";
 import { loadBasemap, type DecodedBasemap } from "../runtime/basemap.js";
+import { CLICK_SLOP_PX, SYNC_DEBOUNCE_MS, WasmChartView } from "../runtime/chart_view.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
-import { showWidgetError } from "../runtime/errors.js";
-import { ChartCanvas } from "../runtime/raster.js";
-import type { AnyModel, DataProgress } from "../runtime/types.js";
-import { BASE_DARK, BASE_LIGHT, clearModelError, fieldLines, legendItem, localPoint, mountView, paintControl, parseWasmJson, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle } from "../runtime/view.js";
-import { loadWasm, type HgWasm } from "../runtime/wasm.js";
+import type { AnyModel } from "../runtime/types.js";
+import { BASE_DARK, BASE_LIGHT, clearModelError, fieldLines, legendItem, mountView, parseWasmJson } from "../runtime/view.js";
+import { loadWasm } from "../runtime/wasm.js";
 
-const SYNC_DEBOUNCE_MS = 250;
-const CLICK_SLOP_PX = 3;
 const DEFAULT_HEIGHT = 420;
 const MAX_MARK_HOOKS = 200;
 
@@ -65,43 +62,15 @@ function parse<T>(text: string, what: string): T {
   return parseWasmJson<T>(text, what, "huntglass GeoMap");
 }
 
-class GeoMapView {
-  private readonly model: AnyModel;
-  private readonly doc: Document;
-  private readonly life: ViewLifecycle;
-  private readonly root: HTMLDivElement;
-  private readonly titleEl: HTMLDivElement;
-  private readonly toolbar: HTMLDivElement;
-  private readonly status: HTMLDivElement;
+class GeoMapView extends WasmChartView<GeoMapChart> {
   private readonly summary: HTMLDivElement;
-  private readonly legend: HTMLDivElement;
-  private readonly plot: HTMLDivElement;
-  private readonly canvas: HTMLCanvasElement;
-  private readonly surface: ChartCanvas;
-  private readonly tooltip: HTMLDivElement;
   private readonly box: HTMLDivElement;
   private readonly attribution: HTMLDivElement;
-  private readonly buttons: HTMLButtonElement[] = [];
-  private readonly schedule: () => void;
-
-  private wasm: HgWasm | null = null;
-  private data: Uint8Array | null = null;
   private basemap: DecodedBasemap | null = null;
   private basemapError = "";
-  private chart: GeoMapChart | null = null;
   private info: GeoInfo | null = null;
-  private dark = false;
-  /** When the data set (and basemap) arrived: first paint is measured from here. */
-  private dataAt = 0;
   private hoverMark = -1;
   private hoverCountry = -1;
-  private readonly onProgress = (p: DataProgress): void => {
-    if (!this.chart) setText(this.status, progressText(p));
-  };
-  private readonly syncSelection = debounce((selection: string) => {
-    this.model.set("selection", JSON.parse(selection));
-    this.model.save_changes();
-  }, SYNC_DEBOUNCE_MS);
   private readonly syncView = debounce(() => {
     const chart = this.chart;
     if (!chart) return;
@@ -111,53 +80,34 @@ class GeoMapView {
   }, SYNC_DEBOUNCE_MS);
 
   constructor(model: AnyModel, host: HTMLElement) {
-    this.model = model;
-    this.life = new ViewLifecycle(model, host);
-    this.schedule = this.life.frames(() => this.paint());
-    const d = (this.doc = this.life.doc);
-    this.root = el("div", { "data-hg-widget": "geo_map", "data-hg-state": "loading" }, undefined, d);
-    this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
-    this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
-    this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
+    super(model, host, { widget: "geo_map", canvasRole: "map-canvas", tooltipWidth: "420px" });
+    const d = this.doc;
     this.summary = el("div", { "data-hg-role": "summary" }, undefined, d);
-    this.legend = el("div", { "data-hg-role": "legend" }, undefined, d);
-    this.plot = el("div", { "data-hg-role": "plot" }, undefined, d);
-    this.canvas = el("canvas", { "data-hg-role": "map-canvas", tabindex: "0" }, undefined, d);
-    this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
     this.box = el("div", { "data-hg-role": "select-box" }, undefined, d);
     this.attribution = el("div", { "data-hg-role": "attribution" }, undefined, d);
-    this.surface = new ChartCanvas(this.canvas, this.root, model);
+    this.life.onDispose(() => this.syncView.cancel());
     this.layout();
     host.appendChild(this.root);
     this.bind();
-  }
-
-  private get disposed(): boolean {
-    return this.life.disposed;
+    this.follow(() => {
+      if (!this.chart) return;
+      this.info = parse<GeoInfo>(this.chart.info(), "info()");
+      this.buildLegend();
+    });
   }
 
   private layout(): void {
-    style(this.root, ROOT_STYLE);
-    style(this.titleEl, TITLE_STYLE);
-    style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
-    style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
     style(this.summary, { margin: "2px 0", "white-space": "pre-wrap" });
-    style(this.legend, { display: "flex", gap: "10px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
     style(this.plot, { position: "relative", width: "100%", overflow: "hidden", "touch-action": "none" });
     style(this.canvas, { display: "block", width: "100%", cursor: "grab", outline: "none" });
-    style(this.tooltip, tooltipStyle("420px"));
     style(this.box, { position: "absolute", display: "none", "pointer-events": "none", border: "1px dashed #ff7f0e" });
     style(this.attribution, { "font-size": "10px", margin: "2px 0 0 0" });
-    const add = (key: string, label: string, title: string, onClick: () => void): void => {
-      const b = toolButton(this.doc, key, label, title, onClick, this.life.signal);
-      this.buttons.push(b);
-      this.toolbar.appendChild(b);
-    };
+    const add = this.addTool.bind(this);
     const centre = (): [number, number] => [this.surface.sized.width / 2, this.surface.sized.height / 2];
-    add("zoom-in", "+", "Zoom in", () => this.act((c) => c.zoom_at(...centre(), 1.6), true));
-    add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(...centre(), 1 / 1.6), true));
-    add("reset", "Reset", "Show the whole world", () => this.act((c) => c.reset_view(), true));
-    add("clear", "Clear selection", "Deselect every point", () => this.act((c) => { c.clear_selection(); this.publishSelection(); }));
+    add("zoom-in", "+", "Zoom in", () => this.actOnView((c) => c.zoom_at(...centre(), 1.6)));
+    add("zoom-out", "−", "Zoom out", () => this.actOnView((c) => c.zoom_at(...centre(), 1 / 1.6)));
+    add("reset", "Reset", "Show the whole world", () => this.actOnView((c) => c.reset_view()));
+    add("clear", "Clear selection", "Deselect every point", () => this.act((c) => { c.clear_selection(); this.publishSelection(this.datasetName()); }));
     const hint = el("span", { "data-hg-role": "hint" }, "wheel: zoom · drag: pan · click: select (Shift adds) · Shift+drag: box", this.doc);
     style(hint, { "margin-left": "6px", opacity: "0.7" });
     this.toolbar.appendChild(hint);
@@ -165,20 +115,12 @@ class GeoMapView {
     this.root.append(this.titleEl, this.toolbar, this.status, this.summary, this.legend, this.plot, this.attribution);
   }
 
-  private chrome(): void {
+  protected chrome(): void {
     const p = this.dark ? DARK : LIGHT;
-    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
-    style(this.root, { background: p.background, color: p.foreground });
-    style(this.status, { color: p.muted });
+    this.paintParts(p);
     style(this.summary, { color: p.muted });
     style(this.attribution, { color: p.muted });
-    paintControl(this.tooltip, p, p.tip);
     style(this.box, { background: p.box });
-    for (const b of this.buttons) paintControl(b, p);
-  }
-
-  private spec(): Record<string, unknown> {
-    return specObject(this.model);
   }
 
   private datasetName(): string {
@@ -212,32 +154,21 @@ class GeoMapView {
     }
   }
 
-  private build(): void {
-    if (!this.wasm || !this.data) return;
-    this.chart?.free();
-    this.chart = null;
+  protected build(): void {
+    const data = this.data;
+    if (!this.wasm || !data) return;
     const spec = this.spec();
     const title = typeof spec.title === "string" ? spec.title : "";
-    setText(this.titleEl, title);
-    this.titleEl.style.display = title ? "block" : "none";
-    this.canvas.setAttribute("aria-label", `World map${title ? `: ${title}` : ""}`);
-    this.root.style.width = typeof spec.width === "number" && spec.width > 0 ? `${spec.width}px` : "100%";
-    try {
-      const chart = new GeoMapChart(JSON.stringify(spec), this.data);
-      this.chart = chart;
-      chart.set_theme(this.dark);
-      if (this.basemap) {
+    this.showTitle(title, `World map${title ? `: ${title}` : ""}`);
+    const built = this.newChart(
+      () => new GeoMapChart(JSON.stringify(spec), data),
+      (chart) => {
         const b = this.basemap;
-        chart.set_basemap(b.coords, b.ringLengths, b.ringCountry, b.countriesJson);
-      }
-      this.info = parse<GeoInfo>(chart.info(), "info()");
-      this.applySelectionFromModel();
-    } catch (error) {
-      this.chart?.free();
-      this.chart = null;
-      this.fail(error);
-      return;
-    }
+        if (b) chart.set_basemap(b.coords, b.ringLengths, b.ringCountry, b.countriesJson);
+        this.info = parse<GeoInfo>(chart.info(), "info()");
+      },
+    );
+    if (!built || !this.chart || !this.info) return;
     void this.lookUpKeys(this.chart);
     if (this.basemapError) {
       setText(this.status, `Basemap unavailable (points with coordinates are still shown): ${this.basemapError}`);
@@ -334,36 +265,18 @@ class GeoMapView {
     if (info.legend_more > 0) this.legend.appendChild(el("span", { "data-hg-role": "legend-more" }, `and ${info.legend_more} more`, this.doc));
   }
 
-  private fail(error: unknown): void {
-    if (this.disposed) return;
-    showWidgetError(this.model, this.root, this.status, error);
-    style(this.status, { color: "#d93025" });
+  /** A chart action that moves the view: repaints and tells Python the new view (debounced). */
+  private actOnView(fn: (chart: GeoMapChart) => void): void {
+    if (this.act(fn)) this.syncView();
   }
 
-  /** Runs a chart action and repaints; a throw is shown in the widget. */
-  private act(fn: (chart: GeoMapChart) => void, viewChanged = false): void {
-    if (!this.chart || this.disposed) return;
-    try {
-      fn(this.chart);
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
-    if (viewChanged) this.syncView();
-    this.schedule();
-  }
-
-  private paint(): void {
+  protected paint(): void {
     const chart = this.chart;
     const wasm = this.wasm;
     if (!chart || !wasm || this.disposed) return;
     const started = performance.now();
-    const spec = this.spec();
-    const width = Math.max(1, Math.floor(this.plot.clientWidth || (typeof spec.width === "number" ? spec.width : 900)));
-    const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
-    const dpr = this.doc.defaultView?.devicePixelRatio || 1;
     try {
-      this.surface.fit(chart, width, height, dpr);
+      this.fitChart(chart, DEFAULT_HEIGHT);
       chart.render();
       this.surface.blit(chart, wasm.memory);
       this.root.setAttribute("data-hg-view", chart.view());
@@ -378,22 +291,11 @@ class GeoMapView {
     this.surface.painted(started, this.dataAt);
   }
 
-  private publishSelection(): void {
-    const chart = this.chart;
-    if (!chart) return;
-    const selection = chart.selection();
-    const rows = (parse<Record<string, number[]>>(selection, "selection()")[this.datasetName()] ?? []).length;
-    this.root.setAttribute("data-hg-selected-count", String(rows));
-    this.syncSelection(selection);
-  }
-
   /** Shows the model's selection (rows chosen in Python select the marks that hold them). */
-  private applySelectionFromModel(): void {
+  protected applySelectionFromModel(): void {
     const chart = this.chart;
     if (!chart) return;
-    const selection = this.model.get("selection") as Record<string, unknown> | null;
-    const wanted = selection?.[this.datasetName()];
-    const rows = Array.isArray(wanted) ? wanted.filter((r): r is number => typeof r === "number") : [];
+    const rows = this.modelRows(this.datasetName());
     // The echo of this view's own selection changes nothing: a row has two marks (its source and
     // its destination), so re-selecting by rows would widen a click on one end to the other.
     const current = parse<Record<string, number[]>>(chart.selection(), "selection()")[this.datasetName()] ?? [];
@@ -404,10 +306,6 @@ class GeoMapView {
     }
     const shown = parse<Record<string, number[]>>(chart.select_rows(new Float64Array(rows)), "select_rows()");
     this.root.setAttribute("data-hg-selected-count", String((shown[this.datasetName()] ?? []).length));
-  }
-
-  private point(event: MouseEvent): { x: number; y: number } {
-    return localPoint(event, this.canvas);
   }
 
   private showTooltip(tip: GeoTooltip, x: number, y: number): void {
@@ -452,11 +350,11 @@ class GeoMapView {
       e.preventDefault();
       const { x, y } = this.point(e);
       const unit = e.deltaMode === 1 ? 20 : e.deltaMode === 2 ? this.surface.sized.height : 1;
-      this.act((c) => c.zoom_at(x, y, Math.exp(-e.deltaY * unit * 0.002)), true);
+      this.actOnView((c) => c.zoom_at(x, y, Math.exp(-e.deltaY * unit * 0.002)));
     }, { signal, passive: false });
     this.canvas.addEventListener("dblclick", (e) => {
       const { x, y } = this.point(e);
-      this.act((c) => c.zoom_at(x, y, 2), true);
+      this.actOnView((c) => c.zoom_at(x, y, 2));
     }, { signal });
     let press: { x: number; y: number; lastX: number; lastY: number; moved: boolean; boxing: boolean; id: number } | null = null;
     this.canvas.addEventListener("pointerdown", (e) => {
@@ -479,7 +377,7 @@ class GeoMapView {
           press.lastX = p.x;
           press.lastY = p.y;
           this.canvas.style.cursor = "grabbing";
-          this.act((c) => c.pan_by(dx, dy), true);
+          this.actOnView((c) => c.pan_by(dx, dy));
           return;
         }
       }
@@ -495,12 +393,12 @@ class GeoMapView {
       if (p.moved && p.boxing) {
         this.act((c) => {
           c.select_box(p.x, p.y, x, y, true);
-          this.publishSelection();
+          this.publishSelection(this.datasetName());
         });
       } else if (!p.moved) {
         this.act((c) => {
           c.select_at(x, y, e.shiftKey || e.ctrlKey || e.metaKey);
-          this.publishSelection();
+          this.publishSelection(this.datasetName());
         });
       }
     };
@@ -517,31 +415,6 @@ class GeoMapView {
         });
       }
     }, { signal });
-    this.life.listen({
-      "change:spec": () => this.build(),
-      // Rows chosen in Python; a bad selection shows as the widget's error.
-      "change:selection": () => this.act(() => this.applySelectionFromModel()),
-    });
-    this.dark = this.life.followTheme((dark) => {
-      this.dark = dark;
-      this.chrome();
-      this.act((c) => c.set_theme(dark));
-      if (this.chart) {
-        this.info = parse<GeoInfo>(this.chart.info(), "info()");
-        this.buildLegend();
-      }
-    });
-    this.life.observeSize([this.plot], this.schedule);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.syncSelection.flush();
-    this.syncView.cancel();
-    this.life.dispose();
-    this.chart?.free();
-    this.chart = null;
-    this.root.remove();
   }
 }
 

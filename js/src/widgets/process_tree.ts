@@ -16,18 +16,15 @@
  */
 
 import { ProcessTreeChart } from "../../pkg/hg_wasm.js";
+import { CLICK_SLOP_PX, WasmChartView } from "../runtime/chart_view.js";
 import { debounce } from "../runtime/debounce.js";
 import { el, setText, style } from "../runtime/dom.js";
-import { showWidgetError } from "../runtime/errors.js";
-import { ChartCanvas } from "../runtime/raster.js";
-import type { AnyModel, DataProgress } from "../runtime/types.js";
+import type { AnyModel } from "../runtime/types.js";
 import { loadKernel } from "../runtime/kernel.js";
-import { BASE_DARK, BASE_LIGHT, clearModelError, fieldLines, legendItem, localPoint, mountView, paintControl, parseWasmJson as parse, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle } from "../runtime/view.js";
-import { loadWasm, type HgWasm } from "../runtime/wasm.js";
+import { BASE_DARK, BASE_LIGHT, clearModelError, fieldLines, legendItem, mountView, paintControl, parseWasmJson as parse } from "../runtime/view.js";
+import { loadWasm } from "../runtime/wasm.js";
 
 const DATASET = "Processes";
-const SYNC_DEBOUNCE_MS = 250;
-const CLICK_SLOP_PX = 3;
 const DEFAULT_HEIGHT = 520;
 
 interface TreeInfo {
@@ -60,86 +57,35 @@ interface TreeFrame {
 const LIGHT = { ...BASE_LIGHT, tip: "rgba(255,255,255,0.97)" };
 const DARK = { ...BASE_DARK, tip: "rgba(35,36,40,0.97)" };
 
-class ProcessTreeView {
-  private readonly model: AnyModel;
-  private readonly doc: Document;
-  private readonly life: ViewLifecycle;
-  private readonly root: HTMLDivElement;
-  private readonly titleEl: HTMLDivElement;
-  private readonly toolbar: HTMLDivElement;
+class ProcessTreeView extends WasmChartView<ProcessTreeChart> {
   private readonly search: HTMLInputElement;
   private readonly matchLabel: HTMLSpanElement;
-  private readonly status: HTMLDivElement;
-  private readonly legend: HTMLDivElement;
   private readonly body: HTMLDivElement;
-  private readonly plot: HTMLDivElement;
-  private readonly canvas: HTMLCanvasElement;
-  private readonly surface: ChartCanvas;
-  private readonly tooltip: HTMLDivElement;
   private readonly side: HTMLDivElement;
-  private readonly buttons: HTMLButtonElement[] = [];
-  private readonly schedule: () => void;
-
-  private wasm: HgWasm | null = null;
-  private data: Uint8Array | null = null;
-  private chart: ProcessTreeChart | null = null;
   private info: TreeInfo | null = null;
-  private dark = false;
-  private dataAt = 0;
   private showTable = false;
   private hoverRow = -1;
-  private readonly onProgress = (p: DataProgress): void => {
-    if (!this.chart) setText(this.status, progressText(p));
-  };
-  private readonly syncSelection = debounce((selection: string) => {
-    this.model.set("selection", JSON.parse(selection));
-    this.model.save_changes();
-  }, SYNC_DEBOUNCE_MS);
 
   constructor(model: AnyModel, host: HTMLElement) {
-    this.model = model;
-    this.life = new ViewLifecycle(model, host);
-    this.schedule = this.life.frames(() => this.paint());
-    const d = (this.doc = this.life.doc);
-    this.root = el("div", { "data-hg-widget": "process_tree", "data-hg-state": "loading" }, undefined, d);
-    this.titleEl = el("div", { "data-hg-role": "title" }, undefined, d);
-    this.toolbar = el("div", { "data-hg-role": "toolbar", role: "toolbar" }, undefined, d);
+    super(model, host, { widget: "process_tree", canvasRole: "tree-canvas", tooltipWidth: "520px" });
+    const d = this.doc;
     this.search = el("input", { type: "search", placeholder: "Search name, id or command line", "data-hg-role": "search", "aria-label": "Search processes" }, undefined, d);
     this.matchLabel = el("span", { "data-hg-role": "match-count" }, "", d);
-    this.status = el("div", { "data-hg-role": "status", "aria-live": "polite" }, "Waiting for data…", d);
-    this.legend = el("div", { "data-hg-role": "legend" }, undefined, d);
     this.body = el("div", { "data-hg-role": "body" }, undefined, d);
-    this.plot = el("div", { "data-hg-role": "plot" }, undefined, d);
-    this.canvas = el("canvas", { "data-hg-role": "tree-canvas", tabindex: "0" }, undefined, d);
-    this.tooltip = el("div", { "data-hg-role": "tooltip", role: "tooltip" }, undefined, d);
     this.side = el("div", { "data-hg-role": "side-table" }, undefined, d);
-    this.surface = new ChartCanvas(this.canvas, this.root, model);
     this.layout();
     host.appendChild(this.root);
     this.bind();
-  }
-
-  private get disposed(): boolean {
-    return this.life.disposed;
+    this.follow();
   }
 
   private layout(): void {
-    style(this.root, ROOT_STYLE);
-    style(this.titleEl, TITLE_STYLE);
-    style(this.toolbar, { display: "flex", gap: "4px", "flex-wrap": "wrap", "align-items": "center", margin: "0 0 4px 0" });
     style(this.search, { font: "inherit", padding: "2px 6px", width: "260px" });
-    style(this.status, { margin: "2px 0", "min-height": "16px", "white-space": "pre-wrap" });
-    style(this.legend, { display: "flex", gap: "10px", "flex-wrap": "wrap", margin: "0 0 4px 0" });
     style(this.body, { display: "flex", gap: "6px", width: "100%" });
     style(this.plot, { position: "relative", flex: "1 1 auto", "min-width": "0", overflow: "hidden", "touch-action": "none" });
     style(this.canvas, { display: "block", width: "100%", cursor: "default", outline: "none" });
-    style(this.tooltip, tooltipStyle("520px"));
     style(this.side, { flex: "0 0 40%", "max-width": "40%", overflow: "auto", display: "none", "font-size": "11px" });
-    const add = (key: string, label: string, title: string, onClick: () => void): void => {
-      const b = toolButton(this.doc, key, label, title, onClick, this.life.signal);
-      this.buttons.push(b);
-      this.toolbar.appendChild(b);
-    };
+    const add = this.addTool.bind(this);
     this.toolbar.append(this.search);
     add("prev", "↑", "Previous match", () => this.gotoMatch(false));
     add("next", "↓", "Next match", () => this.gotoMatch(true));
@@ -149,25 +95,17 @@ class ProcessTreeView {
     add("zoom-in", "+", "Zoom in", () => this.act((c) => c.zoom_at(0, 1.25)));
     add("zoom-out", "−", "Zoom out", () => this.act((c) => c.zoom_at(0, 0.8)));
     add("reset", "Reset", "Zoom 1, back to the top", () => this.act((c) => c.reset_view()));
-    add("clear", "Clear selection", "Deselect every process", () => this.act((c) => { c.clear_selection(); this.publishSelection(); }));
+    add("clear", "Clear selection", "Deselect every process", () => this.act((c) => { c.clear_selection(); this.publishSelection(DATASET); }));
     add("table", "Table", "Show or hide the table of the processes on screen", () => { this.showTable = !this.showTable; this.surface.invalidate(); this.schedule(); });
     this.plot.append(this.canvas, this.tooltip);
     this.body.append(this.plot, this.side);
     this.root.append(this.titleEl, this.toolbar, this.status, this.legend, this.body);
   }
 
-  private chrome(): void {
+  protected chrome(): void {
     const p = this.dark ? DARK : LIGHT;
-    this.root.setAttribute("data-hg-theme", this.dark ? "dark" : "light");
-    style(this.root, { background: p.background, color: p.foreground });
-    style(this.status, { color: p.muted });
-    paintControl(this.tooltip, p, p.tip);
+    this.paintParts(p);
     paintControl(this.search, p);
-    for (const b of this.buttons) paintControl(b, p);
-  }
-
-  private spec(): Record<string, unknown> {
-    return specObject(this.model);
   }
 
   async start(): Promise<void> {
@@ -195,30 +133,19 @@ class ProcessTreeView {
     }
   }
 
-  private build(): void {
-    if (!this.wasm || !this.data) return;
-    this.chart?.free();
-    this.chart = null;
+  protected build(): void {
+    const data = this.data;
+    if (!this.wasm || !data) return;
     const spec = this.spec();
     const title = typeof spec.title === "string" ? spec.title : "Process tree";
-    setText(this.titleEl, title);
-    this.titleEl.style.display = title ? "block" : "none";
-    this.canvas.setAttribute("aria-label", `Process tree: ${title}`);
-    this.root.style.width = typeof spec.width === "number" && spec.width > 0 ? `${spec.width}px` : "100%";
+    this.showTitle(title, `Process tree: ${title}`);
     this.showTable = spec.show_table === true;
     if (typeof spec.search === "string" && this.search.value === "") this.search.value = spec.search;
-    try {
-      const chart = new ProcessTreeChart(JSON.stringify(spec), this.data);
-      this.chart = chart;
-      chart.set_theme(this.dark);
-      this.info = parse<TreeInfo>(chart.info(), "info()");
-      this.applySelectionFromModel();
-    } catch (error) {
-      this.chart?.free();
-      this.chart = null;
-      this.fail(error);
-      return;
-    }
+    const built = this.newChart(
+      () => new ProcessTreeChart(JSON.stringify(spec), data),
+      (chart) => (this.info = parse<TreeInfo>(chart.info(), "info()")),
+    );
+    if (!built || !this.info) return;
     this.status.style.display = "none";
     setText(this.status, "");
     clearModelError(this.model);
@@ -240,36 +167,14 @@ class ProcessTreeView {
     for (const entry of info.legend) this.legend.appendChild(legendItem(this.doc, String(entry.label), String(entry.color)));
   }
 
-  private fail(error: unknown): void {
-    if (this.disposed) return;
-    showWidgetError(this.model, this.root, this.status, error);
-    style(this.status, { color: "#d93025" });
-  }
-
-  /** Runs a chart action and repaints; a throw is shown in the widget. */
-  private act(fn: (chart: ProcessTreeChart) => void): void {
-    if (!this.chart || this.disposed) return;
-    try {
-      fn(this.chart);
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
-    this.schedule();
-  }
-
-  private paint(): void {
+  protected paint(): void {
     const chart = this.chart;
     const wasm = this.wasm;
     if (!chart || !wasm || this.disposed) return;
     const started = performance.now();
-    const spec = this.spec();
     this.side.style.display = this.showTable ? "block" : "none";
-    const width = Math.max(1, Math.floor(this.plot.clientWidth || (typeof spec.width === "number" ? spec.width : 900)));
-    const height = typeof spec.height === "number" && spec.height > 0 ? Math.floor(spec.height) : DEFAULT_HEIGHT;
-    const dpr = this.doc.defaultView?.devicePixelRatio || 1;
     try {
-      this.surface.fit(chart, width, height, dpr);
+      const dpr = this.fitChart(chart, DEFAULT_HEIGHT);
       const frame = parse<TreeFrame>(chart.render(), "render()");
       const ctx = this.surface.blit(chart, wasm.memory);
       this.drawTexts(ctx, frame.texts, dpr);
@@ -322,7 +227,7 @@ class ProcessTreeView {
         style(td, { padding: "1px 4px", "white-space": "nowrap", "border-top": `1px solid ${this.dark ? DARK.border : LIGHT.border}` });
         tr.appendChild(td);
       }
-      tr.addEventListener("click", () => this.act((c) => { c.select_rows(new Float64Array([line.row])); this.publishSelection(); }), { signal: this.life.signal });
+      tr.addEventListener("click", () => this.act((c) => { c.select_rows(new Float64Array([line.row])); this.publishSelection(DATASET); }), { signal: this.life.signal });
       table.appendChild(tr);
     }
     this.side.replaceChildren(table);
@@ -344,26 +249,12 @@ class ProcessTreeView {
     });
   }
 
-  private publishSelection(): void {
+  protected applySelectionFromModel(): void {
     const chart = this.chart;
     if (!chart) return;
-    const selection = chart.selection();
-    const rows = (parse<Record<string, number[]>>(selection, "selection()")[DATASET] ?? []).length;
-    this.root.setAttribute("data-hg-selected-count", String(rows));
-    this.syncSelection(selection);
-  }
-
-  private applySelectionFromModel(): void {
-    const chart = this.chart;
-    const selection = this.model.get("selection") as Record<string, unknown> | null;
-    const rows = selection && Array.isArray(selection[DATASET]) ? (selection[DATASET] as unknown[]).filter((r): r is number => typeof r === "number") : [];
-    if (!chart) return;
+    const rows = this.modelRows(DATASET);
     chart.select_rows(new Float64Array(rows));
     this.root.setAttribute("data-hg-selected-count", String(rows.length));
-  }
-
-  private point(event: MouseEvent): { x: number; y: number } {
-    return localPoint(event, this.canvas);
   }
 
   private hover(event: PointerEvent): void {
@@ -451,7 +342,7 @@ class ProcessTreeView {
           if (row >= 0) c.toggle(row);
         } else {
           c.select_at(y, e.shiftKey || e.ctrlKey || e.metaKey);
-          this.publishSelection();
+          this.publishSelection(DATASET);
         }
       });
     };
@@ -471,26 +362,6 @@ class ProcessTreeView {
         this.act((c) => c.set_hover(-1));
       }
     }, { signal });
-    this.life.listen({
-      "change:spec": () => this.build(),
-      // Rows chosen in Python; a bad selection shows as the widget's error.
-      "change:selection": () => this.act(() => this.applySelectionFromModel()),
-    });
-    this.dark = this.life.followTheme((dark) => {
-      this.dark = dark;
-      this.chrome();
-      this.act((c) => c.set_theme(dark));
-    });
-    this.life.observeSize([this.plot], this.schedule);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.syncSelection.flush();
-    this.life.dispose();
-    this.chart?.free();
-    this.chart = null;
-    this.root.remove();
   }
 }
 
