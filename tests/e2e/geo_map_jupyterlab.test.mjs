@@ -5,13 +5,9 @@
 // exactly Paris's rows (and `rendered` must have come back from the front end).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { ROOT, launchBrowser, notebookOf, openNotebook, requireFile, runAllCells, runCellUntil, startJupyterLab, watchPage } from "./lib.mjs";
-
-const STATIC = path.join(ROOT, "widgets/src/huntglass/static");
+import { describe, test } from "node:test";
+import { labNotebook, notebookOf, runAllCells, runCellUntil } from "./lib.mjs";
 
 function notebook(resultFile) {
   return notebookOf([
@@ -36,30 +32,15 @@ function notebook(resultFile) {
 }
 
 describe("GeoMap in JupyterLab", { timeout: 600_000 }, () => {
-  let dir;
-  let lab;
-  let browser;
-  let resultFile;
-
-  before(async () => {
-    for (const file of ["widget.js", "hg_wasm_bg.wasm", "basemap.bin"]) requireFile(path.join(STATIC, file), `static/${file}`);
-    dir = mkdtempSync(path.join(os.tmpdir(), "hg-lab-geo-"));
-    resultFile = path.join(dir, "result.json");
-    writeFileSync(path.join(dir, "geo.ipynb"), JSON.stringify(notebook(resultFile), null, 1));
-    lab = await startJupyterLab(dir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => {});
-    lab?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const session = labNotebook({
+    name: "geo.ipynb",
+    assets: ["widget.js", "hg_wasm_bg.wasm", "basemap.bin"],
+    make: (dir) => notebook(path.join(dir, "result.json")),
   });
 
   test("the kernel sends the basemap; a click selects Paris's rows in Python", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    const seen = watchPage(page);
-    await openNotebook(page, lab.notebookUrl("geo.ipynb"));
+    const resultFile = path.join(session.dir, "result.json");
+    const { page, seen } = await session.open();
     await runAllCells(page);
     const sel = '.jp-OutputArea [data-hg-widget="geo_map"]';
     await page.waitForSelector(sel, { timeout: 120_000 });

@@ -7,23 +7,11 @@
 // contain it (and `rendered` must have come back from the front end).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import {
-  ROOT,
-  launchBrowser,
-  notebookOf,
-  openNotebook,
-  requireFile,
-  runAllCells,
-  runCellUntil,
-  startJupyterLab,
-  watchPage,
-} from "./lib.mjs";
+import { describe, test } from "node:test";
+import { labNotebook, notebookOf, runAllCells, runCellUntil } from "./lib.mjs";
 
-const STATIC = path.join(ROOT, "widgets/src/huntglass/static");
 /** The observable the test clicks: an address in several records, never inside a longer one. */
 const ADDRESS = "203.0.113.7";
 const HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>";
@@ -69,32 +57,16 @@ function notebook(expectedFile, resultFile) {
 }
 
 describe("IocView in JupyterLab", { timeout: 600_000 }, () => {
-  let dir;
-  let lab;
-  let browser;
-  let expectedFile;
-  let resultFile;
-
-  before(async () => {
-    for (const file of ["widget.js", "hg_wasm_bg.wasm", "hg_kernel.wasm"]) requireFile(path.join(STATIC, file), `static/${file}`);
-    dir = mkdtempSync(path.join(os.tmpdir(), "hg-lab-ioc-"));
-    expectedFile = path.join(dir, "expected.json");
-    resultFile = path.join(dir, "result.json");
-    writeFileSync(path.join(dir, "ioc.ipynb"), JSON.stringify(notebook(expectedFile, resultFile), null, 1));
-    lab = await startJupyterLab(dir);
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => {});
-    lab?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const session = labNotebook({
+    name: "ioc.ipynb",
+    assets: ["widget.js", "hg_wasm_bg.wasm", "hg_kernel.wasm"],
+    make: (dir) => notebook(path.join(dir, "expected.json"), path.join(dir, "result.json")),
   });
 
   test("highlights and observables render; clicking one selects exactly its records in Python", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    const seen = watchPage(page);
-    await openNotebook(page, lab.notebookUrl("ioc.ipynb"));
+    const expectedFile = path.join(session.dir, "expected.json");
+    const resultFile = path.join(session.dir, "result.json");
+    const { page, seen } = await session.open();
     await page.evaluate(() => {
       window.__alerts = 0;
       window.alert = () => (window.__alerts += 1);

@@ -6,9 +6,11 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -518,4 +520,43 @@ export async function runCellUntil(page, index, resultFile, accept, attempts = 2
     if (accept(text)) break;
   }
   return text;
+}
+
+/**
+ * One notebook in a real JupyterLab, and a browser, for the tests of a `describe` block (call it
+ * inside one: it registers the block's before and after hooks). Before: the built static assets
+ * named in `assets` must exist, a temporary directory gets the notebook `make(dir)` returns as
+ * `name` (its cells may write result files into `dir`), JupyterLab serves it and a browser starts.
+ * After: the browser closes, JupyterLab stops, the directory goes. The returned session's `dir`
+ * is set once the before hook ran; `open(viewport)` opens the notebook in a new page (kernel idle,
+ * cells not yet run) and returns it with its `watchPage` record.
+ * @param {{name: string, assets: string[], make: (dir: string) => object}} options
+ */
+export function labNotebook({ name, assets, make }) {
+  const session = {
+    dir: "",
+    /** @type {Awaited<ReturnType<typeof startJupyterLab>> | null} */
+    lab: null,
+    /** @type {import("playwright-core").Browser | null} */
+    browser: null,
+    async open(viewport = { width: 1400, height: 1100 }) {
+      const page = await session.browser.newPage({ viewport });
+      const seen = watchPage(page);
+      await openNotebook(page, session.lab.notebookUrl(name));
+      return { page, seen };
+    },
+  };
+  before(async () => {
+    for (const file of assets) requireFile(path.join(ROOT, "widgets/src/huntglass/static", file), `static/${file}`);
+    session.dir = mkdtempSync(path.join(os.tmpdir(), "hg-lab-"));
+    writeFileSync(path.join(session.dir, name), JSON.stringify(make(session.dir), null, 1));
+    session.lab = await startJupyterLab(session.dir);
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close().catch(() => {});
+    session.lab?.stop();
+    if (session.dir) rmSync(session.dir, { recursive: true, force: true });
+  });
+  return session;
 }

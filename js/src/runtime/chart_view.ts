@@ -13,7 +13,7 @@ import { el, setText, style } from "./dom.js";
 import { showWidgetError } from "./errors.js";
 import { ChartCanvas, type RasterChart } from "./raster.js";
 import type { AnyModel, DataProgress } from "./types.js";
-import { paintControl, parseWasmJson, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle, type BasePalette } from "./view.js";
+import { localPoint, paintControl, parseWasmJson, progressText, ROOT_STYLE, specObject, TITLE_STYLE, toolButton, tooltipStyle, ViewLifecycle, type BasePalette } from "./view.js";
 import type { HgWasm } from "./wasm.js";
 
 /** Delay before a selection is sent to Python (CONTRACT: 250 ms). */
@@ -229,8 +229,7 @@ export abstract class WasmChartView<C extends SelectionChart> {
 
   /** The point of a mouse event in canvas CSS pixels. */
   protected point(event: MouseEvent): { x: number; y: number } {
-    const rect = this.canvas.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    return localPoint(event, this.canvas);
   }
 
   dispose(): void {
