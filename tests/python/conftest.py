@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +80,65 @@ def demo_scenario(huntglass_bin: Path, tmp_path_factory: pytest.TempPathFactory)
         timeout=300,
     )
     return directory
+
+
+@contextlib.contextmanager
+def serving(
+    binary: Path,
+    data: Path,
+    token_file: Path,
+    *,
+    idle_s: int = 300,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+) -> Iterator[dict]:
+    """Runs `huntglass serve --port 0 --data <data>` until the block ends; yields its token file.
+
+    The token file's content (``url``, ``token``) is read once the proxy wrote it whole; the
+    proxy's output goes to ``log`` (stdout and stderr) or to pipes, and an early exit fails with
+    that output. ``env`` replaces the environment, ``cwd`` is the working directory.
+    """
+    out = log.open("wb") if log is not None else None
+    process = subprocess.Popen(
+        [
+            str(binary),
+            "serve",
+            "--port",
+            "0",
+            "--data",
+            str(data),
+            "--exit-after-idle",
+            str(idle_s),
+            "--token-file",
+            str(token_file),
+        ],
+        stdout=out if out is not None else subprocess.PIPE,
+        stderr=subprocess.STDOUT if out is not None else subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        info = None
+        while info is None:
+            if process.poll() is not None:
+                said = (
+                    log.read_text(errors="replace")
+                    if log is not None
+                    else process.stderr.read().decode()
+                )
+                raise AssertionError(f"huntglass serve exited: {said}")
+            if time.monotonic() > deadline:
+                raise AssertionError("huntglass serve wrote no token file")
+            if token_file.is_file():
+                with contextlib.suppress(ValueError):
+                    info = json.loads(token_file.read_text())
+            if info is None:
+                time.sleep(0.1)
+        yield info
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if out is not None:
+            out.close()

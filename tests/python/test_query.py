@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import time
@@ -12,51 +11,18 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from conftest import serving
 
 import huntglass as hg
 from huntglass import query as hq
 
 
-def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"huntglass serve exited: {process.stderr.read().decode()}")
-        if path.is_file():
-            try:
-                return json.loads(path.read_text())
-            except ValueError:
-                pass
-        time.sleep(0.1)
-    raise AssertionError("huntglass serve wrote no token file")
-
-
 @pytest.fixture(scope="module")
 def proxy(huntglass_bin: Path, demo_scenario: Path, tmp_path_factory: pytest.TempPathFactory):
     """A proxy serving the scenario; yields its token file's content."""
-    run_dir = tmp_path_factory.mktemp("run")
-    token_file = run_dir / "serve.json"
-    process = subprocess.Popen(
-        [
-            str(huntglass_bin),
-            "serve",
-            "--port",
-            "0",
-            "--data",
-            str(demo_scenario),
-            "--exit-after-idle",
-            "300",
-            "--token-file",
-            str(token_file),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield _wait_for(token_file, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    token_file = tmp_path_factory.mktemp("run") / "serve.json"
+    with serving(huntglass_bin, demo_scenario, token_file) as info:
+        yield info
 
 
 @pytest.fixture

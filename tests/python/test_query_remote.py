@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +18,7 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
+from conftest import serving
 
 import huntglass as hg
 from huntglass import query as hq
@@ -247,8 +246,6 @@ def remote_proxy(
         MSTICPYCONFIG.format(ws=WORKSPACE, tenant=TENANT, url=url, client=CLIENT_ID),
         encoding="utf-8",
     )
-    token_file = work / "serve.json"
-    log = work / "serve.log"
     env = {
         **os.environ,
         "MSTICPYCONFIG": str(config),
@@ -257,41 +254,11 @@ def remote_proxy(
         "HG_TEST_ES_PASSWORD": ES_PASSWORD,
     }
     env.pop("HUNTGLASS_CONFIG", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(huntglass_bin),
-                "serve",
-                "--port",
-                "0",
-                "--data",
-                str(demo_scenario),
-                "--exit-after-idle",
-                "300",
-                "--token-file",
-                str(token_file),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=work,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            info = None
-            while info is None and time.monotonic() < deadline:
-                assert process.poll() is None, log.read_text()
-                if token_file.is_file():
-                    try:
-                        info = json.loads(token_file.read_text())
-                    except ValueError:
-                        info = None
-                time.sleep(0.1)
-            assert info is not None, "huntglass serve wrote no token file"
-            yield info, log
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    log = work / "serve.log"
+    with serving(
+        huntglass_bin, demo_scenario, work / "serve.json", env=env, cwd=work, log=log
+    ) as info:
+        yield info, log
 
 
 def _provider(info: dict, name: str) -> hg.QueryProvider:
@@ -375,35 +342,11 @@ def test_no_secret_reaches_a_response_or_the_log(remote_proxy) -> None:
 def test_unconfigured_provider_says_what_to_configure(
     huntglass_bin: Path, demo_scenario: Path, tmp_path: Path
 ) -> None:
-    token_file = tmp_path / "serve.json"
     env = {k: v for k, v in os.environ.items() if k not in ("MSTICPYCONFIG", "HUNTGLASS_CONFIG")}
-    process = subprocess.Popen(
-        [
-            str(huntglass_bin),
-            "serve",
-            "--port",
-            "0",
-            "--data",
-            str(demo_scenario),
-            "--exit-after-idle",
-            "60",
-            "--token-file",
-            str(token_file),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not token_file.is_file() and time.monotonic() < deadline:
-            assert process.poll() is None
-            time.sleep(0.1)
-        time.sleep(0.2)
-        info = json.loads(token_file.read_text())
-        with pytest.raises(hq.QueryError, match=r"not ready: .*DataProviders\.Splunk"):
-            _provider(info, "Splunk")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with (
+        serving(
+            huntglass_bin, demo_scenario, tmp_path / "serve.json", idle_s=60, env=env, cwd=tmp_path
+        ) as info,
+        pytest.raises(hq.QueryError, match=r"not ready: .*DataProviders\.Splunk"),
+    ):
+        _provider(info, "Splunk")
