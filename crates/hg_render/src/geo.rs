@@ -87,6 +87,21 @@ const CATEGORY: [Rgba; 10] = [
     Rgba::rgb(0x17, 0xbe, 0xcf),
 ];
 
+/// Colour of a threat-intelligence severity (light, dark), as the TIBrowser draws it: a colour
+/// column holding only severities is drawn in these, so red means high on every widget.
+fn severity_colors(label: &str) -> Option<(Rgba, Rgba)> {
+    let pair = |l: (u8, u8, u8), d: (u8, u8, u8)| {
+        Some((Rgba::rgb(l.0, l.1, l.2), Rgba::rgb(d.0, d.1, d.2)))
+    };
+    match label.to_ascii_lowercase().as_str() {
+        "high" => pair((0xd6, 0x27, 0x28), (0xff, 0x6b, 0x6b)),
+        "warning" => pair((0xff, 0x7f, 0x0e), (0xff, 0xb3, 0x47)),
+        "information" => pair((0x2c, 0xa0, 0x2c), (0x6f, 0xcf, 0x6f)),
+        "unknown" => pair((0x7f, 0x7f, 0x7f), (0xa0, 0xa0, 0xa0)),
+        _ => None,
+    }
+}
+
 /// The widget's options (traitlet `spec`); unknown keys are rejected.
 #[derive(Debug, Clone)]
 pub struct GeoSpec {
@@ -676,6 +691,8 @@ pub struct GeoMapChart {
     /// Placement notes given with `places` (shown in hover details).
     notes: Vec<String>,
     categories: Option<hg_arrow::Categories>,
+    /// Every colour category is a TI severity: drawn in the severity colours.
+    severity_palette: bool,
     sizes: Option<Vec<f64>>,
     basemap: Option<Basemap>,
     marks: Vec<Mark>,
@@ -855,6 +872,12 @@ impl GeoMapChart {
             src_ips,
             dst_ips,
             notes: Vec::new(),
+            severity_palette: categories.as_ref().is_some_and(|c| {
+                c.labels
+                    .iter()
+                    .enumerate()
+                    .all(|(i, l)| c.missing == Some(i as u32) || severity_colors(l).is_some())
+            }),
             categories,
             sizes,
             basemap: None,
@@ -977,6 +1000,12 @@ impl GeoMapChart {
     fn category_color(&self, category: u32) -> Rgba {
         match &self.categories {
             Some(c) if c.missing == Some(category) => theme(self.dark).missing,
+            Some(c) if self.severity_palette => {
+                severity_colors(&c.labels[category as usize]).map_or(
+                    theme(self.dark).missing,
+                    |(light, dark)| if self.dark { dark } else { light },
+                )
+            }
             Some(_) => CATEGORY[category as usize % CATEGORY.len()],
             None => {
                 if self.dark {
