@@ -668,22 +668,24 @@ impl Scanner {
                 return Some((patterns::PAT_CVE, end));
             }
         }
-        // One count of the hex run serves both hex-led patterns: an IPv6 candidate has at most
-        // four hex digits before its first `:`, a hash at least 32.
-        // Hex digits are `W` bytes, so a hash (32+) lies inside the run; when the run is
-        // shorter only "at most four" matters and the count stops at five.
-        let hex_limit = if run_end - s >= 32 { usize::MAX } else { 5 };
-        let mut hex = 0;
-        while hex < hex_limit && fast::is_hex(at(hay, s + hex)) {
-            hex += 1;
-        }
-        if hex <= 4 && at(hay, s + hex) == b':' {
+        // The hex-led patterns. Hex digits are `W` bytes, so a hex run from `s` lies inside
+        // the word run: an IPv6 candidate's first group (at most four hex digits, then `:`) is
+        // the whole run, followed by a `:`; a hash (32+ hex digits) needs a run of 32 or more.
+        let run_len = run_end - s;
+        if run_len <= 4 && after_run == b':' && hay[s..run_end].iter().all(|&b| fast::is_hex(b))
+        {
             if let Some(end) = fast::ipv6_at(hay, s) {
                 return Some((patterns::PAT_IPV6, end));
             }
         }
-        if hex >= 32 {
-            return Some((patterns::PAT_HASH, s + hex));
+        if run_len >= 32 {
+            let mut hex = 0;
+            while fast::is_hex(at(hay, s + hex)) {
+                hex += 1;
+            }
+            if hex >= 32 {
+                return Some((patterns::PAT_HASH, s + hex));
+            }
         }
         if first == b'-' || CLASS[usize::from(first)] & fast::LABEL == 0 {
             return None;
