@@ -672,8 +672,7 @@ impl Scanner {
         // the word run: an IPv6 candidate's first group (at most four hex digits, then `:`) is
         // the whole run, followed by a `:`; a hash (32+ hex digits) needs a run of 32 or more.
         let run_len = run_end - s;
-        if run_len <= 4 && after_run == b':' && hay[s..run_end].iter().all(|&b| fast::is_hex(b))
-        {
+        if run_len <= 4 && after_run == b':' && hay[s..run_end].iter().all(|&b| fast::is_hex(b)) {
             if let Some(end) = fast::ipv6_at(hay, s) {
                 return Some((patterns::PAT_IPV6, end));
             }
