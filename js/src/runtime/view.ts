@@ -109,6 +109,19 @@ export class ViewLifecycle {
     return requestData(this.model, onProgress);
   }
 
+  /**
+   * Waits for `loading`, then (unless the view was disposed meanwhile) hands its result to
+   * `ready`; a failure of either goes to `fail`, which shows it in the view.
+   */
+  async load<T>(loading: Promise<T>, ready: (value: T) => void, fail: (error: unknown) => void): Promise<void> {
+    try {
+      const value = await loading;
+      if (!this.ended) ready(value);
+    } catch (error) {
+      fail(error);
+    }
+  }
+
   /** Counts the view's first paint in the model's `rendered` traitlet (tests wait on it); later calls do nothing. */
   firstPaint(): void {
     if (this.painted) return;

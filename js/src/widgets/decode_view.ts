@@ -26,9 +26,8 @@ import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
 import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
-import { loadKernel, type HgKernel } from "../runtime/kernel.js";
-import { loadTables } from "../runtime/wasm.js";
-import type { ArrowTableApi, Selection, TablesApi } from "../runtime/wasm_api.js";
+import { loadOpInputs, specDataset, type OpInputs } from "../runtime/op_view.js";
+import type { ArrowTableApi, Selection } from "../runtime/wasm_api.js";
 import { segmentText, typeColour, type CellMatch } from "./ioc_view.js";
 
 /** Delay before the selection is sent to Python (CONTRACT: 250 ms). */
@@ -195,9 +194,7 @@ class DecodeView {
   private readonly list: HTMLDivElement;
 
   private spec: DecodeViewSpec | null = null;
-  private tables: TablesApi | null = null;
-  private kernel: HgKernel | null = null;
-  private data: Map<string, Uint8Array> | null = null;
+  private inputs: OpInputs | null = null;
   private input: ArrowTableApi | null = null;
   private output: ArrowTableApi | null = null;
   private index: DecodeIndex | null = null;
@@ -276,23 +273,19 @@ class DecodeView {
     return this.life.disposed;
   }
 
-  async start(): Promise<void> {
-    try {
-      const data = this.life.requestData(this.onProgress);
-      const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "DecodeView"), loadKernel(this.model), data]);
-      if (this.disposed) return;
-      this.tables = tables;
-      this.kernel = kernel;
-      this.data = datasets;
+  start(): Promise<void> {
+    const ready = (inputs: OpInputs): void => {
+      this.inputs = inputs;
       this.build();
-    } catch (error) {
-      this.showError(error);
-    }
+    };
+    return this.life.load(loadOpInputs(this.life, this.onProgress, "DecodeView"), ready, (error) => this.showError(error));
   }
 
   /** (Re)runs the decoding for the current spec and shows the first page. */
   private build(): void {
-    if (!this.tables || !this.kernel || !this.data || this.disposed) return;
+    const inputs = this.inputs;
+    if (!inputs || this.disposed) return;
+    const { tables, kernel } = inputs;
     this.freeTables();
     const started = performance.now();
     let spec: DecodeViewSpec;
@@ -301,15 +294,12 @@ class DecodeView {
     let found: ArrowTableApi | null = null;
     try {
       spec = parseSpec(this.model.get("spec"));
-      const bytes = this.data.get(spec.dataset);
-      if (!bytes) {
-        throw new Error(`huntglass DecodeView: spec names data set "${spec.dataset}" but none arrived (received: ${[...this.data.keys()].join(", ") || "none"})`);
-      }
-      input = new this.tables.ArrowTable(bytes);
-      const decoded = this.kernel.runOp("decode.unpack", { ...spec.options, column: spec.column }, bytes);
-      output = new this.tables.ArrowTable(decoded);
-      const iocs = this.kernel.runOp("ioc.extract", { columns: ["decoded_string"] }, decoded);
-      found = new this.tables.ArrowTable(iocs);
+      const bytes = specDataset(inputs, spec.dataset, "DecodeView");
+      input = new tables.ArrowTable(bytes);
+      const decoded = kernel.runOp("decode.unpack", { ...spec.options, column: spec.column }, bytes);
+      output = new tables.ArrowTable(decoded);
+      const iocs = kernel.runOp("ioc.extract", { columns: ["decoded_string"] }, decoded);
+      found = new tables.ArrowTable(iocs);
       const n = output.num_rows();
       const [typeLabels, typeCodes] = found.categorize("IoCType") as [string[], Uint32Array, number];
       this.index = buildIndex(

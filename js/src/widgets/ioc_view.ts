@@ -24,9 +24,8 @@ import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
 import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
-import { loadKernel, type HgKernel } from "../runtime/kernel.js";
-import { loadTables } from "../runtime/wasm.js";
-import type { ArrowTableApi, Selection, TablesApi } from "../runtime/wasm_api.js";
+import { loadOpInputs, specDataset, type OpInputs } from "../runtime/op_view.js";
+import type { ArrowTableApi, Selection } from "../runtime/wasm_api.js";
 
 /** Delay before the selection is sent to Python (CONTRACT: 250 ms). */
 const SYNC_DEBOUNCE_MS = 250;
@@ -429,9 +428,7 @@ class IocView {
   private readonly observablesList: VirtualList;
 
   private spec: IocViewSpec | null = null;
-  private tables: TablesApi | null = null;
-  private kernel: HgKernel | null = null;
-  private data: Map<string, Uint8Array> | null = null;
+  private inputs: OpInputs | null = null;
   private table: ArrowTableApi | null = null;
   private index: IocIndex | null = null;
   private enabledTypes = new Set<number>();
@@ -516,23 +513,19 @@ class IocView {
     return this.life.disposed;
   }
 
-  async start(): Promise<void> {
-    try {
-      const data = this.life.requestData(this.onProgress);
-      const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "IocView"), loadKernel(this.model), data]);
-      if (this.disposed) return;
-      this.tables = tables;
-      this.kernel = kernel;
-      this.data = datasets;
+  start(): Promise<void> {
+    const ready = (inputs: OpInputs): void => {
+      this.inputs = inputs;
       this.build();
-    } catch (error) {
-      this.showError(error);
-    }
+    };
+    return this.life.load(loadOpInputs(this.life, this.onProgress, "IocView"), ready, (error) => this.showError(error));
   }
 
   /** (Re)runs the extraction for the current spec and rebuilds every part of the view. */
   private build(): void {
-    if (!this.tables || !this.kernel || !this.data || this.disposed) return;
+    const inputs = this.inputs;
+    if (!inputs || this.disposed) return;
+    const { tables, kernel } = inputs;
     this.freeTables();
     let spec: IocViewSpec;
     let table: ArrowTableApi | null = null;
@@ -540,13 +533,10 @@ class IocView {
     const started = performance.now();
     try {
       spec = parseSpec(this.model.get("spec"));
-      const bytes = this.data.get(spec.dataset);
-      if (!bytes) {
-        throw new Error(`huntglass IocView: spec names data set "${spec.dataset}" but none arrived (received: ${[...this.data.keys()].join(", ") || "none"})`);
-      }
-      table = new this.tables.ArrowTable(bytes);
-      const output = this.kernel.runOp("ioc.extract", extractOptions(spec), bytes);
-      found = new this.tables.ArrowTable(output);
+      const bytes = specDataset(inputs, spec.dataset, "IocView");
+      table = new tables.ArrowTable(bytes);
+      const output = kernel.runOp("ioc.extract", extractOptions(spec), bytes);
+      found = new tables.ArrowTable(output);
       this.index = buildIndex(readExtractColumns(found), spec.columns, table.num_rows());
     } catch (error) {
       table?.free();

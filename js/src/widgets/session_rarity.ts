@@ -27,9 +27,8 @@ import { el, setText, style } from "../runtime/dom.js";
 import { showWidgetError } from "../runtime/errors.js";
 import { BASE_DARK, BASE_LIGHT, mountView, progressText, ROOT_STYLE, showReady, TITLE_STYLE, ViewLifecycle, type BasePalette } from "../runtime/view.js";
 import type { AnyModel, DataProgress } from "../runtime/types.js";
-import { loadKernel, type HgKernel } from "../runtime/kernel.js";
-import { loadTables } from "../runtime/wasm.js";
-import type { ArrowTableApi, TablesApi } from "../runtime/wasm_api.js";
+import { loadOpInputs, specDataset, type OpInputs } from "../runtime/op_view.js";
+import type { ArrowTableApi } from "../runtime/wasm_api.js";
 
 const SYNC_DEBOUNCE_MS = 250;
 const DEFAULT_HEIGHT = 360;
@@ -270,9 +269,7 @@ class SessionRarity {
   private readonly detail: HTMLDivElement;
 
   private spec: SessionRaritySpec | null = null;
-  private tables: TablesApi | null = null;
-  private kernel: HgKernel | null = null;
-  private data: Map<string, Uint8Array> | null = null;
+  private inputs: OpInputs | null = null;
   private table: ArrowTableApi | null = null;
   private index: SessionIndex | null = null;
   /** Scored sessions (finite likelihood > 0): the ones plotted. */
@@ -362,23 +359,19 @@ class SessionRarity {
     return this.life.disposed;
   }
 
-  async start(): Promise<void> {
-    try {
-      const data = this.life.requestData(this.onProgress);
-      const [tables, kernel, datasets] = await Promise.all([loadTables(this.model, "SessionRarity"), loadKernel(this.model), data]);
-      if (this.disposed) return;
-      this.tables = tables;
-      this.kernel = kernel;
-      this.data = datasets;
+  start(): Promise<void> {
+    const ready = (inputs: OpInputs): void => {
+      this.inputs = inputs;
       this.build();
-    } catch (error) {
-      this.showError(error);
-    }
+    };
+    return this.life.load(loadOpInputs(this.life, this.onProgress, "SessionRarity"), ready, (error) => this.showError(error));
   }
 
   /** (Re)runs sessionizing and scoring for the current spec and rebuilds the view. */
   private build(): void {
-    if (!this.tables || !this.kernel || !this.data || this.disposed) return;
+    const inputs = this.inputs;
+    if (!inputs || this.disposed) return;
+    const { tables, kernel } = inputs;
     this.table?.free();
     this.table = null;
     this.index = null;
@@ -387,10 +380,9 @@ class SessionRarity {
     const started = performance.now();
     try {
       spec = parseSpec(this.model.get("spec"));
-      const bytes = this.data.get(spec.dataset);
-      if (!bytes) throw new Error(`huntglass SessionRarity: spec names data set "${spec.dataset}" but none arrived (received: ${[...this.data.keys()].join(", ") || "none"})`);
-      const output = this.kernel.runOp("sessions.score_events", scoreOptions(spec), bytes);
-      table = new this.tables.ArrowTable(output);
+      const bytes = specDataset(inputs, spec.dataset, "SessionRarity");
+      const output = kernel.runOp("sessions.score_events", scoreOptions(spec), bytes);
+      table = new tables.ArrowTable(output);
       const [colorLabels, colorCodes] = table.categorize(spec.color_by) as [string[], Uint32Array, number];
       this.index = indexSessions({
         session: table.numbers("session"),
