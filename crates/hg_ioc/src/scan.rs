@@ -16,7 +16,8 @@ use crate::refang::{
     refang_scheme,
 };
 use crate::validate::{
-    hash_type_for_len, ipv4_from_dotted, ipv6_canonical, is_domain, DomainContext,
+    domain_after_labels, hash_type_for_len, ipv4_from_dotted, ipv6_canonical, is_domain,
+    DomainContext, MAX_DOMAIN_LEN, MAX_LABEL_LEN,
 };
 use crate::{IocError, IocExtractor, IocMatch, IocSink, IocType};
 
@@ -711,10 +712,13 @@ impl Scanner {
         // plainly in lower case (most names: then it is its own canonical form and is validated
         // in place, without a copy), whether it is all digits and dots, whether it holds a `-`,
         // and whether a dot-separated label has a hash's length.
+        // For a plain name without `-` it also checks the label syntax of `is_domain`: labels
+        // of `a-z 0-9 _` (nothing else is plain), none empty or longer than 63.
         let (mut upper, mut marker, mut non_numeric, mut dash, mut hash_label) =
             (false, false, false, false, false);
         let mut label_len = 0usize;
-        for &b in span.as_bytes() {
+        let (mut labels, mut last_start, mut bad_label) = (1usize, 0usize, false);
+        for (k, &b) in span.as_bytes().iter().enumerate() {
             match b {
                 b'0'..=b'9' => label_len += 1,
                 b'a'..=b'z' | b'_' => {
@@ -723,6 +727,9 @@ impl Scanner {
                 }
                 b'.' => {
                     hash_label |= hash_type_for_len(label_len).is_some();
+                    bad_label |= label_len == 0 || label_len > MAX_LABEL_LEN;
+                    labels += 1;
+                    last_start = k + 1;
                     label_len = 0;
                 }
                 b'-' => {
@@ -743,6 +750,7 @@ impl Scanner {
             }
         }
         hash_label |= hash_type_for_len(label_len).is_some();
+        bad_label |= label_len == 0 || label_len > MAX_LABEL_LEN;
         let plain = !upper && !marker;
         let (canonical, defanged): (&str, bool) = if plain {
             (span, false)
@@ -762,7 +770,21 @@ impl Scanner {
             }
             return end;
         }
-        if is_domain(canonical, DomainContext::Bare, defanged, self.ignore_tlds) {
+        let domain = if plain && !dash {
+            !bad_label
+                && span.len() <= MAX_DOMAIN_LEN
+                && domain_after_labels(
+                    span,
+                    labels,
+                    last_start,
+                    DomainContext::Bare,
+                    false,
+                    self.ignore_tlds,
+                )
+        } else {
+            is_domain(canonical, DomainContext::Bare, defanged, self.ignore_tlds)
+        };
+        if domain {
             em.emit(IocType::Dns, start, end, canonical);
             return end;
         }

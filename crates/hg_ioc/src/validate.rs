@@ -6,9 +6,9 @@ use std::str::FromStr;
 use psl::Type;
 
 /// Longest domain name in presentation form (RFC 1035 limits 255 octets on the wire).
-const MAX_DOMAIN_LEN: usize = 253;
+pub(crate) const MAX_DOMAIN_LEN: usize = 253;
 /// Longest label (RFC 1035).
-const MAX_LABEL_LEN: usize = 63;
+pub(crate) const MAX_LABEL_LEN: usize = 63;
 
 /// Common file-name extensions. A bare two-label name (`name.ext`, not inside a URL or an
 /// e-mail address and not written defanged) whose last label is one of these is a file name, not
@@ -265,8 +265,22 @@ pub(crate) fn is_domain(
         }
         label_start = j + 1;
     }
-    // Labels are ASCII (checked above), so this is the name's last label as text.
-    let last = &name[label_start..];
+    domain_after_labels(name, labels, label_start, context, defanged, ignore_tlds)
+}
+
+/// The rules of [`is_domain`] after its label syntax: for a name whose `labels` labels are
+/// known to be 1-63 bytes of `a-z 0-9 - _` without a leading or trailing hyphen (the last one
+/// starting at `last_start`), and whose length is at most 253.
+pub(crate) fn domain_after_labels(
+    name: &str,
+    labels: usize,
+    last_start: usize,
+    context: DomainContext,
+    defanged: bool,
+    ignore_tlds: bool,
+) -> bool {
+    // Labels are ASCII, so this is the name's last label as text.
+    let last = &name[last_start..];
     let tld_ok = last.bytes().all(|b| b.is_ascii_lowercase())
         || (last.starts_with("xn--") && last.len() > 4 && !last.contains('_'));
     if !tld_ok || last.contains('_') {
