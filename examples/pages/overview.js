@@ -159,11 +159,7 @@ async function queriesSection() {
     if (!response.ok) throw new Error(`the query library could not be loaded (HTTP ${response.status})`);
     provider = (await response.json()).providers[0];
   } catch (error) {
-    const message = document.createElement("p");
-    message.className = "widget-error";
-    message.setAttribute("data-hg-role", "error");
-    message.textContent = error instanceof Error ? error.message : String(error);
-    el.replaceChildren(message);
+    showError(el, error);
     return;
   }
   return mountSection("queries", {
@@ -270,16 +266,14 @@ function processTreeSection() {
  * plus the office's own egress address, against the proxy's default providers (the scenario's
  * local feed and Tor exit list).
  */
+const TI_ADDRESSES = ["203.0.113.77", "198.51.100.23", "198.51.100.41", "192.0.2.10"];
 const TI_OBSERVABLES = [
-  "203.0.113.77",
-  "198.51.100.23",
-  "198.51.100.41",
+  ...TI_ADDRESSES,
   "telemetry-sync.example.net",
   "files.docsign-verify.example.com",
   "http://files.docsign-verify.example.com/dl/upd.bin",
   "login-micros0ft-secure.example.com",
   "9f2c4e81b7a05d3c6e19f0a8b24d7c53e1f9a06b8d2c4e7f13a5b9c0d6e8f247",
-  "192.0.2.10",
 ];
 
 /**
@@ -325,28 +319,37 @@ function periodicSection() {
   });
 }
 
+/** Looks observables up through the proxy's /api/ti: the normalized results as Arrow bytes. */
+async function lookUpTi(observables, providers = undefined) {
+  const response = await fetch("/api/ti", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ observables, providers, format: "arrow" }),
+  });
+  if (response.status === 401) {
+    throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to look indicators up");
+  }
+  if (!response.ok) throw new Error(`the threat-intelligence look-up failed (HTTP ${response.status}): ${await response.text()}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function showError(el, error) {
+  const message = document.createElement("p");
+  message.className = "widget-error";
+  message.setAttribute("data-hg-role", "error");
+  message.textContent = error instanceof Error ? error.message : String(error);
+  el.replaceChildren(message);
+}
+
 async function tiSection() {
   const el = document.getElementById("ti-widget");
   if (!el) return;
   let results;
   try {
-    const response = await fetch("/api/ti", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ observables: TI_OBSERVABLES, format: "arrow" }),
-    });
-    if (response.status === 401) {
-      throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to look indicators up");
-    }
-    if (!response.ok) throw new Error(`the threat-intelligence look-up failed (HTTP ${response.status}): ${await response.text()}`);
-    results = new Uint8Array(await response.arrayBuffer());
+    results = await lookUpTi(TI_OBSERVABLES);
   } catch (error) {
-    const message = document.createElement("p");
-    message.className = "widget-error";
-    message.setAttribute("data-hg-role", "error");
-    message.textContent = error instanceof Error ? error.message : String(error);
-    el.replaceChildren(message);
+    showError(el, error);
     return;
   }
   return mountSection("ti", {
@@ -354,6 +357,42 @@ async function tiSection() {
     state: {
       _kind: "ti_browser",
       spec: { dataset: "results", title: "Threat intelligence on the scenario's indicators", severities: ["high", "warning"], height: 420 },
+    },
+  });
+}
+
+/**
+ * The scenario's addresses (from the decoded PowerShell and the alerts) on a GeoMap, one mark per
+ * address coloured by the local feed's severity: the offline data cannot place
+ * the documentation ranges, so the marks stand where the alerts' ip entities say (geoLookup).
+ */
+async function tiMapSection() {
+  const el = document.getElementById("ti-map-widget");
+  if (!el) return;
+  let results;
+  try {
+    // The local feed's verdicts only: the Tor list's "not an exit node" would stack an
+    // information mark on every address.
+    results = await lookUpTi(TI_ADDRESSES, ["LocalFeed"]);
+  } catch (error) {
+    showError(el, error);
+    return;
+  }
+  return mountSection("ti-map", {
+    basemap: "/static/basemap.bin",
+    geo: geoLookup,
+    datasets: { results },
+    state: {
+      _kind: "geo_map",
+      spec: {
+        dataset: "results",
+        ip_column: "Ioc",
+        color_column: "Severity",
+        tooltip_columns: ["Ioc", "Provider", "Severity", "Details"],
+        lines: false,
+        title: "The scenario's addresses by the local TI feed's severity (placed by the alerts' entities)",
+        height: 380,
+      },
     },
   });
 }
@@ -368,18 +407,74 @@ const OFFICE_SITE = {
   label: "office network (private address; the site is assumed by this page, the data give no location)",
 };
 
+/** The office's public (NAT) address, seen by Office 365: drawn at OFFICE_SITE too. */
+const OFFICE_EGRESS_IP = "192.0.2.10";
+
+/** The alerts' own locations of their ip entities, loaded once: address -> place. */
+let alertPlacesPromise = null;
+
+/**
+ * Where the scenario's alerts place their ip entities: SecurityAlert.Entities (queried through
+ * the proxy's local provider) holds each entity's `Location`, as Sentinel's enrichment adds it.
+ * The attacker's addresses are documentation ranges that no geolocation data places; the alerts
+ * do. Entities are log data: parsed as JSON, used as numbers and text labels drawn on a canvas.
+ */
+function alertPlaces() {
+  alertPlacesPromise ??= (async () => {
+    const response = await fetch("/api/query", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ provider: "local", text: 'SELECT "AlertName", "Entities" FROM "SecurityAlert"', format: "json", max_rows: 1000 }),
+    });
+    if (!response.ok) throw new Error(`the alerts could not be queried (HTTP ${response.status}): ${await response.text()}`);
+    const body = await response.json();
+    const nameAt = body.columns.indexOf("AlertName");
+    const entitiesAt = body.columns.indexOf("Entities");
+    const places = new Map();
+    for (const row of body.rows) {
+      let entities;
+      try {
+        entities = JSON.parse(row[entitiesAt] ?? "[]");
+      } catch {
+        continue; // An alert whose Entities are not JSON names no place.
+      }
+      if (!Array.isArray(entities)) continue;
+      for (const entity of entities) {
+        const where = entity?.Location;
+        if (entity?.Type !== "ip" || typeof entity.Address !== "string" || places.has(entity.Address)) continue;
+        if (typeof where?.Latitude !== "number" || typeof where?.Longitude !== "number") continue;
+        const city = [where.City, where.CountryName].filter((v) => typeof v === "string" && v).join(", ");
+        const owner = typeof where.Organization === "string" && where.Organization ? `, ${where.Organization}` : "";
+        places.set(entity.Address, {
+          lon: where.Longitude,
+          lat: where.Latitude,
+          label: `${city}${owner} (location from the alert "${row[nameAt]}")`,
+        });
+      }
+    }
+    return places;
+  })();
+  return alertPlacesPromise;
+}
+
 /**
  * Places the GeoMap's addresses through the proxy's offline geolocation (/api/geo): public
  * addresses by country (drawn at the country's centroid; by coordinates with a city database),
- * private ones at OFFICE_SITE, the rest (documentation ranges, unknown) nowhere.
+ * private ones and the office's egress at OFFICE_SITE; addresses the offline data cannot place
+ * (the documentation ranges of the story) where the alerts' ip entities say they are; the rest
+ * nowhere.
  */
 async function geoLookup(keys) {
-  const response = await fetch("/api/geo", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ ips: keys }),
-  });
+  const [response, fromAlerts] = await Promise.all([
+    fetch("/api/geo", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ips: keys }),
+    }),
+    alertPlaces(),
+  ]);
   if (response.status === 401) {
     throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to locate addresses");
   }
@@ -391,12 +486,14 @@ async function geoLookup(keys) {
     const owner = record.as_org ? `, ${record.as_org}` : "";
     if (record.category === "private") {
       places[keys[i]] = OFFICE_SITE;
+    } else if (keys[i] === OFFICE_EGRESS_IP) {
+      places[keys[i]] = { ...OFFICE_SITE, label: "the office's public egress address (the site is assumed by this page)" };
     } else if (typeof record.latitude === "number" && typeof record.longitude === "number") {
       places[keys[i]] = { lon: record.longitude, lat: record.latitude, label: `${record.city ?? ""} ${record.country_name ?? ""}${owner}`.trim() };
     } else if (record.country_code) {
       places[keys[i]] = { country: record.country_code, label: `${record.country_name ?? record.country_code}${owner}` };
     } else {
-      places[keys[i]] = null;
+      places[keys[i]] = fromAlerts.get(keys[i]) ?? null;
     }
   });
   return places;
@@ -439,6 +536,7 @@ await sessionsSection();
 await decodeSection();
 await processTreeSection();
 await tiSection();
+await tiMapSection();
 await timeseriesSection();
 await periodicSection();
 await geoSection();

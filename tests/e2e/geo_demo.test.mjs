@@ -3,7 +3,9 @@
 // proxy's offline /api/geo. Every row has the office end (private addresses, drawn at the page's
 // assumed site); public destinations sit at their country's centroid, as the API places them
 // (checked against the API for the hovered destination); the attacker's documentation-range
-// addresses have no place, so their rows have no arc. A click selects a destination's rows.
+// servers that the alerts name (C2, payload host) stand where the alerts' ip entities place them,
+// the others have no place, so their rows have no arc. A click selects a destination's rows. The
+// TI section's map puts the scenario's addresses where the alerts place them.
 
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -12,6 +14,44 @@ import { after, before, describe, test } from "node:test";
 import { OUT_DIR, openDemoPage, waitForWidgetReady } from "./lib.mjs";
 
 const SEL = '#geo-widget [data-hg-widget="geo_map"]';
+const TI_MAP = '#ti-map-widget [data-hg-widget="geo_map"]';
+/** Where hg_demo's alerts place the attacker's servers (org.rs: *_LOCATION). */
+const ALERT_PLACES = {
+  "203.0.113.77": /Amsterdam, Netherlands.*location from the alert/,
+  "198.51.100.23": /Singapore, Singapore.*location from the alert/,
+  "198.51.100.41": /Frankfurt am Main, Germany.*location from the alert/,
+};
+
+/** Waits until the map in `sel` is drawn and its addresses looked up. */
+async function waitForPlaces(page, sel) {
+  await waitForWidgetReady(page, sel);
+  await page.waitForFunction(
+    (s) => {
+      const state = document.querySelector(s)?.getAttribute("data-hg-lookup");
+      if (state && state !== "pending" && state !== "done") throw new Error(`look-up failed: ${state}`);
+      return state === "done";
+    },
+    sel,
+    { timeout: 120_000, polling: 200 },
+  );
+  await page.locator(sel).scrollIntoViewIfNeeded();
+}
+
+/** Hovers every mark of the map in `sel` and returns the tooltips' texts. */
+async function hoverEveryMark(page, sel) {
+  await page.locator(sel).scrollIntoViewIfNeeded();
+  const box = await page.$eval(`${sel} canvas`, (c) => {
+    const r = c.getBoundingClientRect();
+    return { left: r.left, top: r.top };
+  });
+  const texts = [];
+  for (const [x, y] of JSON.parse(await page.getAttribute(sel, "data-hg-marks"))) {
+    await page.mouse.move(box.left + x, box.top + y);
+    await page.waitForFunction((s) => document.querySelector(`${s} [data-hg-role="tooltip"]`)?.style.display === "block", sel, { timeout: 10_000 });
+    texts.push(await page.$eval(`${sel} [data-hg-role="tooltip"]`, (n) => n.textContent));
+  }
+  return texts;
+}
 
 describe("demo page geolocation section", { timeout: 600_000 }, () => {
   let server;
@@ -22,17 +62,7 @@ describe("demo page geolocation section", { timeout: 600_000 }, () => {
   before(async () => {
     // The token in the URL gives the page its cookie for /api/geo.
     ({ server, browser, page, seen } = await openDemoPage([], { withToken: true }));
-    await waitForWidgetReady(page, SEL);
-    await page.waitForFunction(
-      (sel) => {
-        const state = document.querySelector(sel)?.getAttribute("data-hg-lookup");
-        if (state && state !== "pending" && state !== "done") throw new Error(`look-up failed: ${state}`);
-        return state === "done";
-      },
-      SEL,
-      { timeout: 120_000, polling: 200 },
-    );
-    await page.locator(SEL).scrollIntoViewIfNeeded();
+    await waitForPlaces(page, SEL);
   });
 
   after(async () => {
@@ -56,18 +86,11 @@ describe("demo page geolocation section", { timeout: 600_000 }, () => {
     assert.match(summary, /placed at a country centroid/);
   });
 
-  test("destinations are where the API places them; the office site is labelled as assumed", async () => {
-    const box = await page.$eval(`${SEL} canvas`, (c) => {
-      const r = c.getBoundingClientRect();
-      return { left: r.left, top: r.top };
-    });
-    const marks = JSON.parse(await attr("data-hg-marks"));
+  test("destinations are where the API or the alerts place them; the office site is labelled as assumed", async () => {
     let checkedDestination = false;
     let sawOffice = false;
-    for (const [x, y] of marks) {
-      await page.mouse.move(box.left + x, box.top + y);
-      await page.waitForFunction((sel) => document.querySelector(`${sel} [data-hg-role="tooltip"]`)?.style.display === "block", SEL, { timeout: 10_000 });
-      const text = await tooltip();
+    const byAlert = new Set();
+    for (const text of await hoverEveryMark(page, SEL)) {
       if (/End: source/.test(text)) {
         assert.match(text, /site is assumed by this page/);
         sawOffice = true;
@@ -75,6 +98,12 @@ describe("demo page geolocation section", { timeout: 600_000 }, () => {
       }
       const ip = text.match(/DestinationIP: ([0-9.]+)/)?.[1];
       assert.ok(ip, text);
+      if (/location from the alert/.test(text)) {
+        // A documentation-range server: the offline data has no place, the alert's entity has.
+        assert.match(text, ALERT_PLACES[ip] ?? /^$/, `${ip}: ${text}`);
+        byAlert.add(ip);
+        continue;
+      }
       const record = await page.evaluate(async (address) => {
         const r = await fetch("/api/geo", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ips: [address] }) });
         return (await r.json()).results[0];
@@ -85,9 +114,36 @@ describe("demo page geolocation section", { timeout: 600_000 }, () => {
       checkedDestination = true;
     }
     assert.ok(sawOffice && checkedDestination, "hovered the office and a destination");
+    // The beacon's and the payload download's server: arcs from the office, placed by the alerts.
+    assert.deepEqual([...byAlert].sort(), ["198.51.100.23", "198.51.100.41"]);
+  });
+
+  test("the TI section's map shows the scenario's addresses where the alerts place them", async () => {
+    await waitForPlaces(page, TI_MAP);
+    const rows = await page.getAttribute(TI_MAP, "data-hg-n-rows");
+    assert.ok(Number(rows) >= 4, rows);
+    assert.equal(await page.getAttribute(TI_MAP, "data-hg-placed"), rows, "every address is placed");
+    // One mark per address and severity (the local feed's verdict and the Tor list's "information"
+    // may share a place): every hovered text names its address and where it stands.
+    const placed = new Map();
+    for (const text of await hoverEveryMark(page, TI_MAP)) {
+      const ip = text.match(/Ioc: ([0-9.]+)/)?.[1];
+      assert.ok(ip, text);
+      placed.set(ip, [...(placed.get(ip) ?? []), text]);
+    }
+    for (const [ip, where] of Object.entries(ALERT_PLACES)) {
+      assert.ok(placed.has(ip), `${ip} has a mark`);
+      for (const text of placed.get(ip)) assert.match(text, where, ip);
+    }
+    for (const text of placed.get("192.0.2.10") ?? ["(no mark)"]) assert.match(text, /office's public egress address/);
+    const legend = await page.$eval(`${TI_MAP} [data-hg-role="legend"]`, (n) => n.textContent);
+    assert.match(legend, /high/);
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.locator(TI_MAP).screenshot({ path: path.join(OUT_DIR, "ti_map_demo.png") });
   });
 
   test("a click on a destination selects its connections", async () => {
+    await page.locator(SEL).scrollIntoViewIfNeeded();
     const box = await page.$eval(`${SEL} canvas`, (c) => {
       const r = c.getBoundingClientRect();
       return { left: r.left, top: r.top };
