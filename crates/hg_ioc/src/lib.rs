@@ -86,6 +86,7 @@
 //!   character boundaries of the input (patterns match ASCII at both ends).
 //! - Results are not deduplicated: every occurrence is reported with its offsets.
 
+mod block;
 mod fast;
 #[doc(hidden)]
 pub mod patterns;

@@ -7,6 +7,7 @@ use regex_automata::util::syntax;
 #[cfg(test)]
 use regex_automata::{Anchored, Input};
 
+use crate::block;
 use crate::fast::{self, at, CLASS, DASH, PCT, PCT_PLUS, START_OTHER, W};
 use crate::patterns;
 #[cfg(test)]
@@ -432,15 +433,8 @@ impl Scanner {
                 continue;
             }
             let s = i;
-            let mut flags = 0;
-            while i < n {
-                let class = CLASS[usize::from(hay[i])];
-                if class & W == 0 {
-                    break;
-                }
-                flags |= class;
-                i += 1;
-            }
+            let (run_end, flags) = block::word_run(hay, s);
+            i = run_end;
             if run_is_inert(hay, s, i, flags) {
                 continue;
             }
