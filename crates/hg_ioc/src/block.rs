@@ -113,6 +113,122 @@ pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
     word_run_bytewise(hay, s)
 }
 
+/// Bytes that end the rest of a URL (`[\s\x00-\x1f\x7f"'<>]`, as bytes: `<= 0x20`, `0x7f`,
+/// `"`, `'`, `<`, `>`), for [`url_rest_end`].
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn url_rest_stops(v: wide::u8x16) -> wide::u8x16 {
+    use wide::u8x16;
+    let eq = |c: u8| v.cmp_eq(u8x16::splat(c));
+    v.min(u8x16::splat(0x20)).cmp_eq(v) | eq(0x7f) | eq(b'"') | eq(b'\'') | eq(b'<') | eq(b'>')
+}
+
+/// Bytes outside the Windows path segment class (`[\\/:*?"'<>|,;\x00-\x20\x7f]`), for
+/// [`win_seg_end`].
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn win_seg_stops(v: wide::u8x16) -> wide::u8x16 {
+    use wide::u8x16;
+    let eq = |c: u8| v.cmp_eq(u8x16::splat(c));
+    v.min(u8x16::splat(0x20)).cmp_eq(v)
+        | eq(0x7f)
+        | eq(b'\\')
+        | eq(b'/')
+        | eq(b':')
+        | eq(b'*')
+        | eq(b'?')
+        | eq(b'"')
+        | eq(b'\'')
+        | eq(b'<')
+        | eq(b'>')
+        | eq(b'|')
+        | eq(b',')
+        | eq(b';')
+}
+
+/// The first position at or after `i` holding a byte of `stops` (a SIMD byte-set test that
+/// holds for the zero byte), or `hay.len()`.
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn first_stop(hay: &[u8], mut i: usize, stops: impl Fn(wide::u8x16) -> wide::u8x16) -> usize {
+    loop {
+        let block: [u8; 16] = match hay.get(i..i + 16) {
+            Some(bytes) => bytes.try_into().unwrap_or([0; 16]),
+            None => {
+                // The zero bytes after the end are stop bytes: the scan ends at the end.
+                let mut padded = [0u8; 16];
+                let rest = hay.get(i..).unwrap_or_default();
+                padded[..rest.len()].copy_from_slice(rest);
+                padded
+            }
+        };
+        let mask = stops(wide::u8x16::new(block)).move_mask() as u32 | 1 << 16;
+        let len = mask.trailing_zeros() as usize;
+        i += len;
+        if len < 16 {
+            return i;
+        }
+    }
+}
+
+/// End of the run of bytes from `i` that `in_set` accepts, by the byte loop.
+#[inline(always)]
+#[cfg_attr(
+    all(
+        not(test),
+        any(
+            all(target_arch = "x86_64", target_feature = "sse2"),
+            all(target_arch = "wasm32", target_feature = "simd128")
+        )
+    ),
+    allow(dead_code)
+)]
+fn span_end_bytewise(hay: &[u8], mut i: usize, in_set: impl Fn(u8) -> bool) -> usize {
+    while i < hay.len() && in_set(hay[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
+#[inline]
+pub(crate) fn url_rest_end(hay: &[u8], i: usize) -> usize {
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    return first_stop(hay, i, url_rest_stops);
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    return span_end_bytewise(hay, i, crate::fast::is_url_rest_byte);
+}
+
+/// End of the run of Windows path segment bytes from `i`.
+#[inline]
+pub(crate) fn win_seg_end(hay: &[u8], i: usize) -> usize {
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    return first_stop(hay, i, win_seg_stops);
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    return span_end_bytewise(hay, i, crate::fast::is_win_seg_byte);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,7 +238,7 @@ mod tests {
     /// runs reaching the end of the text.
     #[test]
     fn blocks_agree_with_the_byte_loop() {
-        const ALPHABET: &[u8] = b"aZ09_%+-.:/ \\@[\x00\xff\xc3-x";
+        const ALPHABET: &[u8] = b"aZ09_%+-.:/ \\@[\x00\xff\xc3-x\"'<>|,;*?\x7f\t";
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -142,8 +258,18 @@ mod tests {
                     }
                 })
                 .collect();
-            for s in 0..text.len() {
-                if CLASS[usize::from(text[s])] & W == 0 {
+            for s in 0..=text.len() {
+                assert_eq!(
+                    url_rest_end(&text, s),
+                    span_end_bytewise(&text, s, crate::fast::is_url_rest_byte),
+                    "URL rest from {s} in {text:?}"
+                );
+                assert_eq!(
+                    win_seg_end(&text, s),
+                    span_end_bytewise(&text, s, crate::fast::is_win_seg_byte),
+                    "Windows segment from {s} in {text:?}"
+                );
+                if s == text.len() || CLASS[usize::from(text[s])] & W == 0 {
                     continue;
                 }
                 assert_eq!(

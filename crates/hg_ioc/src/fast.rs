@@ -585,16 +585,24 @@ pub(crate) fn url_match(hay: &[u8], s: usize, defanged: bool) -> Option<(UrlPart
         .max()
         .unwrap_or(parts.sep.1);
     if matches!(at(hay, i), b'/' | b'?' | b'#') {
-        i += 1;
-        while i < hay.len() && is_url_rest_byte(hay[i]) {
-            i += 1;
-        }
+        i = crate::block::url_rest_end(hay, i + 1);
     }
     Some((parts, i))
 }
 
+/// (The byte loop of targets without 128-bit SIMD, and the reference of its unit test.)
+#[cfg_attr(
+    all(
+        not(test),
+        any(
+            all(target_arch = "x86_64", target_feature = "sse2"),
+            all(target_arch = "wasm32", target_feature = "simd128")
+        )
+    ),
+    allow(dead_code)
+)]
 #[inline]
-fn is_url_rest_byte(b: u8) -> bool {
+pub(crate) fn is_url_rest_byte(b: u8) -> bool {
     SETS[usize::from(b)] & URL_REST != 0
 }
 
@@ -640,8 +648,19 @@ pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<
 }
 
 /// In the Windows path segment class `[^\\/:*?"'<>|,;\x00-\x20\x7f]`.
+/// (The byte loop of targets without 128-bit SIMD, and the reference of its unit test.)
+#[cfg_attr(
+    all(
+        not(test),
+        any(
+            all(target_arch = "x86_64", target_feature = "sse2"),
+            all(target_arch = "wasm32", target_feature = "simd128")
+        )
+    ),
+    allow(dead_code)
+)]
 #[inline]
-fn is_win_seg_byte(b: u8) -> bool {
+pub(crate) fn is_win_seg_byte(b: u8) -> bool {
     SETS[usize::from(b)] & WIN_SEG != 0
 }
 
@@ -653,11 +672,7 @@ fn win_tail_end(hay: &[u8], mut i: usize) -> usize {
         let mut j = i;
         loop {
             let word = j;
-            let mut dot = false;
-            while j < hay.len() && is_win_seg_byte(hay[j]) {
-                dot |= hay[j] == b'.';
-                j += 1;
-            }
+            j = crate::block::win_seg_end(hay, j);
             if j == word {
                 break 'folders;
             }
@@ -666,15 +681,12 @@ fn win_tail_end(hay: &[u8], mut i: usize) -> usize {
                     i = j + 1;
                     continue 'folders;
                 }
-                b' ' if !dot && j < hay.len() => j += 1,
+                b' ' if j < hay.len() && !hay[word..j].contains(&b'.') => j += 1,
                 _ => break 'folders,
             }
         }
     }
-    while i < hay.len() && is_win_seg_byte(hay[i]) {
-        i += 1;
-    }
-    i
+    crate::block::win_seg_end(hay, i)
 }
 
 /// End of the Windows path root at `s`: `\\?\C:\`, `C:\`, `\\server\`, `%ENV%\`, `.\` or
