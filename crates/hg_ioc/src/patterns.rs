@@ -17,8 +17,10 @@ pub(crate) const PAT_IPV6: usize = 6;
 pub(crate) const PAT_HASH: usize = 7;
 pub(crate) const PAT_DOTTED: usize = 8;
 
-/// Written-out forms of the dot that defanged observables use, longest first. Shared by the
-/// refanging code so that what the patterns accept is exactly what gets refanged.
+/// Written-out forms of the dot that defanged observables use, longest first. Refanging decides
+/// them from their first byte (`refang::defanged_dot_len`); its unit test checks that against
+/// this list, so that what the patterns accept is exactly what gets refanged.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const DEFANGED_DOTS: [&str; 8] =
     ["[dot]", "(dot)", "{dot}", "[.]", "(.)", "{.}", "[.", ".]"];
 

@@ -3,7 +3,7 @@
 //! Only the forms the patterns accept are rewritten (see `patterns.rs`), so refanging never
 //! changes text that the patterns did not recognise as a marker.
 
-use crate::patterns::{DEFANGED_ATS, DEFANGED_DOTS, DEFANGED_SCHEME_SEPARATORS};
+use crate::patterns::{DEFANGED_ATS, DEFANGED_SCHEME_SEPARATORS};
 
 /// Length of the defanged marker from `forms` that `bytes` starts with (ASCII case-insensitive).
 fn starts_with_any(bytes: &[u8], forms: &[&str]) -> Option<usize> {
@@ -13,6 +13,30 @@ fn starts_with_any(bytes: &[u8], forms: &[&str]) -> Option<usize> {
             bytes.len() >= form.len() && bytes[..form.len()].eq_ignore_ascii_case(form.as_bytes())
         })
         .map(|form| form.len())
+}
+
+/// Length of the defanged dot at the start of `bytes`: the first of `DEFANGED_DOTS` it starts
+/// with (ASCII case-insensitive), or of their first six forms when `bracketed_only`. Decided
+/// from the first byte instead of trying every form.
+#[inline]
+fn defanged_dot_len(bytes: &[u8], bracketed_only: bool) -> Option<usize> {
+    let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
+    let close = match at(0) {
+        b'[' => b']',
+        b'(' => b')',
+        b'{' => b'}',
+        b'.' => return (!bracketed_only && at(1) == b']').then_some(2),
+        _ => return None,
+    };
+    if bytes.len() >= 5 && bytes[1..4].eq_ignore_ascii_case(b"dot") && at(4) == close {
+        Some(5)
+    } else if at(1) == b'.' && at(2) == close {
+        Some(3)
+    } else if !bracketed_only && close == b']' && at(1) == b'.' {
+        Some(2)
+    } else {
+        None
+    }
 }
 
 /// Writes `src` (a host or a dotted name) lower-cased with every defanged dot written as `.` and
@@ -47,8 +71,8 @@ fn refang_host_marked(src: &[u8], out: &mut String) -> bool {
             i += 1;
             continue;
         }
-        if matches!(b, b'[' | b'(' | b'{') || (b == b'.' && src.get(i + 1) == Some(&b']')) {
-            if let Some(len) = starts_with_any(&src[i..], &DEFANGED_DOTS) {
+        if matches!(b, b'[' | b'(' | b'{' | b'.') {
+            if let Some(len) = defanged_dot_len(&src[i..], false) {
                 out.push('.');
                 defanged = true;
                 i += len;
@@ -69,7 +93,7 @@ pub(crate) fn refang_dots(src: &str, out: &mut String) {
     // Every bracketed dot starts with an opening bracket: only those are looked at.
     while let Some(found) = memchr::memchr3(b'[', b'(', b'{', &bytes[i..]) {
         i += found;
-        if let Some(len) = starts_with_any(&bytes[i..], &DEFANGED_DOTS[..6]) {
+        if let Some(len) = defanged_dot_len(&bytes[i..], true) {
             out.push_str(&src[copied..i]);
             out.push('.');
             i += len;
@@ -151,12 +175,37 @@ pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
 
 /// Whether a scheme separator is a defanged one (`[://]`, `[:]//`, ...).
 pub(crate) fn is_defanged_scheme_separator(src: &[u8]) -> bool {
-    starts_with_any(src, &DEFANGED_SCHEME_SEPARATORS[..4]).is_some()
+    // Every defanged form starts with a bracket (the plain `://` is the common case).
+    !src.starts_with(b":") && starts_with_any(src, &DEFANGED_SCHEME_SEPARATORS[..4]).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::patterns::DEFANGED_DOTS;
+
+    #[test]
+    fn defanged_dot_forms() {
+        let texts: [&[u8]; 14] = [
+            b"[dot]x", b"(DoT)", b"{dot}", b"[.]", b"(.)", b"{.}", b"[.x", b".]", b"[dot)", b"(.]",
+            b"[", b".", b"{d", b"x[.]",
+        ];
+        for text in texts {
+            for k in 0..=text.len() {
+                let bytes = &text[k..];
+                assert_eq!(
+                    defanged_dot_len(bytes, false),
+                    starts_with_any(bytes, &DEFANGED_DOTS),
+                    "{bytes:?}"
+                );
+                assert_eq!(
+                    defanged_dot_len(bytes, true),
+                    starts_with_any(bytes, &DEFANGED_DOTS[..6]),
+                    "{bytes:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn hosts() {
