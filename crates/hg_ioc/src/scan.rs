@@ -702,6 +702,12 @@ impl Scanner {
         let Some(span) = em.text.get(start..end) else {
             return end;
         };
+        // An IPv4 address (digits and dots only, so plain and numeric) is parsed at once; any
+        // other name starting with a digit goes the general way below.
+        if span.as_bytes()[0].is_ascii_digit() && ipv4_from_dotted(span, &mut sc.other) {
+            em.emit(IocType::Ipv4, start, end, &sc.other);
+            return end;
+        }
         // One pass over the name notes what the steps below need: whether it is written
         // plainly in lower case (most names: then it is its own canonical form and is validated
         // in place, without a copy), whether it is all digits and dots, whether it holds a `-`,
