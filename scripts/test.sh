@@ -61,11 +61,11 @@ run_pytest() {
   "$venv/bin/python" -m pytest -q tests/python
 }
 
-# The venvs and test data (downloads and unpacking, mostly) install in the background while the
-# Rust build and the linters use the CPUs; the steps that need them wait for it first.
+# Chromium, the venvs and the test data (downloads and unpacking, mostly) install in the
+# background while the Rust build and the linters use the CPUs; the steps that need them wait.
 python_setup_log="$(mktemp)"
 step "setup (tools)" bash scripts/setup.sh tools
-bash scripts/setup.sh python >"$python_setup_log" 2>&1 &
+bash scripts/setup.sh tests >"$python_setup_log" 2>&1 &
 python_setup_pid=$!
 wait_for_python_setup() {
   local status=0
@@ -77,9 +77,11 @@ wait_for_python_setup() {
 step "build" bash scripts/build.sh
 step "shellcheck" shellcheck scripts/*.sh scripts/check_sizes .ci/run
 step "cargo fmt --check" cargo fmt --all --check
-step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+# The build's profile: its build scripts and proc macros (C code of zstd and ring among them) are
+# reused instead of built again for the dev profile.
+step "cargo clippy" cargo clippy --workspace --all-targets --profile "$HG_CARGO_PROFILE" -- -D warnings
 step "tsc --noEmit" npx --no-install tsc --noEmit
-step "setup (venvs and test data, started before the build)" wait_for_python_setup
+step "setup (chromium, venvs and test data, started before the build)" wait_for_python_setup
 step "ruff check" .venv/bin/ruff check widgets tests bench
 step "ruff format --check" .venv/bin/ruff format --check widgets tests bench
 # The build's profile: the dependencies (DataFusion above all) are already built by
