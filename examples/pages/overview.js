@@ -427,6 +427,9 @@ function alertPlaces() {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ provider: "local", text: 'SELECT "AlertName", "Entities" FROM "SecurityAlert"', format: "json", max_rows: 1000 }),
     });
+    if (response.status === 401) {
+      throw new Error("open this page through the URL printed by huntglass serve (it carries the token) to locate addresses");
+    }
     if (!response.ok) throw new Error(`the alerts could not be queried (HTTP ${response.status}): ${await response.text()}`);
     const body = await response.json();
     const nameAt = body.columns.indexOf("AlertName");
