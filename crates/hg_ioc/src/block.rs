@@ -47,21 +47,25 @@ pub(crate) fn word_run_bytewise(hay: &[u8], s: usize) -> (usize, u8) {
 mod simd {
     use wide::u8x16;
 
+    /// ASCII letters and digits (all ones in their bytes).
+    #[inline(always)]
+    pub(super) fn alnum(v: u8x16) -> u8x16 {
+        // `x - lo <= len - 1` (unsigned, wrapping), as `min(t, len - 1) == t`.
+        let in_range = |x: u8x16, lo: u8, len: u8| {
+            let t = x - u8x16::splat(lo);
+            t.min(u8x16::splat(len - 1)).cmp_eq(t)
+        };
+        in_range(v | u8x16::splat(0x20), b'a', 26) | in_range(v, b'0', 10)
+    }
+
     /// Bit masks of a 16-byte block (bit k for byte k): word bytes, and the word bytes that
     /// carry a run flag (`%`, `+`, `-`).
     #[inline(always)]
     pub(super) fn classify(block: [u8; 16]) -> (u32, u32) {
         let v = u8x16::new(block);
         let eq = |c: u8| v.cmp_eq(u8x16::splat(c));
-        // `x - lo <= len - 1` (unsigned, wrapping), as `min(t, len - 1) == t`.
-        let in_range = |x: u8x16, lo: u8, len: u8| {
-            let t = x - u8x16::splat(lo);
-            t.min(u8x16::splat(len - 1)).cmp_eq(t)
-        };
-        let letter = in_range(v | u8x16::splat(0x20), b'a', 26);
-        let digit = in_range(v, b'0', 10);
         let flagged = eq(b'%') | eq(b'+') | eq(b'-');
-        let word = letter | digit | eq(b'_') | flagged;
+        let word = alnum(v) | eq(b'_') | flagged;
         (word.move_mask() as u32, flagged.move_mask() as u32)
     }
 }
@@ -152,6 +156,30 @@ fn win_seg_stops(v: wide::u8x16) -> wide::u8x16 {
         | eq(b';')
 }
 
+/// Bytes outside the label class `[a-z0-9_-]` (any case), for [`label_end`].
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn label_stops(v: wide::u8x16) -> wide::u8x16 {
+    let letter_or_digit = simd::alnum(v);
+    let eq = |c: u8| v.cmp_eq(wide::u8x16::splat(c));
+    !(letter_or_digit | eq(b'_') | eq(b'-'))
+}
+
+/// Bytes outside the word class `[a-z0-9_%+-]` (any case), for [`word_end`].
+#[cfg(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+#[inline(always)]
+fn word_stops(v: wide::u8x16) -> wide::u8x16 {
+    let letter_or_digit = simd::alnum(v);
+    let eq = |c: u8| v.cmp_eq(wide::u8x16::splat(c));
+    !(letter_or_digit | eq(b'_') | eq(b'-') | eq(b'%') | eq(b'+'))
+}
+
 /// The first position at or after `i` holding a byte of `stops` (a SIMD byte-set test that
 /// holds for the zero byte), or `hay.len()`.
 #[cfg(any(
@@ -197,6 +225,37 @@ fn span_end_bytewise(hay: &[u8], mut i: usize, in_set: impl Fn(u8) -> bool) -> u
         i += 1;
     }
     i
+}
+
+/// End of the run of label bytes (`[a-z0-9_-]`, any case) from `i`.
+#[inline]
+pub(crate) fn label_end(hay: &[u8], i: usize) -> usize {
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    return first_stop(hay, i, label_stops);
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    return span_end_bytewise(hay, i, crate::fast::is_label_byte);
+}
+
+/// End of the run of word bytes (`[a-z0-9_%+-]`, any case) from `i` ([`word_run`] without
+/// the flags).
+#[inline]
+pub(crate) fn word_end(hay: &[u8], i: usize) -> usize {
+    #[cfg(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    ))]
+    return first_stop(hay, i, word_stops);
+    #[cfg(not(any(
+        all(target_arch = "x86_64", target_feature = "sse2"),
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    return span_end_bytewise(hay, i, |b| CLASS[usize::from(b)] & W != 0);
 }
 
 /// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
@@ -263,6 +322,16 @@ mod tests {
                     url_rest_end(&text, s),
                     span_end_bytewise(&text, s, crate::fast::is_url_rest_byte),
                     "URL rest from {s} in {text:?}"
+                );
+                assert_eq!(
+                    label_end(&text, s),
+                    span_end_bytewise(&text, s, crate::fast::is_label_byte),
+                    "label from {s} in {text:?}"
+                );
+                assert_eq!(
+                    word_end(&text, s),
+                    span_end_bytewise(&text, s, |b| CLASS[usize::from(b)] & W != 0),
+                    "word run from {s} in {text:?}"
                 );
                 assert_eq!(
                     win_seg_end(&text, s),

@@ -167,11 +167,8 @@ pub(crate) fn starts_with_ci(hay: &[u8], i: usize, lit: &[u8]) -> bool {
 
 /// End of the run of label bytes starting at `i`.
 #[inline]
-pub(crate) fn label_run_end(hay: &[u8], mut i: usize) -> usize {
-    while i < hay.len() && is_label_byte(hay[i]) {
-        i += 1;
-    }
-    i
+pub(crate) fn label_run_end(hay: &[u8], i: usize) -> usize {
+    crate::block::label_end(hay, i)
 }
 
 /// The dot separator of `patterns.rs` followed by a label, tried at `i` in the pattern's order:
@@ -459,9 +456,7 @@ pub(crate) fn local_part_end(hay: &[u8], s: usize) -> usize {
     let in_w = |b: u8| CLASS[usize::from(b)] & W != 0;
     let mut i = s;
     loop {
-        while i < hay.len() && in_w(hay[i]) {
-            i += 1;
-        }
+        i = crate::block::word_end(hay, i);
         if at(hay, i) == b'.' && in_w(at(hay, i + 1)) {
             i += 1;
         } else {
