@@ -258,6 +258,18 @@ pub(crate) fn word_end(hay: &[u8], i: usize) -> usize {
     return span_end_bytewise(hay, i, |b| CLASS[usize::from(b)] & W != 0);
 }
 
+/// Bit masks of the ASCII digits and of the dots in a 16-byte block (bit k for byte k), for
+/// the IPv4 parser (on every target: `wide` falls back to plain arrays without SIMD).
+#[inline]
+pub(crate) fn digit_dot_masks(block: [u8; 16]) -> (u32, u32) {
+    use wide::u8x16;
+    let v = u8x16::new(block);
+    let t = v - u8x16::splat(b'0');
+    let digit = t.min(u8x16::splat(9)).cmp_eq(t);
+    let dot = v.cmp_eq(u8x16::splat(b'.'));
+    (digit.move_mask() as u32, dot.move_mask() as u32)
+}
+
 /// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
 #[inline]
 pub(crate) fn url_rest_end(hay: &[u8], i: usize) -> usize {

@@ -63,42 +63,52 @@ pub(crate) fn is_file_extension(ext: &str) -> bool {
 }
 
 /// The outcome of checking a dotted name made only of digits and dots.
+///
+/// Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
+/// version number or an OID, not an address. Leading zeros are read as decimal and dropped
+/// from the canonical form; the common form (no leading zero) is its own canonical form and is
+/// copied whole. An address is at most 15 bytes, so the whole of it is classified as one
+/// 16-byte block and its parts are found from the dot positions, without a loop whose exit
+/// depends on the digits (octet lengths vary unpredictably).
 pub(crate) fn ipv4_from_dotted(canonical_dotted: &str, out: &mut String) -> bool {
-    // Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
-    // version number or an OID, not an address. Leading zeros are read as decimal and dropped
-    // from the canonical form. One pass over the bytes; the common form (no leading zero) is
-    // its own canonical form and is copied whole.
     out.clear();
     let bytes = canonical_dotted.as_bytes();
-    let mut values = [0u16; 4];
-    let mut parts = 0;
-    let mut leading_zero = false;
-    let mut i = 0;
-    loop {
-        let part_start = i;
-        let mut value = 0u16;
-        // Up to four digits are read so that a fourth one is seen (and refused).
-        while i < bytes.len() && bytes[i].is_ascii_digit() && i - part_start < 4 {
-            value = value * 10 + u16::from(bytes[i] - b'0');
-            i += 1;
-        }
-        let len = i - part_start;
-        if len == 0 || len > 3 || value > 255 {
-            return false;
-        }
-        leading_zero |= len > 1 && bytes[part_start] == b'0';
-        values[parts] = value;
-        parts += 1;
-        if i == bytes.len() {
-            break;
-        }
-        if bytes[i] != b'.' || parts == 4 {
-            return false;
-        }
-        i += 1;
-    }
-    if parts != 4 {
+    let n = bytes.len();
+    if !(7..=15).contains(&n) {
         return false;
+    }
+    let mut block = [0u8; 16];
+    block[..n].copy_from_slice(bytes);
+    let (digits, dots) = crate::block::digit_dot_masks(block);
+    if digits | dots != (1u32 << n) - 1 || dots.count_ones() != 3 {
+        return false;
+    }
+    let first = dots.trailing_zeros() as usize;
+    let rest = dots & (dots - 1);
+    let second = rest.trailing_zeros() as usize;
+    let third = (rest & (rest - 1)).trailing_zeros() as usize;
+    let bounds = [
+        (0, first),
+        (first + 1, second),
+        (second + 1, third),
+        (third + 1, n),
+    ];
+    let digit = |k: usize| u16::from(block[k % 16].wrapping_sub(b'0'));
+    let mut values = [0u16; 4];
+    let mut leading_zero = false;
+    for (value, &(start, end)) in values.iter_mut().zip(&bounds) {
+        let len = end - start;
+        if len == 0 || len > 3 {
+            return false;
+        }
+        // The last three bytes before `end`, the ones before the part weighted by zero
+        // (`end - 3` may wrap: those bytes are never weighted).
+        let (a, b, c) = (digit(end + 13), digit(end + 14), digit(end + 15));
+        *value = c + u16::from(len >= 2) * 10 * b + u16::from(len >= 3) * 100 * a;
+        if *value > 255 {
+            return false;
+        }
+        leading_zero |= len > 1 && block[start] == b'0';
     }
     if leading_zero {
         for (k, value) in values.iter().enumerate() {
@@ -320,6 +330,110 @@ pub(crate) fn hash_type_for_len(len: usize) -> Option<crate::IocType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[allow(dead_code)]
+    mod reference {
+        use super::super::push_decimal;
+        /// The byte-by-byte form of [`ipv4_from_dotted`] (the reference of its unit test).
+        pub(super) fn ipv4_from_dotted_bytewise(canonical_dotted: &str, out: &mut String) -> bool {
+            // Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
+            // version number or an OID, not an address. Leading zeros are read as decimal and dropped
+            // from the canonical form. One pass over the bytes; the common form (no leading zero) is
+            // its own canonical form and is copied whole.
+            out.clear();
+            let bytes = canonical_dotted.as_bytes();
+            let mut values = [0u16; 4];
+            let mut parts = 0;
+            let mut leading_zero = false;
+            let mut i = 0;
+            loop {
+                let part_start = i;
+                let mut value = 0u16;
+                // Up to four digits are read so that a fourth one is seen (and refused).
+                while i < bytes.len() && bytes[i].is_ascii_digit() && i - part_start < 4 {
+                    value = value * 10 + u16::from(bytes[i] - b'0');
+                    i += 1;
+                }
+                let len = i - part_start;
+                if len == 0 || len > 3 || value > 255 {
+                    return false;
+                }
+                leading_zero |= len > 1 && bytes[part_start] == b'0';
+                values[parts] = value;
+                parts += 1;
+                if i == bytes.len() {
+                    break;
+                }
+                if bytes[i] != b'.' || parts == 4 {
+                    return false;
+                }
+                i += 1;
+            }
+            if parts != 4 {
+                return false;
+            }
+            if leading_zero {
+                for (k, value) in values.iter().enumerate() {
+                    if k > 0 {
+                        out.push('.');
+                    }
+                    push_decimal(out, *value);
+                }
+            } else {
+                out.push_str(canonical_dotted);
+            }
+            true
+        }
+    }
+
+    /// The block parser against the byte-by-byte one on strings of digits and dots (and a few
+    /// other bytes) of every length up to 17.
+    #[test]
+    fn ipv4_block_parser_agrees() {
+        const ALPHABET: &[u8] = b"0123456789...0019255x";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut fixed: Vec<String> = [
+            "1.2.3.4",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.02.003.4",
+            "0.0.0.0",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1234.1.1.1",
+            "10.0.17976.182",
+            "1.2.3.04",
+            "99.999.9.9",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20000 {
+            let len = (next() % 18) as usize;
+            fixed.push(
+                (0..len)
+                    .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
+                    .collect(),
+            );
+        }
+        for text in fixed {
+            let (mut a, mut b) = (String::new(), String::new());
+            let (x, y) = (
+                ipv4_from_dotted(&text, &mut a),
+                reference::ipv4_from_dotted_bytewise(&text, &mut b),
+            );
+            assert_eq!((x, &a), (y, &b), "{text:?}");
+        }
+    }
 
     #[test]
     fn file_extensions_sorted_for_binary_search() {
