@@ -259,7 +259,8 @@ pub(crate) fn word_end(hay: &[u8], i: usize) -> usize {
 }
 
 /// Bit masks of the ASCII digits and of the dots in a 16-byte block (bit k for byte k), for
-/// the IPv4 parser (on every target: `wide` falls back to plain arrays without SIMD).
+/// the IPv4 parser (`wide` falls back to plain arrays without SIMD).
+#[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
 #[inline]
 pub(crate) fn digit_dot_masks(block: [u8; 16]) -> (u32, u32) {
     use wide::u8x16;
