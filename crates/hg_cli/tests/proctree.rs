@@ -8,18 +8,14 @@ use serde_json::Value;
 
 mod common;
 
-const SUBCOMMAND: &str = "proctree";
+const CLI: common::Subcommand = common::Subcommand("proctree");
 
-fn temp_dir(name: &str) -> PathBuf {
-    common::temp_dir(SUBCOMMAND, name)
+fn failure(args: &[&str]) -> String {
+    CLI.failure(args, None)
 }
 
 fn ok_jsonl(args: &[&str]) -> Vec<Value> {
-    common::ok_jsonl(SUBCOMMAND, args, None)
-}
-
-fn failure(args: &[&str]) -> String {
-    common::failure(SUBCOMMAND, args, None)
+    CLI.ok_jsonl(args, None)
 }
 
 fn cases_dir() -> PathBuf {
@@ -71,7 +67,7 @@ fn shared_cases_give_the_expected_parents() {
     for path in paths {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let dir = temp_dir(&format!("case-{name}"));
+        let dir = CLI.temp_dir(&format!("case-{name}"));
         let input = dir.join("events.jsonl");
         let n_input = write_case_jsonl(&case, &input);
         let mut args = schema_args(&case);
@@ -153,7 +149,7 @@ fn events_csv(dir: &Path) -> PathBuf {
 
 #[test]
 fn csv_jsonl_output_links_out_of_order_events() {
-    let dir = temp_dir("csv-jsonl");
+    let dir = CLI.temp_dir("csv-jsonl");
     let csv = events_csv(&dir);
     let rows = ok_jsonl(&["--format", "jsonl", csv.to_str().unwrap()]);
     let names: Vec<&str> = rows
@@ -185,9 +181,9 @@ fn csv_jsonl_output_links_out_of_order_events() {
 
 #[test]
 fn text_output_is_an_indented_tree() {
-    let dir = temp_dir("text");
+    let dir = CLI.temp_dir("text");
     let csv = events_csv(&dir);
-    let out = common::run(SUBCOMMAND, &[csv.to_str().unwrap()], None);
+    let out = CLI.run(&[csv.to_str().unwrap()], None);
     assert!(
         out.status.success(),
         "{}",
@@ -211,11 +207,10 @@ fn text_output_is_an_indented_tree() {
 
 #[test]
 fn arrow_and_csv_output() {
-    let dir = temp_dir("arrow");
+    let dir = CLI.temp_dir("arrow");
     let csv = events_csv(&dir);
     let arrow = dir.join("tree.arrow");
-    let out = common::run(
-        SUBCOMMAND,
+    let out = CLI.run(
         &[
             "--format",
             "arrow",
@@ -239,8 +234,7 @@ fn arrow_and_csv_output() {
     let err = failure(&[arrow.to_str().unwrap()]);
     assert!(err.contains("already has the column 'proc_key'"), "{err}");
     let csv_out = dir.join("tree.csv");
-    let out = common::run(
-        SUBCOMMAND,
+    let out = CLI.run(
         &[
             "--format",
             "csv",
@@ -264,7 +258,7 @@ fn arrow_and_csv_output() {
 
 #[test]
 fn mapping_and_schema_errors_are_named() {
-    let dir = temp_dir("errors");
+    let dir = CLI.temp_dir("errors");
     let csv = events_csv(&dir);
     let csv = csv.to_str().unwrap();
     let err = failure(&["--map", "process_name", csv]);

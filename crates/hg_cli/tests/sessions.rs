@@ -1,29 +1,10 @@
 //! Runs `huntglass sessions build|score` on CSV, JSON-lines and Arrow input; models; errors.
 
-use std::path::PathBuf;
-use std::process::Output;
-
 use serde_json::Value;
 
 mod common;
 
-const SUBCOMMAND: &str = "sessions";
-
-fn temp_dir(name: &str) -> PathBuf {
-    common::temp_dir(SUBCOMMAND, name)
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    common::run(SUBCOMMAND, args, stdin)
-}
-
-fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    common::ok_jsonl(SUBCOMMAND, args, stdin)
-}
-
-fn failure(args: &[&str], stdin: Option<&str>) -> String {
-    common::failure(SUBCOMMAND, args, stdin)
-}
+const CLI: common::Subcommand = common::Subcommand("sessions");
 
 const BUILD: [&str; 9] = [
     "build",
@@ -52,12 +33,12 @@ alice,h1,2024-01-01 00:56:00,a6\n";
 
 #[test]
 fn build_csv_follows_the_reference_semantics() {
-    let dir = temp_dir("build-csv");
+    let dir = CLI.temp_dir("build-csv");
     let csv = dir.join("events.csv");
     std::fs::write(&csv, EVENTS_CSV).unwrap();
     let mut args = BUILD.to_vec();
     args.push(csv.to_str().unwrap());
-    let rows = ok_jsonl(&args, None);
+    let rows = CLI.ok_jsonl(&args, None);
     let lists: Vec<(String, String, Value, i64)> = rows
         .iter()
         .map(|r| {
@@ -95,7 +76,7 @@ fn build_csv_follows_the_reference_semantics() {
 
 #[test]
 fn build_arrow_then_score_arrow() {
-    let dir = temp_dir("arrow");
+    let dir = CLI.temp_dir("arrow");
     let csv = dir.join("events.csv");
     std::fs::write(&csv, EVENTS_CSV).unwrap();
     let arrow = dir.join("sessions.arrow");
@@ -107,13 +88,13 @@ fn build_arrow_then_score_arrow() {
         arrow.to_str().unwrap(),
         csv.to_str().unwrap(),
     ]);
-    let out = run(&args, None);
+    let out = CLI.run(&args, None);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let scored = ok_jsonl(
+    let scored = CLI.ok_jsonl(
         &[
             "score",
             "--session-col",
@@ -150,7 +131,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn score_json_lines_matches_the_worked_example() {
-    let rows = ok_jsonl(&["score", "--session-col", "s", "-"], Some(WORKED));
+    let rows = CLI.ok_jsonl(&["score", "--session-col", "s", "-"], Some(WORKED));
     let lik: Vec<f64> = rows
         .iter()
         .map(|r| r["rarest_window3_likelihood"].as_f64().unwrap())
@@ -161,7 +142,7 @@ fn score_json_lines_matches_the_worked_example() {
     assert_eq!(rows[2]["rarest_window3"], serde_json::json!(["B", "C"]));
     assert_eq!(rows[0]["id"], 1, "the record's own fields are kept");
     // Windows of 2: [A, B] -> [B, END], returned as ['B'] (the reference), or with the token.
-    let two = ok_jsonl(
+    let two = CLI.ok_jsonl(
         &["score", "--session-col", "s", "--window-length", "2", "-"],
         Some(WORKED),
     );
@@ -170,7 +151,7 @@ fn score_json_lines_matches_the_worked_example() {
         two[0]["rarest_window2_likelihood"].as_f64().unwrap(),
         0.0727612
     ));
-    let with_end = ok_jsonl(
+    let with_end = CLI.ok_jsonl(
         &[
             "score",
             "--session-col",
@@ -187,7 +168,7 @@ fn score_json_lines_matches_the_worked_example() {
         serde_json::json!(["B", "##END##"])
     );
     // Too short for a window of 5 (with the end token, at most 4 items): null and [].
-    let five = ok_jsonl(
+    let five = CLI.ok_jsonl(
         &["score", "--session-col", "s", "--window-length", "5", "-"],
         Some(WORKED),
     );
@@ -201,11 +182,11 @@ fn score_json_lines_matches_the_worked_example() {
 
 #[test]
 fn saved_model_scores_other_sessions() {
-    let dir = temp_dir("model");
+    let dir = CLI.temp_dir("model");
     let baseline = dir.join("baseline.jsonl");
     std::fs::write(&baseline, WORKED).unwrap();
     let model = dir.join("model.bin");
-    ok_jsonl(
+    CLI.ok_jsonl(
         &[
             "score",
             "--session-col",
@@ -223,7 +204,7 @@ fn saved_model_scores_other_sessions() {
         "user,s\nann,\"[\"\"A\"\", \"\"B\"\"]\"\nbo,\"[\"\"B\"\", \"\"X\"\"]\"\n",
     )
     .unwrap();
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &[
             "score",
             "--session-col",
@@ -251,7 +232,7 @@ fn commands_with_parameters_and_values() {
 {"s": [{"name": "Set-User", "params": ["Identity"]}, {"name": "Set-Mailbox", "params": ["Identity"]}]}
 {"s": [{"name": "Set-User", "params": ["Identity", "Force"]}]}
 "#;
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &["score", "--session-col", "s", "--session-likelihoods", "-"],
         Some(input),
     );
@@ -267,12 +248,12 @@ fn commands_with_parameters_and_values() {
     // short (the reference) or with the token; the items are the input's own objects.
     let item =
         serde_json::json!({"name": "Set-User", "params": {"Identity": "bob", "Force": "true"}});
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &["score", "--session-col", "s", "--window-length", "2", "-"],
         Some(values),
     );
     assert_eq!(rows[0]["rarest_window2"], serde_json::json!([item.clone()]));
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &[
             "score",
             "--session-col",
@@ -292,21 +273,21 @@ fn commands_with_parameters_and_values() {
 
 #[test]
 fn errors_name_the_problem() {
-    let e = failure(&["score", "--session-col", "nope", "-"], Some(WORKED));
+    let e = CLI.failure(&["score", "--session-col", "nope", "-"], Some(WORKED));
     assert!(e.contains("'nope'") && e.contains("id, s"), "{e}");
-    let e = failure(
+    let e = CLI.failure(
         &["score", "--session-col", "s", "-"],
         Some("{\"s\": [\"A\", {\"name\": \"B\"}]}\n"),
     );
     assert!(e.contains("record 0, item 1"), "{e}");
-    let e = failure(&["score", "--session-col", "s", "-"], Some("{\"s\": 3}\n"));
+    let e = CLI.failure(&["score", "--session-col", "s", "-"], Some("{\"s\": 3}\n"));
     assert!(e.contains("JSON array"), "{e}");
-    let e = failure(
+    let e = CLI.failure(
         &["score", "--session-col", "s", "--window-length", "0", "-"],
         Some(WORKED),
     );
     assert!(e.contains("window_length"), "{e}");
-    let dir = temp_dir("errors");
+    let dir = CLI.temp_dir("errors");
     let bad = dir.join("bad.csv");
     std::fs::write(
         &bad,
@@ -315,14 +296,14 @@ fn errors_name_the_problem() {
     .unwrap();
     let mut args = BUILD.to_vec();
     args.push(bad.to_str().unwrap());
-    let e = failure(&args, None);
+    let e = CLI.failure(&args, None);
     assert!(
         e.contains("TimeGenerated") && e.contains("yesterday"),
         "{e}"
     );
     let model = dir.join("model.bin");
     std::fs::write(&model, b"not a model").unwrap();
-    let e = failure(
+    let e = CLI.failure(
         &[
             "score",
             "--session-col",
@@ -334,7 +315,7 @@ fn errors_name_the_problem() {
         Some(WORKED),
     );
     assert!(e.contains("model_base64"), "{e}");
-    let e = failure(&["score", "--session-col", "s", "data.txt"], None);
+    let e = CLI.failure(&["score", "--session-col", "s", "data.txt"], None);
     assert!(e.contains("unknown input kind"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

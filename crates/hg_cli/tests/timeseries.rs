@@ -1,30 +1,13 @@
 //! Runs `huntglass timeseries stl|periodic` on the shared cases (`tests/cases/timeseries`) as
 //! CSV, JSON lines and Arrow, on the built-in scenario, and on bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
 
-const SUBCOMMAND: &str = "timeseries";
-
-fn temp_dir(name: &str) -> PathBuf {
-    common::temp_dir(SUBCOMMAND, name)
-}
-
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    common::run(SUBCOMMAND, args, stdin)
-}
-
-fn ok_jsonl(args: &[&str], stdin: Option<&str>) -> Vec<Value> {
-    common::ok_jsonl(SUBCOMMAND, args, stdin)
-}
-
-fn failure(args: &[&str], stdin: Option<&str>) -> String {
-    common::failure(SUBCOMMAND, args, stdin)
-}
+const CLI: common::Subcommand = common::Subcommand("timeseries");
 
 fn case(file: &str, name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -59,11 +42,11 @@ fn column(rows: &[Value], name: &str) -> Vec<Value> {
 
 #[test]
 fn stl_csv_matches_the_reference_output() {
-    let dir = temp_dir("stl-csv");
+    let dir = CLI.temp_dir("stl-csv");
     let (csv, reference) = spike_and_dip_csv();
     let path = dir.join("bytes.csv");
     std::fs::write(&path, csv).unwrap();
-    let rows = ok_jsonl(&["stl", path.to_str().unwrap()], None);
+    let rows = CLI.ok_jsonl(&["stl", path.to_str().unwrap()], None);
     assert_eq!(rows.len(), 336);
     assert_eq!(rows[0]["TimeGenerated"], "2026-01-01 00:00:00.000");
     // The reference truncates the components to integers: they must be equal, not close.
@@ -92,7 +75,7 @@ fn stl_csv_matches_the_reference_output() {
     }
     // Only the flagged rows: the +80 spike (200) and the reference's two -1 rows; the -80 dip
     // at 250 is not among them (the reference never flags dips).
-    let only = ok_jsonl(&["stl", "--anomalies-only", path.to_str().unwrap()], None);
+    let only = CLI.ok_jsonl(&["stl", "--anomalies-only", path.to_str().unwrap()], None);
     let flagged: Vec<(String, i64)> = only
         .iter()
         .map(|r| {
@@ -111,7 +94,7 @@ fn stl_csv_matches_the_reference_output() {
         ]
     );
     // Two-sided robust detection flags the dip (row 250 = 2026-01-11 10:00) as -1.
-    let two = ok_jsonl(
+    let two = CLI.ok_jsonl(
         &[
             "stl",
             "--two-sided",
@@ -143,7 +126,7 @@ fn stl_json_lines_from_stdin_with_float_output() {
             format!("{{\"host\": \"h1\", \"t\": \"{time}\", \"bytes\": {value}}}\n")
         })
         .collect();
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &[
             "stl",
             "--time-column",
@@ -163,7 +146,7 @@ fn stl_json_lines_from_stdin_with_float_output() {
     }
     assert!(trend.iter().any(|v| v.as_f64().unwrap().fract() != 0.0));
     // Grouped: one series per host, the key column first.
-    let grouped = ok_jsonl(
+    let grouped = CLI.ok_jsonl(
         &["stl", "--time-column", "t", "--group-by", "host", "-"],
         Some(&jsonl),
     );
@@ -173,7 +156,7 @@ fn stl_json_lines_from_stdin_with_float_output() {
 
 #[test]
 fn periodic_finds_the_beacon_interval() {
-    let dir = temp_dir("periodic");
+    let dir = CLI.temp_dir("periodic");
     let mut csv = String::from("TimeGenerated,SourceIP,DestinationIP\n");
     for (name, dest) in [("beacon_60s", "203.0.113.9"), ("scattered", "192.0.2.7")] {
         let case = case("periodic_reference.json", name);
@@ -185,7 +168,7 @@ fn periodic_finds_the_beacon_interval() {
     }
     let path = dir.join("events.csv");
     std::fs::write(&path, &csv).unwrap();
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &[
             "periodic",
             "--group-by",
@@ -205,7 +188,7 @@ fn periodic_finds_the_beacon_interval() {
     assert!(rows[0]["p_value"].as_f64().unwrap() < 1e-6);
     assert!(rows[1]["p_value"].as_f64().unwrap() > 0.05);
     // --top 1 and Arrow output.
-    let top = ok_jsonl(
+    let top = CLI.ok_jsonl(
         &[
             "periodic",
             "--group-by",
@@ -218,7 +201,7 @@ fn periodic_finds_the_beacon_interval() {
     );
     assert_eq!(top.len(), 1);
     let arrow = dir.join("ranking.arrow");
-    let out = run(
+    let out = CLI.run(
         &[
             "periodic",
             "--group-by",
@@ -270,7 +253,7 @@ fn format_epoch(seconds: i64) -> String {
 
 #[test]
 fn the_scenario_network_bytes_outliers() {
-    let dir = temp_dir("scenario");
+    let dir = CLI.temp_dir("scenario");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_huntglass"))
         .args(["demo-data", "--out", dir.to_str().unwrap()])
         .output()
@@ -281,7 +264,7 @@ fn the_scenario_network_bytes_outliers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let arrow = dir.join("NetworkBytes.arrow");
-    let rows = ok_jsonl(
+    let rows = CLI.ok_jsonl(
         &[
             "stl",
             "--time-column",
@@ -314,7 +297,7 @@ fn the_scenario_network_bytes_outliers() {
     );
     // The same table as CSV (times as text) gives the same two hours.
     let csv = dir.join("NetworkBytes.csv");
-    let from_csv = ok_jsonl(
+    let from_csv = CLI.ok_jsonl(
         &[
             "stl",
             "--data-column",
@@ -332,18 +315,18 @@ fn the_scenario_network_bytes_outliers() {
 
 #[test]
 fn errors_name_the_problem() {
-    let dir = temp_dir("errors");
+    let dir = CLI.temp_dir("errors");
     let (csv, _) = spike_and_dip_csv();
     let path = dir.join("bytes.csv");
     std::fs::write(&path, &csv).unwrap();
-    let e = failure(
+    let e = CLI.failure(
         &["stl", "--data-column", "nope", path.to_str().unwrap()],
         None,
     );
     assert!(e.contains("nope"), "{e}");
-    let e = failure(&["stl", "--seasonal", "4", path.to_str().unwrap()], None);
+    let e = CLI.failure(&["stl", "--seasonal", "4", path.to_str().unwrap()], None);
     assert!(e.contains("seasonal"), "{e}");
-    let e = failure(
+    let e = CLI.failure(
         &["stl", "--time-column", "missing", path.to_str().unwrap()],
         None,
     );
@@ -357,7 +340,7 @@ fn errors_name_the_problem() {
         "TimeGenerated,Bytes\n2026-01-01T00:00:00Z,1\nyesterday,2\n",
     )
     .unwrap();
-    let e = failure(
+    let e = CLI.failure(
         &[
             "stl",
             "--time-column",
@@ -370,7 +353,7 @@ fn errors_name_the_problem() {
         e.contains("TimeGenerated") && e.contains("yesterday"),
         "{e}"
     );
-    let e = failure(
+    let e = CLI.failure(
         &[
             "stl",
             "--anomalies-only",
@@ -381,9 +364,9 @@ fn errors_name_the_problem() {
         None,
     );
     assert!(e.contains("--anomalies-only"), "{e}");
-    let e = failure(&["stl", "notes.txt"], None);
+    let e = CLI.failure(&["stl", "notes.txt"], None);
     assert!(e.contains("unknown input kind"), "{e}");
-    let e = failure(
+    let e = CLI.failure(
         &["periodic", "--group-by", "SourceIP", "-"],
         Some("{\"x\": 1}\n"),
     );
