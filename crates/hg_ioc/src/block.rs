@@ -227,35 +227,37 @@ fn span_end_bytewise(hay: &[u8], mut i: usize, in_set: impl Fn(u8) -> bool) -> u
     i
 }
 
-/// End of the run of label bytes (`[a-z0-9_-]`, any case) from `i`.
-#[inline]
-pub(crate) fn label_end(hay: &[u8], i: usize) -> usize {
-    #[cfg(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
-    return first_stop(hay, i, label_stops);
-    #[cfg(not(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
-    return span_end_bytewise(hay, i, crate::fast::is_label_byte);
+/// Defines `pub(crate) fn $name(hay, i) -> usize`: the end of the run from `i` of the bytes
+/// `$stops` does not flag, by 16-byte blocks where SIMD is there (SSE2, wasm simd128), else by
+/// the byte loop with `$in_set`.
+macro_rules! span_end {
+    ($(#[$doc:meta])* $name:ident, $stops:ident, $in_set:expr) => {
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name(hay: &[u8], i: usize) -> usize {
+            #[cfg(any(
+                all(target_arch = "x86_64", target_feature = "sse2"),
+                all(target_arch = "wasm32", target_feature = "simd128")
+            ))]
+            return first_stop(hay, i, $stops);
+            #[cfg(not(any(
+                all(target_arch = "x86_64", target_feature = "sse2"),
+                all(target_arch = "wasm32", target_feature = "simd128")
+            )))]
+            return span_end_bytewise(hay, i, $in_set);
+        }
+    };
 }
 
-/// End of the run of word bytes (`[a-z0-9_%+-]`, any case) from `i` ([`word_run`] without
-/// the flags).
-#[inline]
-pub(crate) fn word_end(hay: &[u8], i: usize) -> usize {
-    #[cfg(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
-    return first_stop(hay, i, word_stops);
-    #[cfg(not(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
-    return span_end_bytewise(hay, i, |b| CLASS[usize::from(b)] & W != 0);
+span_end! {
+    /// End of the run of label bytes (`[a-z0-9_-]`, any case) from `i`.
+    label_end, label_stops, crate::fast::is_label_byte
+}
+
+span_end! {
+    /// End of the run of word bytes (`[a-z0-9_%+-]`, any case) from `i` ([`word_run`] without
+    /// the flags).
+    word_end, word_stops, |b| CLASS[usize::from(b)] & W != 0
 }
 
 /// Bit masks of the ASCII digits and of the dots in a 16-byte block (bit k for byte k), for
@@ -271,34 +273,14 @@ pub(crate) fn digit_dot_masks(block: [u8; 16]) -> (u32, u32) {
     (digit.move_mask() as u32, dot.move_mask() as u32)
 }
 
-/// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
-#[inline]
-pub(crate) fn url_rest_end(hay: &[u8], i: usize) -> usize {
-    #[cfg(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
-    return first_stop(hay, i, url_rest_stops);
-    #[cfg(not(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
-    return span_end_bytewise(hay, i, crate::fast::is_url_rest_byte);
+span_end! {
+    /// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
+    url_rest_end, url_rest_stops, crate::fast::is_url_rest_byte
 }
 
-/// End of the run of Windows path segment bytes from `i`.
-#[inline]
-pub(crate) fn win_seg_end(hay: &[u8], i: usize) -> usize {
-    #[cfg(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    ))]
-    return first_stop(hay, i, win_seg_stops);
-    #[cfg(not(any(
-        all(target_arch = "x86_64", target_feature = "sse2"),
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
-    return span_end_bytewise(hay, i, crate::fast::is_win_seg_byte);
+span_end! {
+    /// End of the run of Windows path segment bytes from `i`.
+    win_seg_end, win_seg_stops, crate::fast::is_win_seg_byte
 }
 
 #[cfg(test)]
