@@ -6,7 +6,8 @@
 //! (`%`, `%`/`+`, `-`) with no per-byte branch.
 //!
 //! Targets without 128-bit SIMD use the byte loop; both give the same answer (a unit test
-//! compares them on every position of seeded inputs).
+//! compares them on every position of seeded inputs). Which targets have the SIMD form is
+//! decided once, by `build.rs`: `cfg(hg_simd_blocks)`.
 
 use crate::fast::{CLASS, DASH, PCT, PCT_PLUS, W};
 
@@ -15,16 +16,7 @@ pub(crate) const RUN_FLAGS: u8 = PCT | PCT_PLUS | DASH;
 
 /// End of the run of word bytes (`W`) starting at `s` (`hay[s]` must be one) and the
 /// [`RUN_FLAGS`] bits of its bytes' classes, by the byte loop.
-#[cfg_attr(
-    all(
-        not(test),
-        any(
-            all(target_arch = "x86_64", target_feature = "sse2"),
-            all(target_arch = "wasm32", target_feature = "simd128")
-        )
-    ),
-    allow(dead_code)
-)]
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
 #[inline]
 pub(crate) fn word_run_bytewise(hay: &[u8], s: usize) -> (usize, u8) {
     let mut i = s;
@@ -40,10 +32,7 @@ pub(crate) fn word_run_bytewise(hay: &[u8], s: usize) -> (usize, u8) {
     (i, flags & RUN_FLAGS)
 }
 
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 mod simd {
     use wide::u8x16;
 
@@ -71,10 +60,7 @@ mod simd {
 }
 
 /// [`word_run_bytewise`], a 16-byte block at a time.
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline]
 pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
     let mut i = s;
@@ -108,10 +94,7 @@ pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
 }
 
 /// [`word_run_bytewise`] (no 128-bit SIMD on this target).
-#[cfg(not(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-)))]
+#[cfg(not(hg_simd_blocks))]
 #[inline]
 pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
     word_run_bytewise(hay, s)
@@ -119,10 +102,7 @@ pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
 
 /// Bytes that end the rest of a URL (`[\s\x00-\x1f\x7f"'<>]`, as bytes: `<= 0x20`, `0x7f`,
 /// `"`, `'`, `<`, `>`), for [`url_rest_end`].
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline(always)]
 fn url_rest_stops(v: wide::u8x16) -> wide::u8x16 {
     use wide::u8x16;
@@ -132,10 +112,7 @@ fn url_rest_stops(v: wide::u8x16) -> wide::u8x16 {
 
 /// Bytes outside the Windows path segment class (`[\\/:*?"'<>|,;\x00-\x20\x7f]`), for
 /// [`win_seg_end`].
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline(always)]
 fn win_seg_stops(v: wide::u8x16) -> wide::u8x16 {
     use wide::u8x16;
@@ -157,10 +134,7 @@ fn win_seg_stops(v: wide::u8x16) -> wide::u8x16 {
 }
 
 /// Bytes outside the label class `[a-z0-9_-]` (any case), for [`label_end`].
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline(always)]
 fn label_stops(v: wide::u8x16) -> wide::u8x16 {
     let letter_or_digit = simd::alnum(v);
@@ -169,10 +143,7 @@ fn label_stops(v: wide::u8x16) -> wide::u8x16 {
 }
 
 /// Bytes outside the word class `[a-z0-9_%+-]` (any case), for [`word_end`].
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline(always)]
 fn word_stops(v: wide::u8x16) -> wide::u8x16 {
     let letter_or_digit = simd::alnum(v);
@@ -182,10 +153,7 @@ fn word_stops(v: wide::u8x16) -> wide::u8x16 {
 
 /// The first position at or after `i` holding a byte of `stops` (a SIMD byte-set test that
 /// holds for the zero byte), or `hay.len()`.
-#[cfg(any(
-    all(target_arch = "x86_64", target_feature = "sse2"),
-    all(target_arch = "wasm32", target_feature = "simd128")
-))]
+#[cfg(hg_simd_blocks)]
 #[inline(always)]
 fn first_stop(hay: &[u8], mut i: usize, stops: impl Fn(wide::u8x16) -> wide::u8x16) -> usize {
     loop {
@@ -210,16 +178,7 @@ fn first_stop(hay: &[u8], mut i: usize, stops: impl Fn(wide::u8x16) -> wide::u8x
 
 /// End of the run of bytes from `i` that `in_set` accepts, by the byte loop.
 #[inline(always)]
-#[cfg_attr(
-    all(
-        not(test),
-        any(
-            all(target_arch = "x86_64", target_feature = "sse2"),
-            all(target_arch = "wasm32", target_feature = "simd128")
-        )
-    ),
-    allow(dead_code)
-)]
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
 fn span_end_bytewise(hay: &[u8], mut i: usize, in_set: impl Fn(u8) -> bool) -> usize {
     while i < hay.len() && in_set(hay[i]) {
         i += 1;
@@ -235,15 +194,9 @@ macro_rules! span_end {
         $(#[$doc])*
         #[inline]
         pub(crate) fn $name(hay: &[u8], i: usize) -> usize {
-            #[cfg(any(
-                all(target_arch = "x86_64", target_feature = "sse2"),
-                all(target_arch = "wasm32", target_feature = "simd128")
-            ))]
+            #[cfg(hg_simd_blocks)]
             return first_stop(hay, i, $stops);
-            #[cfg(not(any(
-                all(target_arch = "x86_64", target_feature = "sse2"),
-                all(target_arch = "wasm32", target_feature = "simd128")
-            )))]
+            #[cfg(not(hg_simd_blocks))]
             return span_end_bytewise(hay, i, $in_set);
         }
     };

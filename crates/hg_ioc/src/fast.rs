@@ -586,16 +586,7 @@ pub(crate) fn url_match(hay: &[u8], s: usize, defanged: bool) -> Option<(UrlPart
 }
 
 /// (The byte loop of targets without 128-bit SIMD, and the reference of its unit test.)
-#[cfg_attr(
-    all(
-        not(test),
-        any(
-            all(target_arch = "x86_64", target_feature = "sse2"),
-            all(target_arch = "wasm32", target_feature = "simd128")
-        )
-    ),
-    allow(dead_code)
-)]
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
 #[inline]
 pub(crate) fn is_url_rest_byte(b: u8) -> bool {
     SETS[usize::from(b)] & URL_REST != 0
@@ -644,16 +635,7 @@ pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<
 
 /// In the Windows path segment class `[^\\/:*?"'<>|,;\x00-\x20\x7f]`.
 /// (The byte loop of targets without 128-bit SIMD, and the reference of its unit test.)
-#[cfg_attr(
-    all(
-        not(test),
-        any(
-            all(target_arch = "x86_64", target_feature = "sse2"),
-            all(target_arch = "wasm32", target_feature = "simd128")
-        )
-    ),
-    allow(dead_code)
-)]
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
 #[inline]
 pub(crate) fn is_win_seg_byte(b: u8) -> bool {
     SETS[usize::from(b)] & WIN_SEG != 0
