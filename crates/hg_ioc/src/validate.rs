@@ -119,16 +119,7 @@ fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String) -> bool {
         }
         leading_zero |= len > 1 && block[start] == b'0';
     }
-    if leading_zero {
-        for (k, value) in values.iter().enumerate() {
-            if k > 0 {
-                out.push('.');
-            }
-            push_decimal(out, *value);
-        }
-    } else {
-        out.push_str(canonical_dotted);
-    }
+    push_ipv4(out, canonical_dotted, &values, leading_zero);
     true
 }
 
@@ -173,17 +164,23 @@ fn ipv4_from_dotted_bytewise(canonical_dotted: &str, out: &mut String) -> bool {
     if parts != 4 {
         return false;
     }
-    if leading_zero {
-        for (k, value) in values.iter().enumerate() {
-            if k > 0 {
-                out.push('.');
-            }
-            push_decimal(out, *value);
-        }
-    } else {
-        out.push_str(canonical_dotted);
-    }
+    push_ipv4(out, canonical_dotted, &values, leading_zero);
     true
+}
+
+/// Writes a parsed address: the text as written when no part has a leading zero (it is its own
+/// canonical form), else the four values in decimal.
+fn push_ipv4(out: &mut String, dotted: &str, values: &[u16; 4], leading_zero: bool) {
+    if !leading_zero {
+        out.push_str(dotted);
+        return;
+    }
+    for (k, value) in values.iter().enumerate() {
+        if k > 0 {
+            out.push('.');
+        }
+        push_decimal(out, *value);
+    }
 }
 
 fn push_decimal(out: &mut String, value: u16) {
