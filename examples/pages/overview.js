@@ -57,6 +57,15 @@ function setupThemeToggle() {
   });
 }
 
+/** Replaces a section's content with the error's message, as text. */
+function showError(el, error) {
+  const message = document.createElement("p");
+  message.className = "widget-error";
+  message.setAttribute("data-hg-role", "error");
+  message.textContent = error instanceof Error ? error.message : String(error);
+  el.replaceChildren(message);
+}
+
 /** Mounts one section's widget; a failure is shown in that section as text and logged. */
 async function mountSection(id, options) {
   const el = document.getElementById(`${id}-widget`);
@@ -70,13 +79,7 @@ async function mountSection(id, options) {
     mounted.set(id, handle);
   } catch (error) {
     console.error(`huntglass demo: the ${id} section failed`, error);
-    if (!el.querySelector('[data-hg-role="error"]')) {
-      const message = document.createElement("p");
-      message.className = "widget-error";
-      message.setAttribute("data-hg-role", "error");
-      message.textContent = error instanceof Error ? error.message : String(error);
-      el.replaceChildren(message);
-    }
+    if (!el.querySelector('[data-hg-role="error"]')) showError(el, error);
   }
 }
 
@@ -332,14 +335,6 @@ async function lookUpTi(observables, providers = undefined) {
   }
   if (!response.ok) throw new Error(`the threat-intelligence look-up failed (HTTP ${response.status}): ${await response.text()}`);
   return new Uint8Array(await response.arrayBuffer());
-}
-
-function showError(el, error) {
-  const message = document.createElement("p");
-  message.className = "widget-error";
-  message.setAttribute("data-hg-role", "error");
-  message.textContent = error instanceof Error ? error.message : String(error);
-  el.replaceChildren(message);
 }
 
 async function tiSection() {
