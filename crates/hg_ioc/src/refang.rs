@@ -122,9 +122,48 @@ pub(crate) fn at_marker_len(src: &[u8]) -> Option<usize> {
     Some(end)
 }
 
+/// `scheme` (at most 8 bytes) as a little-endian number, zero-padded.
+const fn scheme_key(scheme: &str) -> u64 {
+    let bytes = scheme.as_bytes();
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        key |= (bytes[i] as u64) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+/// The schemes of the URL pattern written plainly, with their [`scheme_key`].
+const PLAIN_SCHEMES: [(u64, &str); 10] = {
+    const NAMES: [&str; 10] = [
+        "http", "https", "ftp", "ftps", "sftp", "sftps", "telnet", "ldap", "ldaps", "file",
+    ];
+    let mut table = [(0u64, ""); 10];
+    let mut i = 0;
+    while i < NAMES.len() {
+        table[i] = (scheme_key(NAMES[i]), NAMES[i]);
+        i += 1;
+    }
+    table
+};
+
 /// The canonical scheme for a (possibly defanged) scheme: `hxxps` -> `https`, `fxp` -> `ftp`.
 /// Returns whether the written scheme was defanged.
 pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
+    // The plain schemes (almost every URL) are their own canonical form in lower case: one
+    // comparison of the lower-cased bytes as a number.
+    if src.len() <= 8 {
+        let mut lowered = [0u8; 8];
+        for (to, from) in lowered.iter_mut().zip(src) {
+            *to = from.to_ascii_lowercase();
+        }
+        let key = u64::from_le_bytes(lowered);
+        if let Some(&(_, plain)) = PLAIN_SCHEMES.iter().find(|(k, _)| *k == key) {
+            out.push_str(plain);
+            return false;
+        }
+    }
     // Schemes are the pattern's `h[tx]{2}ps?`, `s?f[tx]ps?`, `telnet`, `ldaps?` or `file`:
     // decided from their letters without building the lower-cased text first.
     let lower = |k: usize| src.get(k).map_or(0, u8::to_ascii_lowercase);

@@ -18,7 +18,7 @@ use crate::refang::{
 };
 use crate::validate::{
     domain_after_labels, hash_type_for_len, ipv4_from_dotted, ipv6_canonical, is_domain,
-    DomainContext, MAX_DOMAIN_LEN, MAX_LABEL_LEN,
+    plain_name, DomainContext, MAX_DOMAIN_LEN, MAX_LABEL_LEN,
 };
 use crate::{IocError, IocExtractor, IocMatch, IocSink, IocType};
 
@@ -847,13 +847,24 @@ impl Scanner {
         };
         let domain_start = start + at + at_len;
         sc.host.clear();
-        let defanged = match em.text.get(domain_start..end) {
-            Some(domain) => refang_host_str(domain, &mut sc.host),
-            None => refang_host(&hay[domain_start..end], &mut sc.host),
+        // A domain written plainly (most) is validated from the facts of one pass.
+        let facts = plain_name(&hay[domain_start..end]);
+        let defanged = match (facts, em.text.get(domain_start..end)) {
+            (Some(facts), Some(domain)) => {
+                sc.host.push_str(domain);
+                if facts.upper {
+                    sc.host.make_ascii_lowercase();
+                }
+                false
+            }
+            (None, Some(domain)) => refang_host_str(domain, &mut sc.host),
+            (_, None) => refang_host(&hay[domain_start..end], &mut sc.host),
         } || at_len != 1;
-        if at > MAX_EMAIL_LOCAL_LEN
-            || !is_domain(&sc.host, DomainContext::Host, defanged, self.ignore_tlds)
-        {
+        let domain_ok = |host: &str| match facts {
+            Some(facts) => facts.is_domain(host, DomainContext::Host, defanged, self.ignore_tlds),
+            None => is_domain(host, DomainContext::Host, defanged, self.ignore_tlds),
+        };
+        if at > MAX_EMAIL_LOCAL_LEN || !domain_ok(&sc.host) {
             // The domain part may still be something else (`user@10.0.0.1`): scan it again.
             return domain_start;
         }
@@ -988,11 +999,34 @@ impl Scanner {
             }
             Some((a, b)) => {
                 sc.host.clear();
-                defanged |= match mapping.text(em.text, a, b) {
-                    Some(written) => refang_host_str(written, &mut sc.host),
-                    None => refang_host(&hay[a..b], &mut sc.host),
+                // A host written plainly (most): copied (lower-cased if needed) and validated
+                // from the facts of one pass; else refanged and validated the general way.
+                let facts = plain_name(&hay[a..b]);
+                if let Some(facts) = facts {
+                    match mapping.text(em.text, a, b) {
+                        Some(written) => sc.host.push_str(written),
+                        // A plain name is ASCII.
+                        None => sc.host.extend(hay[a..b].iter().map(|&c| char::from(c))),
+                    }
+                    if facts.upper {
+                        sc.host.make_ascii_lowercase();
+                    }
+                } else {
+                    defanged |= match mapping.text(em.text, a, b) {
+                        Some(written) => refang_host_str(written, &mut sc.host),
+                        None => refang_host(&hay[a..b], &mut sc.host),
+                    };
+                }
+                let numeric = match facts {
+                    Some(facts) => facts.numeric,
+                    None => sc.host.bytes().all(|c| c.is_ascii_digit() || c == b'.'),
                 };
-                let numeric = sc.host.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+                let domain = |host: &str, defanged: bool| match facts {
+                    Some(facts) => {
+                        facts.is_domain(host, DomainContext::Host, defanged, self.ignore_tlds)
+                    }
+                    None => is_domain(host, DomainContext::Host, defanged, self.ignore_tlds),
+                };
                 if numeric {
                     if ipv4_from_dotted(&sc.host, &mut sc.other) {
                         std::mem::swap(&mut sc.host, &mut sc.other);
@@ -1001,7 +1035,7 @@ impl Scanner {
                     } else {
                         false
                     }
-                } else if is_domain(&sc.host, DomainContext::Host, defanged, self.ignore_tlds) {
+                } else if domain(&sc.host, defanged) {
                     if sc.host.contains('.') {
                         host_match = Some((IocType::Dns, a, b));
                     }

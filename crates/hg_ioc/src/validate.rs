@@ -376,6 +376,108 @@ pub(crate) fn domain_after_labels(
     true
 }
 
+/// What one pass over a name written only with `[A-Za-z0-9_.-]` tells the validators: a URL
+/// host, an e-mail domain or a UNC server written plainly (no defanged marker) is checked from
+/// these facts instead of scanning it once for markers, once more for digits and again for its
+/// label syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PlainName {
+    /// Whether it holds an upper-case letter (its canonical form is then a lower-cased copy).
+    pub upper: bool,
+    /// Whether it is made only of digits and dots.
+    pub numeric: bool,
+    /// The number of dot-separated labels.
+    labels: usize,
+    /// Where the last label starts.
+    last_start: usize,
+    /// Whether every label has 1-63 bytes and no hyphen at either end.
+    labels_ok: bool,
+}
+
+/// Bits of [`NAME_CLASS`]: a byte allowed in a plain name (`N_NAME`), an upper-case letter, a
+/// letter, `_` or `-` (not numeric), a dot.
+const N_NAME: u8 = 1;
+const N_UPPER: u8 = 2;
+const N_NON_NUMERIC: u8 = 4;
+const N_DOT: u8 = 8;
+
+const fn name_class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'0'..=b'9' => N_NAME,
+            b'a'..=b'z' | b'_' | b'-' => N_NAME | N_NON_NUMERIC,
+            b'A'..=b'Z' => N_NAME | N_NON_NUMERIC | N_UPPER,
+            b'.' => N_NAME | N_DOT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+}
+
+static NAME_CLASS: [u8; 256] = name_class_table();
+
+/// Whether `bytes[start..end]` is a label of 1-63 bytes without a hyphen at either end.
+#[inline]
+fn label_ok(bytes: &[u8], start: usize, end: usize) -> bool {
+    (1..=MAX_LABEL_LEN).contains(&end.wrapping_sub(start))
+        && bytes[start] != b'-'
+        && bytes[end - 1] != b'-'
+}
+
+/// The [`PlainName`] facts of `bytes`, or `None` when a byte lies outside `[A-Za-z0-9_.-]` (a
+/// defanged marker, a space: the name then goes the general way).
+pub(crate) fn plain_name(bytes: &[u8]) -> Option<PlainName> {
+    let mut seen = 0u8;
+    let (mut labels, mut last_start, mut labels_ok) = (1usize, 0usize, true);
+    for (k, &b) in bytes.iter().enumerate() {
+        let class = NAME_CLASS[usize::from(b)];
+        if class == 0 {
+            return None;
+        }
+        seen |= class;
+        if class & N_DOT != 0 {
+            labels_ok &= label_ok(bytes, last_start, k);
+            labels += 1;
+            last_start = k + 1;
+        }
+    }
+    labels_ok &= label_ok(bytes, last_start, bytes.len());
+    Some(PlainName {
+        upper: seen & N_UPPER != 0,
+        numeric: seen & N_NON_NUMERIC == 0,
+        labels,
+        last_start,
+        labels_ok,
+    })
+}
+
+impl PlainName {
+    /// [`is_domain`] of the name these facts describe, given in lower case (`lower`: the name
+    /// itself, or its lower-cased copy when it holds upper-case letters).
+    pub(crate) fn is_domain(
+        self,
+        lower: &str,
+        context: DomainContext,
+        defanged: bool,
+        ignore_tlds: bool,
+    ) -> bool {
+        self.labels_ok
+            && lower.len() <= MAX_DOMAIN_LEN
+            && domain_after_labels(
+                lower,
+                self.labels,
+                self.last_start,
+                context,
+                defanged,
+                ignore_tlds,
+            )
+    }
+}
+
 /// The hash type for a run of hex digits of this length.
 pub(crate) fn hash_type_for_len(len: usize) -> Option<crate::IocType> {
     match len {
@@ -547,6 +649,59 @@ mod tests {
             out.clear();
             write_rfc5952(addr, &mut out);
             assert_eq!(out, addr.to_string());
+        }
+    }
+
+    /// The facts of one pass against the general validators, on seeded names over the plain
+    /// alphabet (and a few bytes outside it), in every context and option.
+    #[test]
+    fn plain_name_facts_agree_with_is_domain() {
+        const ALPHABET: &[u8] = b"abcxyzcomukdeioABZ0919_-....-x[ ";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut names: Vec<String> = ["", ".", "a.", ".a", "a..b", "a-.com", "-a.com", "evil.com"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        names.push(format!("{}.com", "a".repeat(64)));
+        names.push(format!("{}.com", "a".repeat(63)));
+        names.push(format!("{}com", "ab.".repeat(90)));
+        for _ in 0..30000 {
+            let len = (next() % 24) as usize;
+            names.push(
+                (0..len)
+                    .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
+                    .collect(),
+            );
+        }
+        for name in names {
+            let facts = plain_name(name.as_bytes());
+            let plain = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            assert_eq!(facts.is_some(), plain, "{name:?}");
+            let Some(facts) = facts else { continue };
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(facts.upper, lower != name, "{name:?}");
+            assert_eq!(
+                facts.numeric,
+                name.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+                "{name:?}"
+            );
+            for context in [DomainContext::Bare, DomainContext::Host] {
+                for (defanged, ignore_tlds) in [(false, false), (true, false), (false, true)] {
+                    assert_eq!(
+                        facts.is_domain(&lower, context, defanged, ignore_tlds),
+                        is_domain(&lower, context, defanged, ignore_tlds),
+                        "{name:?} {context:?} {defanged} {ignore_tlds}"
+                    );
+                }
+            }
         }
     }
 
