@@ -84,6 +84,25 @@ describe("kernel runtime (C ABI wrapper)", () => {
     assert.throws(() => kernel.runOp("ok", {}, [1, 2] as unknown as Uint8Array), /must be a Uint8Array/);
   });
 
+  it("runOpWith lends the output as a view for one callback, frees it, and refuses calls from inside", async () => {
+    const kernel = await instantiateKernel(await WebAssembly.compile(fakeKernel()), "fake");
+    const copied = kernel.runOpWith("ok", { a: 1 }, new Uint8Array([1, 2, 3]), (output) => {
+      assert.equal(output.buffer.byteLength, 65536, "a view over the module's one-page memory, not a copy");
+      return [...output];
+    });
+    assert.deepEqual(copied, [0x7b, 0x7d]);
+    assert.throws(
+      () => kernel.runOpWith("ok", {}, new Uint8Array(1), () => kernel.runOp("ok", {}, new Uint8Array(1))),
+      /runOp\("ok"\) was called from inside runOpWith's callback/,
+    );
+    assert.throws(() => kernel.runOpWith("bad", {}, new Uint8Array(1), () => assert.fail("not called on an operation error")), (e: unknown) => e instanceof Error && e.message === "{}");
+    // The callback's own error passes through; the kernel is usable afterwards.
+    assert.throws(() => kernel.runOpWith("ok", {}, new Uint8Array(1), () => { throw new RangeError("mine"); }), RangeError);
+    assert.deepEqual([...kernel.runOp("ok", {}, new Uint8Array(1))], [0x7b, 0x7d]);
+    assert.deepEqual(kernel.opsList(), {});
+    assert.throws(() => kernel.runOpWith("ok", {}, new Uint8Array(1), undefined as unknown as (o: Uint8Array) => void), /needs a function/);
+  });
+
   it("replaces the instance after a trap; the next call works", async () => {
     const kernel = await instantiateKernel(await WebAssembly.compile(fakeKernel()), "fake");
     assert.throws(() => kernel.runOp("trap", {}, new Uint8Array(1)), /kernel module trapped in runOp\("trap"\).*reset for the next call/);

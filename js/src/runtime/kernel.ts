@@ -77,6 +77,15 @@ export interface HgKernel {
    * bad option, missing column and the columns that exist, bytes that are not IPC).
    */
   runOp(name: string, options: OpOptions, ipc: Uint8Array): Uint8Array;
+  /**
+   * Like `runOp`, but hands the output to `use` as a view over the module's memory instead of
+   * copying it out, and returns what `use` returns. The view is valid only while `use` runs (the
+   * result is freed afterwards) and `use` must not call this kernel (a call from inside throws).
+   * For callers that consume the output at once, e.g. `(out) => new ArrowTable(out)`, which
+   * copies it into another module anyway: it saves allocating and filling a fresh buffer of the
+   * output's size (for 2.3 MB of IoC rows about a tenth of the whole call in Chromium).
+   */
+  runOpWith<T>(name: string, options: OpOptions, ipc: Uint8Array, use: (output: Uint8Array) => T): T;
   /** The registry's operations with their options (`hg_ops_list`). */
   opsList(): { operations: OpDescription[] };
   /** The content hash this instance was compiled from. */
@@ -103,6 +112,8 @@ function checkExports(exports: WebAssembly.Exports, hash: string): KernelExports
 /** The kernel over one compiled module; re-instantiates after a trap. */
 class Kernel implements HgKernel {
   private exports: KernelExports | null;
+  /** Set while `runOpWith`'s `use` holds a view into the module's memory. */
+  private lending = false;
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -121,6 +132,9 @@ class Kernel implements HgKernel {
 
   /** Runs `body` against the instance; a trap discards the instance and names what happened. */
   private guarded<T>(what: string, body: (k: KernelExports) => T): T {
+    if (this.lending) {
+      throw new Error(`huntglass: ${what} was called from inside runOpWith's callback: finish with its output view first`);
+    }
     const k = this.live();
     try {
       return body(k);
@@ -144,21 +158,34 @@ class Kernel implements HgKernel {
     return ptr;
   }
 
-  /** Reads and releases a result: `[status, bytes]` (a copy). */
-  private take(k: KernelExports, handle: number): [number, Uint8Array] {
+  /**
+   * Reads and releases a result: `use(status, view)`'s value, the view over the module's memory
+   * valid only during `use` (no kernel calls meanwhile: `lending` refuses them).
+   */
+  private take<T>(k: KernelExports, handle: number, use: (status: number, view: Uint8Array) => T): T {
     try {
       const status = k.hg_result_status(handle);
       const ptr = k.hg_result_ptr(handle) >>> 0;
       const len = k.hg_result_len(handle) >>> 0;
-      return [status, new Uint8Array(k.memory.buffer, ptr, len).slice()];
+      this.lending = true;
+      try {
+        return use(status, new Uint8Array(k.memory.buffer, ptr, len));
+      } finally {
+        this.lending = false;
+      }
     } finally {
       k.hg_result_free(handle);
     }
   }
 
   runOp(name: string, options: OpOptions, ipc: Uint8Array): Uint8Array {
+    return this.runOpWith(name, options, ipc, (output) => output.slice());
+  }
+
+  runOpWith<T>(name: string, options: OpOptions, ipc: Uint8Array, use: (output: Uint8Array) => T): T {
     if (typeof name !== "string" || name === "") throw new Error("huntglass: runOp needs an operation name");
     if (!(ipc instanceof Uint8Array)) throw new Error(`huntglass: runOp("${name}"): the input must be a Uint8Array of Arrow IPC stream bytes`);
+    if (typeof use !== "function") throw new Error(`huntglass: runOpWith("${name}") needs a function that takes the output`);
     const optionsText = typeof options === "string" ? options : JSON.stringify(options ?? {});
     const parts = [encoder.encode(name), encoder.encode(optionsText), ipc] as const;
     return this.guarded(`runOp("${name}")`, (k) => {
@@ -168,11 +195,12 @@ class Kernel implements HgKernel {
         const optsPtr = this.put(k, parts[1], owned, "options");
         const inputPtr = this.put(k, parts[2], owned, "input");
         const handle = k.hg_call(namePtr, parts[0].byteLength, optsPtr, parts[1].byteLength, inputPtr, parts[2].byteLength);
-        const [status, bytes] = this.take(k, handle);
-        if (status === STATUS_OK) return bytes;
-        if (status === STATUS_OP_ERROR) throw new Error(decoder.decode(bytes));
-        if (status === STATUS_BAD_CALL) throw new Error(`huntglass: internal error calling the kernel: ${decoder.decode(bytes)}`);
-        throw new Error(`huntglass: the kernel returned unknown status ${status} for runOp("${name}")`);
+        return this.take(k, handle, (status, output) => {
+          if (status === STATUS_OK) return use(output);
+          if (status === STATUS_OP_ERROR) throw new Error(decoder.decode(output));
+          if (status === STATUS_BAD_CALL) throw new Error(`huntglass: internal error calling the kernel: ${decoder.decode(output)}`);
+          throw new Error(`huntglass: the kernel returned unknown status ${status} for runOp("${name}")`);
+        });
       } finally {
         for (const [ptr, len] of owned) k.hg_free(ptr, len);
       }
@@ -180,11 +208,12 @@ class Kernel implements HgKernel {
   }
 
   opsList(): { operations: OpDescription[] } {
-    return this.guarded("opsList()", (k) => {
-      const [status, bytes] = this.take(k, k.hg_ops_list());
-      if (status !== STATUS_OK) throw new Error(`huntglass: hg_ops_list failed with status ${status}: ${decoder.decode(bytes)}`);
-      return JSON.parse(decoder.decode(bytes)) as { operations: OpDescription[] };
-    });
+    return this.guarded("opsList()", (k) =>
+      this.take(k, k.hg_ops_list(), (status, bytes) => {
+        if (status !== STATUS_OK) throw new Error(`huntglass: hg_ops_list failed with status ${status}: ${decoder.decode(bytes)}`);
+        return JSON.parse(decoder.decode(bytes)) as { operations: OpDescription[] };
+      }),
+    );
   }
 }
 
