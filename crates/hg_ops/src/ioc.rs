@@ -38,7 +38,8 @@
 use std::sync::{Arc, Mutex};
 
 use arrow_array::builder::{ArrayBuilder, BooleanBuilder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use hg_arrow::{HgArrowError, StringColumn, Table};
 use hg_ioc::{IocExtractor, IocMatch, IocType};
@@ -402,6 +403,26 @@ impl ExtractOutput {
         }
     }
 
+    /// Sizes empty builders for an input batch holding about `text_bytes` bytes of text, so that
+    /// they do not grow by doubling (each step a copy; wasm's allocator cannot remap pages as the
+    /// native one does for large blocks). The guess (one indicator per 64 bytes, observables and
+    /// canonical values half the text each) was about right for mixed logs; capped per batch so
+    /// that text without indicators never reserves more than the text itself.
+    fn reserve_for(&mut self, text_bytes: usize) {
+        if self.source_index.len() != 0 {
+            return;
+        }
+        let rows = (text_bytes / 64).min(1 << 20);
+        let values = (text_bytes / 2).min(MAX_OUTPUT_BATCH_BYTES / 4);
+        self.ioc_type = StringBuilder::with_capacity(rows, rows * 8);
+        self.observable = StringBuilder::with_capacity(rows, values);
+        self.canonical = StringBuilder::with_capacity(rows, values);
+        self.source_index = Int64Builder::with_capacity(rows);
+        self.column = StringBuilder::with_capacity(rows, rows * 8);
+        self.start = Int64Builder::with_capacity(rows);
+        self.end = Int64Builder::with_capacity(rows);
+    }
+
     fn push(&mut self, m: &IocMatch<'_>, row: usize, column: &str) {
         self.ioc_type.append_value(m.type_name);
         self.observable.append_value(m.observable);
@@ -475,8 +496,15 @@ impl Operation for ExtractOp {
         )?;
         let table = read_input(op, input, &columns)?;
         let mut out = ExtractOutput::new();
-        for part in batches_with_columns(op, &table, &columns) {
+        for (part, input_batch) in batches_with_columns(op, &table, &columns).zip(table.batches()) {
             let (first_row, rows, accessors) = part?;
+            out.reserve_for(
+                columns
+                    .iter()
+                    .filter_map(|c| input_batch.column_by_name(c))
+                    .map(|a| a.get_array_memory_size())
+                    .sum(),
+            );
             for row in 0..rows {
                 for (name, accessor) in columns.iter().zip(&accessors) {
                     if let Some(text) = accessor.get(row) {
@@ -491,8 +519,31 @@ impl Operation for ExtractOp {
             }
             out.finish_batch(op)?;
         }
-        write_output(op, &out.schema, &out.batches)
+        write_sized_output(op, &out.schema, &out.batches)
     }
+}
+
+/// The output stream written into a buffer sized for it up front: growing a multi-megabyte
+/// buffer by doubling copies it about twice over (see [`ExtractOutput::reserve_for`]).
+fn write_sized_output(
+    op: &OpInfo,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<Vec<u8>, OpError> {
+    let data: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    // Schema and batch headers: a few hundred bytes each; buffers are padded to 8 bytes.
+    let mut out = Vec::with_capacity(data + 4096 + 1024 * batches.len());
+    let failed = |e: arrow_schema::ArrowError| OpError::Engine {
+        op: op.name.to_string(),
+        message: format!("writing the output: {e}"),
+    };
+    let mut writer = StreamWriter::try_new(&mut out, schema).map_err(failed)?;
+    for batch in batches {
+        writer.write(batch).map_err(failed)?;
+    }
+    writer.finish().map_err(failed)?;
+    drop(writer);
+    Ok(out)
 }
 
 /// Runs `per_value` over every value of the one input column, one output batch per input batch.
