@@ -226,6 +226,117 @@ pub(crate) fn digit_dot_masks(block: [u8; 16]) -> (u32, u32) {
     (digit.move_mask() as u32, dot.move_mask() as u32)
 }
 
+/// Bit masks of a name of at most 64 bytes (bit k for byte k), for `validate::plain_name`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NameBits {
+    /// Bytes outside `[A-Za-z0-9_.-]`.
+    pub outside: u64,
+    /// Upper-case letters.
+    pub upper: u64,
+    /// Letters, `_` and `-`.
+    pub non_numeric: u64,
+    /// Dots.
+    pub dot: u64,
+    /// Hyphens.
+    pub hyphen: u64,
+}
+
+/// [`NameBits`] of one 16-byte block, by the byte loop.
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
+fn name_block_bytewise(block: [u8; 16]) -> NameBits {
+    let mut bits = NameBits::default();
+    for (k, &b) in block.iter().enumerate() {
+        let bit = 1u64 << k;
+        match b {
+            b'0'..=b'9' => {}
+            b'a'..=b'z' | b'_' => bits.non_numeric |= bit,
+            b'A'..=b'Z' => {
+                bits.non_numeric |= bit;
+                bits.upper |= bit;
+            }
+            b'-' => {
+                bits.non_numeric |= bit;
+                bits.hyphen |= bit;
+            }
+            b'.' => bits.dot |= bit,
+            _ => bits.outside |= bit,
+        }
+    }
+    bits
+}
+
+/// [`NameBits`] of one 16-byte block by SIMD compares.
+#[cfg(hg_simd_blocks)]
+#[inline(always)]
+fn name_block(block: [u8; 16]) -> NameBits {
+    use wide::u8x16;
+    let v = u8x16::new(block);
+    let in_range = |lo: u8, len: u8| {
+        let t = v - u8x16::splat(lo);
+        t.min(u8x16::splat(len - 1)).cmp_eq(t)
+    };
+    let eq = |c: u8| v.cmp_eq(u8x16::splat(c));
+    let (upper, hyphen, dot) = (in_range(b'A', 26), eq(b'-'), eq(b'.'));
+    let non_numeric = in_range(b'a', 26) | upper | eq(b'_') | hyphen;
+    let inside = non_numeric | in_range(b'0', 10) | dot;
+    let mask = |m: u8x16| u64::from(m.move_mask() as u16);
+    NameBits {
+        outside: mask(!inside),
+        upper: mask(upper),
+        non_numeric: mask(non_numeric),
+        dot: mask(dot),
+        hyphen: mask(hyphen),
+    }
+}
+
+/// [`name_block_bytewise`] (no 128-bit SIMD on this target).
+#[cfg(not(hg_simd_blocks))]
+#[inline]
+fn name_block(block: [u8; 16]) -> NameBits {
+    name_block_bytewise(block)
+}
+
+/// [`NameBits`] of the name `hay[start..end]` (at most 64 bytes are looked at; bytes past its
+/// end are in no mask), 16 bytes at a time, read from `hay` itself.
+#[inline]
+pub(crate) fn name_bits(hay: &[u8], start: usize, end: usize) -> NameBits {
+    let n = end.saturating_sub(start).min(64);
+    let mut bits = NameBits::default();
+    let mut offset = 0;
+    while offset < n {
+        let b = name_block(block_at(hay, start + offset));
+        bits.outside |= b.outside << offset;
+        bits.upper |= b.upper << offset;
+        bits.non_numeric |= b.non_numeric << offset;
+        bits.dot |= b.dot << offset;
+        bits.hyphen |= b.hyphen << offset;
+        offset += 16;
+    }
+    // Only the name's own bytes count.
+    let own = if n == 0 { 0 } else { u64::MAX >> (64 - n) };
+    NameBits {
+        outside: bits.outside & own,
+        upper: bits.upper & own,
+        non_numeric: bits.non_numeric & own,
+        dot: bits.dot & own,
+        hyphen: bits.hyphen & own,
+    }
+}
+
+/// The 16 bytes at `i` (zero bytes past the end of `hay`).
+#[inline(always)]
+fn block_at(hay: &[u8], i: usize) -> [u8; 16] {
+    match hay.get(i..i + 16) {
+        Some(bytes) => bytes.try_into().unwrap_or([0; 16]),
+        None => {
+            let mut padded = [0u8; 16];
+            let rest = hay.get(i..).unwrap_or_default();
+            padded[..rest.len()].copy_from_slice(rest);
+            padded
+        }
+    }
+}
+
 span_end! {
     /// End of the run of URL-rest bytes (`[^\s\x00-\x1f\x7f"'<>]`) from `i`.
     url_rest_end, url_rest_stops, crate::fast::is_url_rest_byte
@@ -239,6 +350,28 @@ span_end! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SIMD name classification against the byte loop's, on seeded blocks.
+    #[test]
+    fn name_blocks_agree_with_the_byte_loop() {
+        const ALPHABET: &[u8] = b"azAZ09_-.[( \x00\xffx@";
+        let mut seed = 0x0123_4567_89ab_cdefu64;
+        for _ in 0..5000 {
+            let mut block = [0u8; 16];
+            for b in block.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = ALPHABET[(seed % ALPHABET.len() as u64) as usize];
+            }
+            assert_eq!(name_block(block), name_block_bytewise(block), "{block:?}");
+        }
+        assert_eq!(name_bits(b"", 0, 0).outside, 0);
+        assert_eq!(name_bits(b"a b", 0, 3).outside, 0b010);
+        assert_eq!(name_bits(b"xa b.", 1, 4).outside, 0b010);
+        assert_eq!(name_bits(b"xa b.", 1, 4).dot, 0);
+        assert_eq!(name_bits(&[b'a'; 64], 0, 64).outside, 0);
+    }
 
     /// Every start position of seeded inputs mixing word bytes (including `%`, `+`, `-`) with
     /// separators and non-ASCII bytes, runs of every length around the 16-byte blocks, and

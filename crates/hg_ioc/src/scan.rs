@@ -17,8 +17,8 @@ use crate::refang::{
     refang_scheme,
 };
 use crate::validate::{
-    domain_after_labels, hash_type_for_len, ipv4_from_dotted, ipv6_canonical, is_domain,
-    plain_name, DomainContext, MAX_DOMAIN_LEN, MAX_LABEL_LEN,
+    hash_type_for_len, ipv4_canonical, ipv4_from_dotted, ipv6_canonical, is_domain, plain_name,
+    DomainContext,
 };
 use crate::{IocError, IocExtractor, IocMatch, IocSink, IocType};
 
@@ -704,85 +704,43 @@ impl Scanner {
         };
         // An IPv4 address (digits and dots only, so plain and numeric) is parsed at once; any
         // other name starting with a digit goes the general way below.
-        if span.as_bytes()[0].is_ascii_digit() && ipv4_from_dotted(span, &mut sc.other) {
-            em.emit(IocType::Ipv4, start, end, &sc.other);
-            return end;
-        }
-        // One pass over the name notes what the steps below need: whether it is written
-        // plainly in lower case (most names: then it is its own canonical form and is validated
-        // in place, without a copy), whether it is all digits and dots, whether it holds a `-`,
-        // and whether a dot-separated label has a hash's length.
-        // For a plain name without `-` it also checks the label syntax of `is_domain`: labels
-        // of `a-z 0-9 _` (nothing else is plain), none empty or longer than 63.
-        let (mut upper, mut marker, mut non_numeric, mut dash, mut hash_label) =
-            (false, false, false, false, false);
-        let mut label_len = 0usize;
-        let (mut labels, mut last_start, mut bad_label) = (1usize, 0usize, false);
-        for (k, &b) in span.as_bytes().iter().enumerate() {
-            match b {
-                b'0'..=b'9' => label_len += 1,
-                b'a'..=b'z' | b'_' => {
-                    non_numeric = true;
-                    label_len += 1;
-                }
-                b'.' => {
-                    hash_label |= hash_type_for_len(label_len).is_some();
-                    bad_label |= label_len == 0 || label_len > MAX_LABEL_LEN;
-                    labels += 1;
-                    last_start = k + 1;
-                    label_len = 0;
-                }
-                b'-' => {
-                    non_numeric = true;
-                    dash = true;
-                    label_len += 1;
-                }
-                b'A'..=b'Z' => {
-                    upper = true;
-                    non_numeric = true;
-                    label_len += 1;
-                }
-                _ => {
-                    marker = true;
-                    non_numeric = true;
-                    label_len += 1;
-                }
+        if span.as_bytes()[0].is_ascii_digit() {
+            if let Some(address) = ipv4_canonical(span, &mut sc.other) {
+                em.emit(IocType::Ipv4, start, end, address);
+                return end;
             }
         }
-        hash_label |= hash_type_for_len(label_len).is_some();
-        bad_label |= label_len == 0 || label_len > MAX_LABEL_LEN;
-        let plain = !upper && !marker;
-        let (canonical, defanged): (&str, bool) = if plain {
-            (span, false)
-        } else {
-            sc.canonical.clear();
-            let defanged = refang_host_str(span, &mut sc.canonical);
-            (&sc.canonical, defanged)
+        // A name written plainly (`[A-Za-z0-9_.-]`, most names) is validated from the facts of
+        // one pass, in place when it is in lower case (it is then its own canonical form), else
+        // on a lower-cased copy; other names are refanged first.
+        let facts = plain_name(hay, start, end);
+        let (canonical, defanged): (&str, bool) = match facts {
+            Some(facts) if !facts.upper => (span, false),
+            Some(_) => {
+                sc.canonical.clear();
+                sc.canonical.push_str(span);
+                sc.canonical.make_ascii_lowercase();
+                (&sc.canonical, false)
+            }
+            None => {
+                sc.canonical.clear();
+                let defanged = refang_host_str(span, &mut sc.canonical);
+                (&sc.canonical, defanged)
+            }
         };
-        let numeric = if plain {
-            !non_numeric
-        } else {
-            canonical.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        let numeric = match facts {
+            Some(facts) => facts.numeric,
+            None => canonical.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
         };
         if numeric {
-            if ipv4_from_dotted(canonical, &mut sc.other) {
-                em.emit(IocType::Ipv4, start, end, &sc.other);
+            if let Some(address) = ipv4_canonical(canonical, &mut sc.other) {
+                em.emit(IocType::Ipv4, start, end, address);
             }
             return end;
         }
-        let domain = if plain && !dash {
-            !bad_label
-                && span.len() <= MAX_DOMAIN_LEN
-                && domain_after_labels(
-                    span,
-                    labels,
-                    last_start,
-                    DomainContext::Bare,
-                    false,
-                    self.ignore_tlds,
-                )
-        } else {
-            is_domain(canonical, DomainContext::Bare, defanged, self.ignore_tlds)
+        let domain = match facts {
+            Some(facts) => facts.is_domain(canonical, DomainContext::Bare, false, self.ignore_tlds),
+            None => is_domain(canonical, DomainContext::Bare, defanged, self.ignore_tlds),
         };
         if domain {
             em.emit(IocType::Dns, start, end, canonical);
@@ -791,8 +749,15 @@ impl Scanner {
         if defanged {
             return end;
         }
-        // Plain token: the canonical form is the lower-cased text, offsets line up.
+        // Plain token: the canonical form is the lower-cased text, offsets line up. Its
+        // dot-separated labels may be hashes (only looked at when one has a hash's length, or
+        // when the name holds other bytes), its `-`-separated parts IPv4 addresses.
         let token = &hay[start..end];
+        let marker = facts.is_none();
+        let hash_label = token
+            .split(|&b| b == b'.')
+            .any(|label| hash_type_for_len(label.len()).is_some());
+        let dash = token.contains(&b'-');
         let mut offset = 0;
         for label in
             token
@@ -848,7 +813,7 @@ impl Scanner {
         let domain_start = start + at + at_len;
         sc.host.clear();
         // A domain written plainly (most) is validated from the facts of one pass.
-        let facts = plain_name(&hay[domain_start..end]);
+        let facts = plain_name(hay, domain_start, end);
         let defanged = match (facts, em.text.get(domain_start..end)) {
             (Some(facts), Some(domain)) => {
                 sc.host.push_str(domain);
@@ -1001,7 +966,7 @@ impl Scanner {
                 sc.host.clear();
                 // A host written plainly (most): copied (lower-cased if needed) and validated
                 // from the facts of one pass; else refanged and validated the general way.
-                let facts = plain_name(&hay[a..b]);
+                let facts = plain_name(hay, a, b);
                 if let Some(facts) = facts {
                     match mapping.text(em.text, a, b) {
                         Some(written) => sc.host.push_str(written),

@@ -71,15 +71,33 @@ pub(crate) fn is_file_extension(ext: &str) -> bool {
 /// its parts are found from the dot positions, without a loop whose exit depends on the digits
 /// (octet lengths vary unpredictably); elsewhere byte by byte (same results, unit-tested).
 pub(crate) fn ipv4_from_dotted(canonical_dotted: &str, out: &mut String) -> bool {
+    ipv4_parse(canonical_dotted, out, true)
+}
+
+/// The canonical form of the IPv4 address `dotted` (see [`ipv4_from_dotted`]): `dotted` itself
+/// when it has no leading zero (most addresses: nothing is copied), else the form written into
+/// `out`.
+pub(crate) fn ipv4_canonical<'a>(dotted: &'a str, out: &'a mut String) -> Option<&'a str> {
+    if !ipv4_parse(dotted, out, false) {
+        return None;
+    }
+    // A canonical address is never empty: an empty `out` means `dotted` is its own.
+    Some(if out.is_empty() { dotted } else { out.as_str() })
+}
+
+/// [`ipv4_from_dotted`], writing an address without leading zeros into `out` only when
+/// `copy_plain`.
+#[inline]
+fn ipv4_parse(canonical_dotted: &str, out: &mut String, copy_plain: bool) -> bool {
     #[cfg(target_arch = "x86_64")]
-    return ipv4_from_dotted_block(canonical_dotted, out);
+    return ipv4_from_dotted_block(canonical_dotted, out, copy_plain);
     #[cfg(not(target_arch = "x86_64"))]
-    return ipv4_from_dotted_bytewise(canonical_dotted, out);
+    return ipv4_from_dotted_bytewise(canonical_dotted, out, copy_plain);
 }
 
 /// [`ipv4_from_dotted`] by one 16-byte block (x86_64).
 #[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
-fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String) -> bool {
+fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String, copy_plain: bool) -> bool {
     out.clear();
     let bytes = canonical_dotted.as_bytes();
     let n = bytes.len();
@@ -88,9 +106,25 @@ fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String) -> bool {
     }
     let mut block = [0u8; 16];
     block[..n].copy_from_slice(bytes);
+    match ipv4_block_values(block, n) {
+        Some((values, leading_zero)) => {
+            push_ipv4(out, canonical_dotted, &values, leading_zero, copy_plain);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The four values of the IPv4 address in the first `n` bytes of `block` (7 to 15; the bytes
+/// after them are ignored) and whether a part has a leading zero.
+#[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
+#[inline]
+fn ipv4_block_values(block: [u8; 16], n: usize) -> Option<([u16; 4], bool)> {
+    let own = (1u32 << n) - 1;
     let (digits, dots) = crate::block::digit_dot_masks(block);
-    if digits | dots != (1u32 << n) - 1 || dots.count_ones() != 3 {
-        return false;
+    let (digits, dots) = (digits & own, dots & own);
+    if digits | dots != own || dots.count_ones() != 3 {
+        return None;
     }
     let first = dots.trailing_zeros() as usize;
     let rest = dots & (dots - 1);
@@ -108,26 +142,25 @@ fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String) -> bool {
     for (value, &(start, end)) in values.iter_mut().zip(&bounds) {
         let len = end - start;
         if len == 0 || len > 3 {
-            return false;
+            return None;
         }
         // The last three bytes before `end`, the ones before the part weighted by zero
         // (`end - 3` may wrap: those bytes are never weighted).
         let (a, b, c) = (digit(end + 13), digit(end + 14), digit(end + 15));
         *value = c + u16::from(len >= 2) * 10 * b + u16::from(len >= 3) * 100 * a;
         if *value > 255 {
-            return false;
+            return None;
         }
         leading_zero |= len > 1 && block[start] == b'0';
     }
-    push_ipv4(out, canonical_dotted, &values, leading_zero);
-    true
+    Some((values, leading_zero))
 }
 
 /// [`ipv4_from_dotted`] byte by byte: what wasm runs (the block form measured about 4% slower
 /// there, as a whole kernel op, while it is faster natively), and the reference of the block
 /// form's unit test.
 #[cfg_attr(all(not(test), target_arch = "x86_64"), allow(dead_code))]
-fn ipv4_from_dotted_bytewise(canonical_dotted: &str, out: &mut String) -> bool {
+fn ipv4_from_dotted_bytewise(canonical_dotted: &str, out: &mut String, copy_plain: bool) -> bool {
     // Exactly four decimal parts of 1-3 digits, each 0-255. A fifth part (`1.2.3.4.5`) means a
     // version number or an OID, not an address. Leading zeros are read as decimal and dropped
     // from the canonical form. One pass over the bytes; the common form (no leading zero) is
@@ -164,15 +197,23 @@ fn ipv4_from_dotted_bytewise(canonical_dotted: &str, out: &mut String) -> bool {
     if parts != 4 {
         return false;
     }
-    push_ipv4(out, canonical_dotted, &values, leading_zero);
+    push_ipv4(out, canonical_dotted, &values, leading_zero, copy_plain);
     true
 }
 
 /// Writes a parsed address: the text as written when no part has a leading zero (it is its own
 /// canonical form), else the four values in decimal.
-fn push_ipv4(out: &mut String, dotted: &str, values: &[u16; 4], leading_zero: bool) {
+fn push_ipv4(
+    out: &mut String,
+    dotted: &str,
+    values: &[u16; 4],
+    leading_zero: bool,
+    copy_plain: bool,
+) {
     if !leading_zero {
-        out.push_str(dotted);
+        if copy_plain {
+            out.push_str(dotted);
+        }
         return;
     }
     for (k, value) in values.iter().enumerate() {
@@ -430,7 +471,44 @@ fn label_ok(bytes: &[u8], start: usize, end: usize) -> bool {
 
 /// The [`PlainName`] facts of `bytes`, or `None` when a byte lies outside `[A-Za-z0-9_.-]` (a
 /// defanged marker, a space: the name then goes the general way).
-pub(crate) fn plain_name(bytes: &[u8]) -> Option<PlainName> {
+///
+/// A name of at most 64 bytes (nearly all) is classified 16 bytes at a time and its labels are
+/// checked on the bit masks, without a branch per byte or per label: no two dots in a row or at
+/// either end (no empty label), no hyphen next to a dot or at either end, and at least one dot
+/// when the name is 64 bytes long (no label longer than 63).
+///
+/// The name is `hay[start..end]`: the blocks are read from `hay` itself (the bytes after the
+/// name are left out of the masks), so no copy is made except at the end of `hay`.
+pub(crate) fn plain_name(hay: &[u8], start: usize, end: usize) -> Option<PlainName> {
+    let bytes = hay.get(start..end)?;
+    let n = bytes.len();
+    if n == 0 || n > 64 {
+        return plain_name_bytewise(bytes);
+    }
+    let bits = crate::block::name_bits(hay, start, end);
+    if bits.outside != 0 {
+        return None;
+    }
+    let (dots, hyphens) = (bits.dot, bits.hyphen);
+    let last = 1u64 << (n - 1);
+    let ends = (dots << 1) | 1 | (dots >> 1) | last;
+    let labels_ok =
+        dots & (1 | last | (dots >> 1)) == 0 && hyphens & ends == 0 && (n < 64 || dots != 0);
+    Some(PlainName {
+        upper: bits.upper != 0,
+        numeric: bits.non_numeric == 0,
+        labels: dots.count_ones() as usize + 1,
+        last_start: if dots == 0 {
+            0
+        } else {
+            64 - dots.leading_zeros() as usize
+        },
+        labels_ok,
+    })
+}
+
+/// [`plain_name`] byte by byte (names longer than 64 bytes, and the reference of its test).
+fn plain_name_bytewise(bytes: &[u8]) -> Option<PlainName> {
     let mut seen = 0u8;
     let (mut labels, mut last_start, mut labels_ok) = (1usize, 0usize, true);
     for (k, &b) in bytes.iter().enumerate() {
@@ -535,10 +613,16 @@ mod tests {
         for text in fixed {
             let (mut a, mut b) = (String::new(), String::new());
             let (x, y) = (
-                ipv4_from_dotted_block(&text, &mut a),
-                ipv4_from_dotted_bytewise(&text, &mut b),
+                ipv4_from_dotted_block(&text, &mut a, true),
+                ipv4_from_dotted_bytewise(&text, &mut b, true),
             );
             assert_eq!((x, &a), (y, &b), "{text:?}");
+            let mut c = String::new();
+            assert_eq!(
+                ipv4_canonical(&text, &mut c),
+                x.then_some(a.as_str()),
+                "{text:?}"
+            );
         }
     }
 
@@ -671,8 +755,12 @@ mod tests {
         names.push(format!("{}.com", "a".repeat(64)));
         names.push(format!("{}.com", "a".repeat(63)));
         names.push(format!("{}com", "ab.".repeat(90)));
-        for _ in 0..30000 {
-            let len = (next() % 24) as usize;
+        names.push("a".repeat(64));
+        names.push(format!("{}.c", "a".repeat(62)));
+        names.push(format!("{}-", "a".repeat(63)));
+        names.push(format!("{}.", "a".repeat(63)));
+        for round in 0..30000 {
+            let len = (next() % if round % 4 == 0 { 70 } else { 24 }) as usize;
             names.push(
                 (0..len)
                     .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
@@ -680,7 +768,11 @@ mod tests {
             );
         }
         for name in names {
-            let facts = plain_name(name.as_bytes());
+            let facts = plain_name(name.as_bytes(), 0, name.len());
+            let mut padded = name.clone().into_bytes();
+            padded.extend_from_slice(b"x.-_A[");
+            assert_eq!(facts, plain_name(&padded, 0, name.len()), "{name:?}");
+            assert_eq!(facts, plain_name_bytewise(name.as_bytes()), "{name:?}");
             let plain = name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
