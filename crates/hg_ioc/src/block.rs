@@ -142,6 +142,39 @@ fn label_stops(v: wide::u8x16) -> wide::u8x16 {
     !(letter_or_digit | eq(b'_') | eq(b'-'))
 }
 
+/// Bytes outside the URL userinfo class `[a-z0-9\-._~!$&'()*+,;=:%]` (any case), for
+/// [`userinfo_end`].
+#[cfg(hg_simd_blocks)]
+#[inline(always)]
+fn userinfo_stops(v: wide::u8x16) -> wide::u8x16 {
+    let eq = |c: u8| v.cmp_eq(wide::u8x16::splat(c));
+    // `!$&'()*+,` are 0x21, 0x24 and 0x26-0x2c; `-.` 0x2d-0x2e; `:;=` 0x3a, 0x3b, 0x3d.
+    let t = v - wide::u8x16::splat(0x26);
+    let amp_to_dot = t.min(wide::u8x16::splat(8)).cmp_eq(t);
+    !(simd::alnum(v)
+        | amp_to_dot
+        | eq(b'!')
+        | eq(b'$')
+        | eq(b':')
+        | eq(b';')
+        | eq(b'=')
+        | eq(b'_')
+        | eq(b'~')
+        | eq(b'%'))
+}
+
+/// Bytes that are not hex digits, for [`hex_end`].
+#[cfg(hg_simd_blocks)]
+#[inline(always)]
+fn hex_stops(v: wide::u8x16) -> wide::u8x16 {
+    use wide::u8x16;
+    let in_range = |x: u8x16, lo: u8, len: u8| {
+        let t = x - u8x16::splat(lo);
+        t.min(u8x16::splat(len - 1)).cmp_eq(t)
+    };
+    !(in_range(v | u8x16::splat(0x20), b'a', 6) | in_range(v, b'0', 10))
+}
+
 /// Bytes outside the word class `[a-z0-9_%+-]` (any case), for [`word_end`].
 #[cfg(hg_simd_blocks)]
 #[inline(always)]
@@ -343,6 +376,16 @@ span_end! {
 }
 
 span_end! {
+    /// End of the run of URL userinfo bytes from `i`.
+    userinfo_end, userinfo_stops, crate::fast::is_userinfo_byte
+}
+
+span_end! {
+    /// End of the run of hex digits from `i`.
+    hex_end, hex_stops, crate::fast::is_hex_byte
+}
+
+span_end! {
     /// End of the run of Windows path segment bytes from `i`.
     win_seg_end, win_seg_stops, crate::fast::is_win_seg_byte
 }
@@ -378,7 +421,7 @@ mod tests {
     /// runs reaching the end of the text.
     #[test]
     fn blocks_agree_with_the_byte_loop() {
-        const ALPHABET: &[u8] = b"aZ09_%+-.:/ \\@[\x00\xff\xc3-x\"'<>|,;*?\x7f\t";
+        const ALPHABET: &[u8] = b"aZ09_%+-.:/ \\@[\x00\xff\xc3-x\"'<>|,;*?\x7f\tfFgG!$&()=~#`^{}]\x25\x2c\x2f\x3a\x40\x60\x66\x67";
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -413,6 +456,16 @@ mod tests {
                     word_end(&text, s),
                     span_end_bytewise(&text, s, |b| CLASS[usize::from(b)] & W != 0),
                     "word run from {s} in {text:?}"
+                );
+                assert_eq!(
+                    userinfo_end(&text, s),
+                    span_end_bytewise(&text, s, crate::fast::is_userinfo_byte),
+                    "userinfo from {s} in {text:?}"
+                );
+                assert_eq!(
+                    hex_end(&text, s),
+                    span_end_bytewise(&text, s, crate::fast::is_hex_byte),
+                    "hex run from {s} in {text:?}"
                 );
                 assert_eq!(
                     win_seg_end(&text, s),

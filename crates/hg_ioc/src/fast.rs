@@ -499,11 +499,7 @@ pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts
         .find_map(|e| scheme_sep_len(hay, e, defanged).map(|len| (e, e + len)))?;
     let mut i = sep_end;
     let mut userinfo = None;
-    let is_userinfo_byte = |b: u8| SETS[usize::from(b)] & USERINFO != 0;
-    let mut u = i;
-    while u < hay.len() && is_userinfo_byte(hay[u]) {
-        u += 1;
-    }
+    let u = crate::block::userinfo_end(hay, i);
     if u > i && at(hay, u) == b'@' {
         userinfo = Some((i, u + 1));
         i = u + 1;
@@ -631,6 +627,21 @@ pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<
         return dotted_at(hay, i + 1, defanged);
     }
     None
+}
+
+/// In the URL userinfo class `[a-z0-9\-._~!$&'()*+,;=:%]` (any case).
+/// (The byte loop of targets without 128-bit SIMD, and the reference of its unit test.)
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
+#[inline]
+pub(crate) fn is_userinfo_byte(b: u8) -> bool {
+    SETS[usize::from(b)] & USERINFO != 0
+}
+
+/// Whether `b` is a hex digit (the byte loop's test for `block::hex_end`).
+#[cfg_attr(all(not(test), hg_simd_blocks), allow(dead_code))]
+#[inline]
+pub(crate) fn is_hex_byte(b: u8) -> bool {
+    is_hex(b)
 }
 
 /// In the Windows path segment class `[^\\/:*?"'<>|,;\x00-\x20\x7f]`.

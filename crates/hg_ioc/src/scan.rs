@@ -589,17 +589,12 @@ impl Scanner {
         if e - s >= 32 {
             let mut k = s;
             while k < e {
-                if fast::is_hex(hay[k]) {
-                    let h0 = k;
-                    while k < e && fast::is_hex(hay[k]) {
-                        k += 1;
-                    }
-                    if k - h0 >= 32 {
-                        out.push(h0);
-                    }
-                } else {
-                    k += 1;
+                // Hex runs found 16 bytes at a time (a hash is one run of 32 or more).
+                let h = block::hex_end(hay, k).min(e);
+                if h - k >= 32 {
+                    out.push(k);
                 }
+                k = h + 1;
             }
         }
     }
@@ -673,12 +668,9 @@ impl Scanner {
             }
         }
         if run_len >= 32 {
-            let mut hex = 0;
-            while fast::is_hex(at(hay, s + hex)) {
-                hex += 1;
-            }
-            if hex >= 32 {
-                return Some((patterns::PAT_HASH, s + hex));
+            let hex_end = block::hex_end(hay, s);
+            if hex_end - s >= 32 {
+                return Some((patterns::PAT_HASH, hex_end));
             }
         }
         if first == b'-' || CLASS[usize::from(first)] & fast::LABEL == 0 {
