@@ -188,12 +188,31 @@ fn trim_trailing(hay: &[u8], start: usize, mut end: usize, min_end: usize) -> us
 fn run_is_inert(hay: &[u8], s: usize, e: usize, flags: u8) -> bool {
     flags & PCT == 0
         && e - s < 13
-        && match at(hay, e) {
-            b':' | b'[' | b'(' | b'{' | b'.' | b'@' | b'\\' => false,
-            b' ' => !matches!(at(hay, e + 1), b'[' | b'(' | b'{'),
-            _ => true,
+        && match AFTER_RUN[usize::from(at(hay, e))] {
+            AFTER_RUN_INERT => true,
+            AFTER_RUN_SPACE => !matches!(at(hay, e + 1), b'[' | b'(' | b'{'),
+            _ => false,
         }
 }
+
+/// What the byte after a word run says about the run, for [`run_is_inert`] (one look-up
+/// instead of a chain of comparisons): it may continue a match begun in the run
+/// (`AFTER_RUN_LIVE`), it is a space (then the byte after it decides), or neither.
+const AFTER_RUN_LIVE: u8 = 0;
+const AFTER_RUN_INERT: u8 = 1;
+const AFTER_RUN_SPACE: u8 = 2;
+
+static AFTER_RUN: [u8; 256] = {
+    let mut t = [AFTER_RUN_INERT; 256];
+    let live = b":[({.@\\";
+    let mut k = 0;
+    while k < live.len() {
+        t[live[k] as usize] = AFTER_RUN_LIVE;
+        k += 1;
+    }
+    t[b' ' as usize] = AFTER_RUN_SPACE;
+    t
+};
 
 /// Per-scan state of [`Scanner::next_match`].
 #[derive(Default)]
