@@ -479,6 +479,7 @@ fn label_ok(bytes: &[u8], start: usize, end: usize) -> bool {
 ///
 /// The name is `hay[start..end]`: the blocks are read from `hay` itself (the bytes after the
 /// name are left out of the masks), so no copy is made except at the end of `hay`.
+#[inline]
 pub(crate) fn plain_name(hay: &[u8], start: usize, end: usize) -> Option<PlainName> {
     let bytes = hay.get(start..end)?;
     let n = bytes.len();
