@@ -28,6 +28,7 @@
 //
 // Usage: node bench/ioc/browser_bench.mjs [--passes 40] [--rounds 3] [--warm-seconds 12]
 //        [--native-op PATH] [--kernel PATH (default static/hg_kernel.wasm)] [--out FILE]
+//        [--built-from COMMIT (both binaries were built from a clean export of COMMIT)]
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -51,6 +52,9 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
 const NATIVE_OP = option("--native-op", process.env.HG_IOC_NATIVE_OP ?? path.join(TARGET, "release/examples/ioc_throughput"));
 const KERNEL = path.resolve(option("--kernel", path.join(ROOT, "widgets/src/huntglass/static/hg_kernel.wasm")));
 const OUT = path.resolve(option("--out", path.join(HERE, "results/browser.md")));
+// The commit the kernel and the native example were built from, when built from a clean export of
+// it (git archive) rather than from this shared working tree.
+const BUILT_FROM = option("--built-from", "");
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const CONFIGS = [
   { label: "all 13 types", options: { columns: ["Text"], include_paths: true }, nativeFlags: [] },
@@ -269,8 +273,10 @@ with pa.ipc.new_stream(sys.argv[2], table.schema) as writer:
       `Machine: ${os.arch()}, ${os.cpus().length} cores shared with other engineers' work, 1-minute load average ${loads.map(f1).join(", ")} ` +
       `(start, after each round). Regenerate with \`node bench/ioc/browser_bench.mjs\`.`,
     "",
-    `Source: commit ${commit}` +
-      (dirty.length > 0 ? ` (the shared working tree also had uncommitted changes in ${dirty.join(", ")} at the time of this run).` : "."),
+    BUILT_FROM
+      ? `Source: the kernel module and the native example were both built from a clean export of commit ${BUILT_FROM} (git archive).`
+      : `Source: commit ${commit}` +
+          (dirty.length > 0 ? ` (the shared working tree also had uncommitted changes in ${dirty.join(", ")} at the time of this run).` : "."),
     "",
     "| path | configuration | best MB/s | median MB/s | best ms | best CPU ms | median CPU ms | IoCs |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
