@@ -28,10 +28,12 @@
 //! leftmost-first, greedy semantics exactly; a differential test compares every matcher with its
 //! pattern's anchored regex at every position, and the whole scan with the union search, on
 //! seeded inputs. Validators then decide (public suffix list, IPv6 parsing, URL host checks).
-//! The ends of word runs, domain labels, e-mail local-part pieces, URL tails and Windows path
-//! segments are found 16 bytes at a time with SIMD compares (`block.rs`, through the `wide`
-//! crate: SSE2 on x86_64, `simd128` in wasm, a byte loop elsewhere; unit-tested against the
-//! byte loops): the cost there was less the bytes than the mispredicted exit of each short loop.
+//! The ends of word runs, domain labels, e-mail local-part pieces, URL tails, URL userinfo, hex
+//! runs and Windows path segments are found 16 bytes at a time with SIMD compares (`block.rs`,
+//! through the `wide` crate: SSE2 on x86_64, `simd128` in wasm, a byte loop elsewhere;
+//! unit-tested against the byte loops): the cost there was less the bytes than the mispredicted
+//! exit of each short loop. Hosts, e-mail domains and bare dotted names written plainly are
+//! classified the same way and their label syntax is checked on bit masks (`validate::plain_name`).
 //! Because every type takes part in the one walk, the text is cut the same way whichever types
 //! are enabled: a file name inside a Windows path is never mistaken for a domain, a URL's tail
 //! is never a Linux path. Disabled types are simply not reported.
