@@ -115,11 +115,19 @@ struct Scratch {
     canonical: String,
     host: String,
     other: String,
+    /// The percent-decoded tail of a URL and the text offset of each of its bytes (taken out
+    /// while in use: a URL nested in the decoded tail gets buffers of its own).
+    decoded: Vec<u8>,
+    decoded_map: Vec<usize>,
 }
 
 impl Scratch {
     fn capacity(&self) -> usize {
-        self.canonical.capacity() + self.host.capacity() + self.other.capacity()
+        self.canonical.capacity()
+            + self.host.capacity()
+            + self.other.capacity()
+            + self.decoded.capacity()
+            + self.decoded_map.capacity() * std::mem::size_of::<usize>()
     }
 }
 
@@ -1078,8 +1086,14 @@ impl Scanner {
     ) {
         let part = &hay[from..to];
         if memchr::memchr(b'%', part).is_some() {
-            let mut decoded = Vec::with_capacity(part.len());
-            let mut map = Vec::with_capacity(part.len());
+            let (mut decoded, mut map) = (
+                std::mem::take(&mut sc.decoded),
+                std::mem::take(&mut sc.decoded_map),
+            );
+            decoded.clear();
+            map.clear();
+            decoded.reserve(part.len());
+            map.reserve(part.len());
             let mut i = 0;
             while i < part.len() {
                 let hex = |c: u8| char::from(c).to_digit(16);
@@ -1100,6 +1114,7 @@ impl Scanner {
                 end: mapping.at(to),
             };
             self.search_urls(em, sc, &decoded, inner, 0, decoded.len(), depth);
+            (sc.decoded, sc.decoded_map) = (decoded, map);
         } else {
             self.search_urls(em, sc, hay, mapping, from, to, depth);
         }
