@@ -316,8 +316,10 @@ with pa.ipc.new_stream(sys.argv[2], table.schema) as writer:
     }
   }
   lines.push("", "The IoC counts of the browser and of native are equal (checked), so both did the same work.");
-  const history = existsSync(OUT) ? readFileSync(OUT, "utf8").split("\n## History\n")[1] : undefined;
-  if (history !== undefined) lines.push("", "## History", history.replace(/\n+$/, ""));
+  // Sections written by hand below the generated part (dated notes, history) are kept.
+  const previous = existsSync(OUT) ? readFileSync(OUT, "utf8") : "";
+  const notes = previous.indexOf("\n## ");
+  if (notes >= 0) lines.push(previous.slice(notes).replace(/\n+$/, ""));
   writeFileSync(OUT, `${lines.join("\n")}\n`);
   console.log(lines.join("\n"));
 } finally {
