@@ -151,6 +151,18 @@ const PLAIN_SCHEMES: [(u64, &str); 10] = {
 /// The canonical scheme for a (possibly defanged) scheme: `hxxps` -> `https`, `fxp` -> `ftp`.
 /// Returns whether the written scheme was defanged.
 pub(crate) fn refang_scheme(src: &[u8], out: &mut String) -> bool {
+    // The common schemes written in lower case: literal copies (no copy call).
+    match src {
+        b"http" => {
+            out.push_str("http");
+            return false;
+        }
+        b"https" => {
+            out.push_str("https");
+            return false;
+        }
+        _ => {}
+    }
     // The plain schemes (almost every URL) are their own canonical form in lower case: one
     // comparison of the lower-cased bytes as a number.
     if src.len() <= 8 {
