@@ -79,7 +79,24 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
 }
 
-# Build tools: what `scripts/build.sh` and the linters need (steps 1-4).
+# wasm-bindgen-cli matching the pinned wasm-bindgen crate: scripts/build.sh runs this part beside
+# the cargo builds (only the wasm-bindgen step after them needs it).
+setup_wasm_bindgen() {
+  if wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION\$"; then
+    say "wasm-bindgen $WASM_BINDGEN_VERSION present"
+  else
+    say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION (about 3 minutes)"
+    # Never --locked (it fails here). Optimized less than a release build (opt-level 1, no LTO):
+    # 341 instead of 417 CPU-seconds to compile here, for a tool that runs for seconds. Without
+    # default features: they only add TLS (rustls and ring's C code) for the test runner's
+    # downloads, which the wasm-bindgen command never makes. Built in cargo's own temporary
+    # directory, not the project's target dir, where it would wait for the release build's lock.
+    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+      cargo install --no-default-features wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+}
+
+# Build tools: what `scripts/build.sh` and the linters need besides wasm-bindgen-cli.
 setup_tools() {
   # 1. Rust target for the browser wasm.
   if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -89,25 +106,14 @@ setup_tools() {
     rustup target add wasm32-unknown-unknown
   fi
 
-  # 2. wasm-bindgen-cli matching the pinned wasm-bindgen crate (never --locked: it fails here).
-  if wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WASM_BINDGEN_VERSION\$"; then
-    say "wasm-bindgen $WASM_BINDGEN_VERSION present"
-  else
-    say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION (about 3 minutes)"
-    # Optimized less than a release build (opt-level 1, no LTO): 341 instead of 417 CPU-seconds
-    # to compile here, for a tool that runs for seconds.
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
-      cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  fi
-
-  # 3. Debian packages: shellcheck for the script lint (chromium is a test dependency, below).
+  # 2. Debian packages: shellcheck for the script lint (chromium is a test dependency, below).
   if command -v shellcheck >/dev/null; then
     say "shellcheck present"
   else
     apt_install shellcheck
   fi
 
-  # 4. npm packages, exactly as package-lock.json says.
+  # 3. npm packages, exactly as package-lock.json says.
   if [[ ! -f package-lock.json ]]; then
     say "package-lock.json missing; cannot install the npm packages" >&2
     exit 1
@@ -142,22 +148,22 @@ setup_tools() {
 
 }
 
-# What only the tests and benchmarks need (steps 5-9): Debian's chromium, the Python venvs and the
+# What only the tests and benchmarks need (steps 4-8): Debian's chromium, the Python venvs and the
 # test data. scripts/test.sh runs this part in the background while the Rust build runs (mostly
 # downloads and unpacking; apt-get never runs in both parts at once: the build part is done first).
 setup_python_and_data() {
-  # 5. Debian's chromium for the browser tests (playwright-core never downloads a browser here).
+  # 4. Debian's chromium for the browser tests (playwright-core never downloads a browser here).
   if [[ -x /usr/bin/chromium ]]; then
     say "chromium present ($(/usr/bin/chromium --version 2>/dev/null || echo 'version unknown'))"
   else
     apt_install chromium
   fi
 
-  # 6. Development venv.
+  # 5. Development venv.
   ensure_venv .venv requirements-dev.txt
   ensure_editable_widgets .venv
 
-  # 7. Reference venv: MSTICPy for parity tests and benchmarks only.
+  # 6. Reference venv: MSTICPy for parity tests and benchmarks only.
   if [[ -x .venv-ref/bin/python ]] &&
     .venv-ref/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('msticpy') != '$MSTICPY_VERSION')" 2>/dev/null; then
     say ".venv-ref: msticpy $MSTICPY_VERSION present"
@@ -178,7 +184,7 @@ setup_python_and_data() {
       "statsmodels==$REF_STATSMODELS_VERSION" "scipy==$REF_SCIPY_VERSION"
   fi
 
-  # 8. pandas-2 venv, when the Python tests ask for one.
+  # 7. pandas-2 venv, when the Python tests ask for one.
   if [[ -f tests/python/requirements-pandas2.txt ]]; then
     ensure_venv .venv-pd2 tests/python/requirements-pandas2.txt
     ensure_editable_widgets .venv-pd2
@@ -186,7 +192,7 @@ setup_python_and_data() {
     say "tests/python/requirements-pandas2.txt absent; no pandas-2 venv"
   fi
 
-  # 9. Offline geolocation data (hg_enrich geo), pinned npm packages unpacked into build/geo/
+  # 8. Offline geolocation data (hg_enrich geo), pinned npm packages unpacked into build/geo/
   # (git-ignored) with their licence files beside the data: iptoasn country mmdb (PDDL 1.0) and
   # the ASN range CSVs (CC BY 4.0: the attribution is shown in /api/geo answers and the UI).
   GEO_DATA_VERSION="2.3.2026061719"
@@ -209,10 +215,11 @@ setup_python_and_data() {
 }
 
 case "${1:-all}" in
-  all) setup_tools; setup_python_and_data ;;
+  all) setup_tools; setup_wasm_bindgen; setup_python_and_data ;;
   tools) setup_tools ;;
+  wasm-bindgen) setup_wasm_bindgen ;;
   tests) setup_python_and_data ;;
-  *) printf 'usage: scripts/setup.sh [all|tools|tests] (got %s)\n' "$1" >&2; exit 2 ;;
+  *) printf 'usage: scripts/setup.sh [all|tools|wasm-bindgen|tests] (got %s)\n' "$1" >&2; exit 2 ;;
 esac
 
 say "done"

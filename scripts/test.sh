@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: installs what is missing, builds everything, then runs every check in order and
-# stops at the first failure, naming it: linters, Rust tests, JS unit tests, Python tests (pandas 3
-# and, when present, pandas 2), size budgets, browser tests (demo page, exported HTML) and the
-# JupyterLab test.
+# `make test`: installs what is missing, builds everything, then runs every check and stops at the
+# first failure, naming it: linters, Rust tests, JS unit tests, size budgets, then the browser
+# tests (demo page, exported HTML, JupyterLab and Notebook 7) with the Python tests (pandas 3 and,
+# when present, pandas 2) running beside them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,11 +22,14 @@ durations=()
 
 on_exit() {
   local status=$?
-  # A failed step leaves no background set-up running behind it.
-  if [[ -n "${python_setup_pid:-}" ]] && kill -0 "$python_setup_pid" 2>/dev/null; then
-    pkill -TERM -P "$python_setup_pid" 2>/dev/null || true
-    kill "$python_setup_pid" 2>/dev/null || true
-  fi
+  # A failed step leaves no background set-up or test suite running behind it.
+  local pid
+  for pid in "${python_setup_pid:-}" "${python_suites_pid:-}"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      pkill -TERM -P "$pid" 2>/dev/null || true
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
   if ((status != 0)) && [[ -n "$current_step" ]]; then
     printf '\nmake test: FAILED at step "%s" (exit %d) after %ds\n' "$current_step" "$status" $((SECONDS - started_all)) >&2
     # The steps that passed, with their durations: where a failed CI run spent its time.
@@ -88,12 +91,33 @@ step "ruff format --check" .venv/bin/ruff format --check widgets tests bench
 # scripts/build.sh, so the tests add only our own crates instead of a second full build.
 step "cargo test" cargo test --workspace --profile "$HG_CARGO_PROFILE"
 step "JS unit tests" npm run --silent test:js
-step "pytest (.venv, pandas 3)" run_pytest .venv
-if [[ -x .venv-pd2/bin/python ]]; then
-  step "pytest (.venv-pd2, pandas 2)" run_pytest .venv-pd2
-fi
 step "size budgets" bash scripts/check_sizes
-step "browser and JupyterLab tests" node --test --test-concurrency=1 tests/e2e/
+# The Python suites and the browser tests each keep about one of the two cores busy (they wait on
+# servers, kernels and the browser much of the time), so they run side by side: the Python suites
+# in the background, their output printed when the browser tests are done.
+python_suites_log="$(mktemp)"
+run_python_suites() {
+  local started=$SECONDS
+  run_pytest .venv
+  printf '%5ds  pytest (.venv, pandas 3)\n' $((SECONDS - started))
+  if [[ -x .venv-pd2/bin/python ]]; then
+    started=$SECONDS
+    run_pytest .venv-pd2
+    printf '%5ds  pytest (.venv-pd2, pandas 2)\n' $((SECONDS - started))
+  fi
+}
+run_python_suites >"$python_suites_log" 2>&1 &
+python_suites_pid=$!
+wait_for_python_suites() {
+  local status=0
+  wait "$python_suites_pid" || status=$?
+  python_suites_pid=""
+  cat "$python_suites_log"
+  rm -f "$python_suites_log"
+  return "$status"
+}
+step "browser and JupyterLab tests (the Python suites run beside them)" node --test --test-concurrency=1 tests/e2e/
+step "pytest (.venv with pandas 3, then .venv-pd2 with pandas 2)" wait_for_python_suites
 
 printf '\nmake test: all steps passed in %ds\n' $((SECONDS - started_all))
 printf '%s\n' "${durations[@]}"
