@@ -18,7 +18,9 @@ The ABI is documented in ``crates/hg_kernel/src/lib.rs``.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import gc
 import hashlib
 import json
 import os
@@ -253,3 +255,12 @@ def reset() -> None:
     global _kernel
     with _lock:
         _kernel = None
+
+
+@atexit.register
+def _release_at_exit() -> None:
+    # wasmtime's objects free their native handles in ``__del__``, which raises (printed as
+    # "Exception ignored ... TypeError") once interpreter shutdown has cleared wasmtime's own
+    # module globals: free ours while everything is still alive.
+    reset()
+    gc.collect()
