@@ -105,6 +105,19 @@ pub(crate) fn refang_dots(src: &str, out: &mut String) {
     out.push_str(&src[copied..]);
 }
 
+/// Whether [`refang_dots`] would change `src`: it holds a bracketed defanged dot.
+pub(crate) fn has_bracketed_dot(src: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(found) = memchr::memchr3(b'[', b'(', b'{', &src[i..]) {
+        i += found;
+        if defanged_dot_len(&src[i..], true).is_some() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Length of the `@` marker (plain or defanged, with its optional spaces) at the start of `src`.
 pub(crate) fn at_marker_len(src: &[u8]) -> Option<usize> {
     let mut i = 0;

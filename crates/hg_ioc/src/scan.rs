@@ -13,8 +13,8 @@ use crate::patterns;
 #[cfg(test)]
 use crate::patterns::PatternSet;
 use crate::refang::{
-    at_marker_len, is_defanged_scheme_separator, refang_dots, refang_host, refang_host_str,
-    refang_scheme,
+    at_marker_len, has_bracketed_dot, is_defanged_scheme_separator, refang_dots, refang_host,
+    refang_host_str, refang_scheme,
 };
 use crate::validate::{
     hash_type_for_len, ipv4_canonical, ipv4_from_dotted, ipv6_canonical, is_domain, plain_name,
@@ -946,6 +946,18 @@ impl Scanner {
             .max()
             .unwrap_or(sep.1);
         let trimmed = trim_trailing(hay, start, end, authority_end);
+        // A URL of the text written in its canonical form (most URLs) is reported as written.
+        if let Mapping::Identity = mapping {
+            if let Some(host_ok) = self.verbatim_url(em, &parts, (start, authority_end, trimmed)) {
+                if !host_ok {
+                    return rejected_url_resume(budget, authority_end, end);
+                }
+                if depth < MAX_URL_NESTING && sep.1 < trimmed {
+                    self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
+                }
+                return trimmed;
+            }
+        }
 
         sc.canonical.clear();
         let mut defanged = refang_scheme(&hay[scheme.0..scheme.1], &mut sc.canonical);
@@ -1030,15 +1042,7 @@ impl Scanner {
             }
         };
         if !host_ok {
-            // Nothing here is a URL, but URLs or names may follow the rejected authority.
-            return match budget {
-                Some(budget) if *budget >= end - authority_end => {
-                    *budget -= end - authority_end;
-                    authority_end
-                }
-                Some(_) => end,
-                None => authority_end,
-            };
+            return rejected_url_resume(budget, authority_end, end);
         }
         if host.is_some() && host_match.as_ref().is_none_or(|h| h.0 != IocType::Ipv6) {
             sc.canonical.push_str(&sc.host);
@@ -1069,6 +1073,57 @@ impl Scanner {
             self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
         }
         trimmed
+    }
+
+    /// A URL of the caller's text (`text[start..trimmed]`, its authority ending at
+    /// `authority_end`) whose canonical form is its own text: a plain lower-case scheme, `://`, a
+    /// host written plainly in lower case (a name, or an IPv4 address without leading zeros) and
+    /// no defanged dot after the authority. Such a URL (most of them) is validated and reported
+    /// with its text as the canonical value, and its host with the host's text, without building
+    /// either. Returns `None` (nothing done) for any other URL, else whether its host is valid
+    /// (the URL and its host were then reported).
+    fn verbatim_url<S: IocSink + ?Sized>(
+        &self,
+        em: &mut Emitter<'_, '_, S>,
+        parts: &fast::UrlParts,
+        (start, authority_end, trimmed): (usize, usize, usize),
+    ) -> Option<bool> {
+        let text = em.text;
+        let hay = text.as_bytes();
+        let (a, b) = parts.host?;
+        if !is_plain_scheme(&hay[parts.scheme.0..parts.scheme.1])
+            || &hay[parts.sep.0..parts.sep.1] != b"://"
+        {
+            return None;
+        }
+        let facts = plain_name(hay, a, b)?;
+        if facts.upper || has_bracketed_dot(&hay[authority_end..trimmed]) {
+            return None;
+        }
+        let url = text.get(start..trimmed)?;
+        // A plain name is ASCII, so its ends are character boundaries.
+        let host = &text[a..b];
+        let host_type = if facts.numeric {
+            // Written into only for an address with a leading zero (another canonical form,
+            // left to the general way).
+            let mut leading_zero = String::new();
+            if ipv4_canonical(host, &mut leading_zero).is_none() {
+                return Some(false);
+            }
+            if !leading_zero.is_empty() {
+                return None;
+            }
+            IocType::Ipv4
+        } else if facts.is_domain(host, DomainContext::Host, false, self.ignore_tlds) {
+            IocType::Dns
+        } else {
+            return Some(false);
+        };
+        em.emit(IocType::Url, start, trimmed, url);
+        if host_type == IocType::Ipv4 || facts.is_dotted() {
+            em.emit(host_type, a, b, host);
+        }
+        Some(true)
     }
 
     /// Looks for URLs inside `hay[from..to]` (the part of a URL after its `://`), decoding
@@ -1189,6 +1244,38 @@ impl Scanner {
             pos = resume.max(start + 1);
         }
     }
+}
+
+/// Where the search goes on after a URL candidate whose host was refused: nothing here is a
+/// URL, but URLs or names may follow the rejected authority (`hay[authority_end..end]` is read
+/// again when the candidate's `budget` allows).
+fn rejected_url_resume(budget: Option<&mut usize>, authority_end: usize, end: usize) -> usize {
+    match budget {
+        Some(budget) if *budget >= end - authority_end => {
+            *budget -= end - authority_end;
+            authority_end
+        }
+        Some(_) => end,
+        None => authority_end,
+    }
+}
+
+/// Whether a written scheme is one of the URL pattern's schemes in its canonical form (lower
+/// case, not defanged).
+fn is_plain_scheme(scheme: &[u8]) -> bool {
+    matches!(
+        scheme,
+        b"http"
+            | b"https"
+            | b"ftp"
+            | b"ftps"
+            | b"sftp"
+            | b"sftps"
+            | b"telnet"
+            | b"ldap"
+            | b"ldaps"
+            | b"file"
+    )
 }
 
 fn on_registry<S: IocSink + ?Sized>(

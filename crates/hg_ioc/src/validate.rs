@@ -535,6 +535,11 @@ fn plain_name_bytewise(bytes: &[u8]) -> Option<PlainName> {
 }
 
 impl PlainName {
+    /// Whether the name has more than one label.
+    pub(crate) fn is_dotted(self) -> bool {
+        self.labels > 1
+    }
+
     /// [`is_domain`] of the name these facts describe, given in lower case (`lower`: the name
     /// itself, or its lower-cased copy when it holds upper-case letters).
     pub(crate) fn is_domain(
