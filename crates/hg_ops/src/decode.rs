@@ -299,10 +299,7 @@ fn ioc_extractor() -> Result<&'static IocExtractor, OpError> {
 }
 
 fn input_error(source: HgArrowError) -> OpError {
-    OpError::Input {
-        op: UNPACK_INFO.name.to_string(),
-        source,
-    }
+    OpError::input(UNPACK_INFO.name, source)
 }
 
 fn to_i64(n: usize) -> i64 {
@@ -567,10 +564,7 @@ impl UnpackOutput {
 }
 
 fn engine_error(message: String) -> OpError {
-    OpError::Engine {
-        op: UNPACK_INFO.name.to_string(),
-        message,
-    }
+    OpError::engine(UNPACK_INFO.name, message)
 }
 
 impl Operation for UnpackOp {
@@ -603,7 +597,7 @@ impl Operation for UnpackOp {
         } else {
             None
         };
-        let table = hg_arrow::read_ipc_stream(input).map_err(input_error)?;
+        let table = crate::read_input(UNPACK_INFO.name, input)?;
         Table::new(table.schema().clone(), Vec::new())
             .map_err(input_error)?
             .strings(&column)

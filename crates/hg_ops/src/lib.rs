@@ -127,6 +127,35 @@ pub enum OpError {
     },
 }
 
+impl OpError {
+    /// The operation's input (or output) failed at the Arrow level.
+    pub fn input(op: &str, source: hg_arrow::HgArrowError) -> Self {
+        OpError::Input {
+            op: op.to_string(),
+            source,
+        }
+    }
+
+    /// The operation's engine refused the request.
+    pub fn engine(op: &str, message: impl ToString) -> Self {
+        OpError::Engine {
+            op: op.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Reads an operation's input, an Arrow IPC stream; errors name the operation.
+pub fn read_input(op: &str, input: &[u8]) -> Result<hg_arrow::Table, OpError> {
+    hg_arrow::read_ipc_stream(input).map_err(|source| OpError::input(op, source))
+}
+
+/// Writes one batch as an operation's output, an Arrow IPC stream; errors name the operation.
+pub fn write_batch(op: &str, batch: &arrow_array::RecordBatch) -> Result<Vec<u8>, OpError> {
+    hg_arrow::write_ipc_stream(&batch.schema(), std::slice::from_ref(batch))
+        .map_err(|source| OpError::input(op, source))
+}
+
 /// One option of an operation, as listed by the registry.
 #[derive(Debug, Clone, Serialize)]
 pub struct OptionInfo {

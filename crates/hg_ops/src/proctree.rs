@@ -21,7 +21,7 @@ use hg_proctree::{build_tree, BuildOptions, ProcTreeError, SchemaChoice};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{parse_options, OpError, OpInfo, Operation, OptionInfo};
+use crate::{parse_options, read_input, OpError, OpInfo, Operation, OptionInfo};
 
 static BUILD_INFO: OpInfo = OpInfo {
     name: "proctree.build",
@@ -125,24 +125,12 @@ impl Operation for BuildOp {
             infer_parents: o.infer_parents,
             match_host: o.match_host,
         };
-        let table = hg_arrow::read_ipc_stream(input).map_err(|source| OpError::Input {
-            op: op.into(),
-            source,
-        })?;
+        let table = read_input(op, input)?;
         let batch = build_tree(&table, &options).map_err(|e| match e {
-            ProcTreeError::Input(source) => OpError::Input {
-                op: op.into(),
-                source,
-            },
-            other => OpError::Engine {
-                op: op.into(),
-                message: other.to_string(),
-            },
+            ProcTreeError::Input(source) => OpError::input(op, source),
+            other => OpError::engine(op, other),
         })?;
-        write_output(&batch).map_err(|source| OpError::Input {
-            op: op.into(),
-            source,
-        })
+        write_output(&batch).map_err(|source| OpError::input(op, source))
     }
 }
 

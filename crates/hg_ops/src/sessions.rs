@@ -53,35 +53,13 @@ use hg_analytics::{
 use hg_arrow::Table;
 use serde::Deserialize;
 
-use crate::{parse_options, OpError, OpInfo, Operation, OptionInfo};
+use crate::{parse_options, read_input, write_batch, OpError, OpInfo, Operation, OptionInfo};
 
 fn engine_error(op: &str, e: AnalyticsError) -> OpError {
     match e {
-        AnalyticsError::Arrow(source) => OpError::Input {
-            op: op.to_string(),
-            source,
-        },
-        other => OpError::Engine {
-            op: op.to_string(),
-            message: other.to_string(),
-        },
+        AnalyticsError::Arrow(source) => OpError::input(op, source),
+        other => OpError::engine(op, other),
     }
-}
-
-fn read_input(op: &str, input: &[u8]) -> Result<Table, OpError> {
-    hg_arrow::read_ipc_stream(input).map_err(|source| OpError::Input {
-        op: op.to_string(),
-        source,
-    })
-}
-
-fn write_output(op: &str, batch: &RecordBatch) -> Result<Vec<u8>, OpError> {
-    hg_arrow::write_ipc_stream(&batch.schema(), std::slice::from_ref(batch)).map_err(|source| {
-        OpError::Input {
-            op: op.to_string(),
-            source,
-        }
-    })
 }
 
 const USER_IDENTIFIER_COLS: OptionInfo = OptionInfo {
@@ -219,7 +197,7 @@ impl Operation for BuildOp {
         let opts = o.sessionize_options(op)?;
         let table = read_input(op, input)?;
         let out = sessionize(&table, &opts).map_err(|e| engine_error(op, e))?;
-        write_output(op, &out)
+        write_batch(op, &out)
     }
 }
 
@@ -292,11 +270,8 @@ impl Operation for TrainOp {
             Field::new("session_type", DataType::Utf8, false),
             Field::new("sessions", DataType::Int64, false),
         ]));
-        let out = RecordBatch::try_new(schema, columns).map_err(|e| OpError::Engine {
-            op: op.into(),
-            message: e.to_string(),
-        })?;
-        write_output(op, &out)
+        let out = RecordBatch::try_new(schema, columns).map_err(|e| OpError::engine(op, e))?;
+        write_batch(op, &out)
     }
 }
 
@@ -469,7 +444,7 @@ impl Operation for ScoreOp {
             },
         )
         .map_err(|e| engine_error(op, e))?;
-        write_output(op, &out)
+        write_batch(op, &out)
     }
 }
 
@@ -548,10 +523,7 @@ impl Operation for ScoreEventsOp {
         let model = decode_model(op, o.model_base64.as_deref())?;
         let opts = o.build.sessionize_options(op)?;
         let table = read_input(op, input)?;
-        let input_err = |source| OpError::Input {
-            op: op.to_string(),
-            source,
-        };
+        let input_err = |source| OpError::input(op, source);
         let mut carried: Vec<String> = opts.user_identifier_cols.clone();
         for name in std::iter::once(&opts.event_col).chain(&o.columns) {
             if !carried.contains(name) {
@@ -642,22 +614,14 @@ impl Operation for ScoreEventsOp {
                 });
             }
             let column = table.column(name).map_err(input_err)?;
-            let taken = arrow_select::take::take(column.as_ref(), &rows, None).map_err(|e| {
-                OpError::Engine {
-                    op: op.into(),
-                    message: e.to_string(),
-                }
-            })?;
+            let taken = arrow_select::take::take(column.as_ref(), &rows, None)
+                .map_err(|e| OpError::engine(op, e))?;
             fields.push(Field::new(name, taken.data_type().clone(), true));
             columns.push(taken);
         }
-        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| {
-            OpError::Engine {
-                op: op.into(),
-                message: e.to_string(),
-            }
-        })?;
-        write_output(op, &out)
+        let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| OpError::engine(op, e))?;
+        write_batch(op, &out)
     }
 }
 

@@ -19,44 +19,20 @@
 //! event: `rank`, `<group_by columns>`, `row` (input row), `t_ms`, and the key's `events`,
 //! `p_value`, `dominant_interval`, `strength` (what the periodic connections widget draws).
 
-use arrow_array::RecordBatch;
 use hg_analytics::periodic::{
     periodic_events_table, periodic_table, PeriodicOptions, DEFAULT_MAX_GRID,
 };
 use hg_analytics::timeseries::{Detection, ScoreOptions, StlParams, TimeseriesError};
 use hg_analytics::timeseries_table::{anomalies_table, AnomalyRequest};
-use hg_arrow::Table;
 use serde::Deserialize;
 
-use crate::{parse_options, OpError, OpInfo, Operation, OptionInfo};
+use crate::{parse_options, read_input, write_batch, OpError, OpInfo, Operation, OptionInfo};
 
 fn engine_error(op: &str, e: TimeseriesError) -> OpError {
     match e {
-        TimeseriesError::Arrow(source) => OpError::Input {
-            op: op.to_string(),
-            source,
-        },
-        other => OpError::Engine {
-            op: op.to_string(),
-            message: other.to_string(),
-        },
+        TimeseriesError::Arrow(source) => OpError::input(op, source),
+        other => OpError::engine(op, other),
     }
-}
-
-fn read_input(op: &str, input: &[u8]) -> Result<Table, OpError> {
-    hg_arrow::read_ipc_stream(input).map_err(|source| OpError::Input {
-        op: op.to_string(),
-        source,
-    })
-}
-
-fn write_output(op: &str, batch: &RecordBatch) -> Result<Vec<u8>, OpError> {
-    hg_arrow::write_ipc_stream(&batch.schema(), std::slice::from_ref(batch)).map_err(|source| {
-        OpError::Input {
-            op: op.to_string(),
-            source,
-        }
-    })
 }
 
 /// Parses an interval: a number of seconds, or text `<number><unit>` with unit `ms`, `s`,
@@ -224,7 +200,7 @@ impl Operation for StlOp {
         };
         let table = read_input(op, input)?;
         let out = anomalies_table(&table, &request).map_err(|e| engine_error(op, e))?;
-        write_output(op, &out)
+        write_batch(op, &out)
     }
 }
 
@@ -314,7 +290,7 @@ impl Operation for PeriodicOp {
             )
             .map_err(|e| engine_error(op, e))?,
         };
-        write_output(op, &out)
+        write_batch(op, &out)
     }
 }
 
