@@ -298,8 +298,8 @@ class DecodeView {
       input = new tables.ArrowTable(bytes);
       const decoded = kernel.runOp("decode.unpack", { ...spec.options, column: spec.column }, bytes);
       output = new tables.ArrowTable(decoded);
-      const iocs = kernel.runOp("ioc.extract", { columns: ["decoded_string"] }, decoded);
-      found = new tables.ArrowTable(iocs);
+      // The IoC rows are read straight out of the kernel's memory (ArrowTable copies what it keeps).
+      found = kernel.runOpWith("ioc.extract", { columns: ["decoded_string"] }, decoded, (iocs) => new tables.ArrowTable(iocs));
       const n = output.num_rows();
       const [typeLabels, typeCodes] = found.categorize("IoCType") as [string[], Uint32Array, number];
       this.index = buildIndex(

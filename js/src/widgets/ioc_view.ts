@@ -535,8 +535,8 @@ class IocView {
       spec = parseSpec(this.model.get("spec"));
       const bytes = specDataset(inputs, spec.dataset, "IocView");
       table = new tables.ArrowTable(bytes);
-      const output = kernel.runOp("ioc.extract", extractOptions(spec), bytes);
-      found = new tables.ArrowTable(output);
+      // The output is read straight out of the kernel's memory (ArrowTable copies what it keeps).
+      found = kernel.runOpWith("ioc.extract", extractOptions(spec), bytes, (output) => new tables.ArrowTable(output));
       this.index = buildIndex(readExtractColumns(found), spec.columns, table.num_rows());
     } catch (error) {
       table?.free();

@@ -381,8 +381,8 @@ class SessionRarity {
     try {
       spec = parseSpec(this.model.get("spec"));
       const bytes = specDataset(inputs, spec.dataset, "SessionRarity");
-      const output = kernel.runOp("sessions.score_events", scoreOptions(spec), bytes);
-      table = new tables.ArrowTable(output);
+      // The output is read straight out of the kernel's memory (ArrowTable copies what it keeps).
+      table = kernel.runOpWith("sessions.score_events", scoreOptions(spec), bytes, (output) => new tables.ArrowTable(output));
       const [colorLabels, colorCodes] = table.categorize(spec.color_by) as [string[], Uint32Array, number];
       this.index = indexSessions({
         session: table.numbers("session"),
