@@ -248,6 +248,20 @@ mod tests {
     use super::*;
     use crate::patterns::DEFANGED_DOTS;
 
+    /// `has_bracketed_dot` says whether `refang_dots` changes its input.
+    #[test]
+    fn bracketed_dot_detection_agrees_with_refang_dots() {
+        let texts = [
+            "/a/b?x=1", "/a[.]php", "/a(.)b", "/a{.}b", "/a[dot]b", "/a(DOT)b", "/a[.b", "/a[.",
+            "/(x)", "/[", "{", "/a.]b", "/a[.]", "/x[y](.)", "", "/a[[.]]", "/%5B.%5D",
+        ];
+        for text in texts {
+            let mut out = String::new();
+            refang_dots(text, &mut out);
+            assert_eq!(has_bracketed_dot(text.as_bytes()), out != text, "{text:?}");
+        }
+    }
+
     #[test]
     fn defanged_dot_forms() {
         let texts: [&[u8]; 14] = [

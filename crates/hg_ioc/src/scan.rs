@@ -946,17 +946,17 @@ impl Scanner {
             .max()
             .unwrap_or(sep.1);
         let trimmed = trim_trailing(hay, start, end, authority_end);
-        // A URL of the text written in its canonical form (most URLs) is reported as written.
-        if let Mapping::Identity = mapping {
-            if let Some(host_ok) = self.verbatim_url(em, &parts, (start, authority_end, trimmed)) {
-                if !host_ok {
-                    return rejected_url_resume(budget, authority_end, end);
-                }
-                if depth < MAX_URL_NESTING && sep.1 < trimmed {
-                    self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
-                }
-                return trimmed;
+        // A URL written in its canonical form (most URLs) is reported as written.
+        if let Some(host_ok) =
+            self.verbatim_url(em, hay, mapping, &parts, (start, authority_end, trimmed))
+        {
+            if !host_ok {
+                return rejected_url_resume(budget, authority_end, end);
             }
+            if depth < MAX_URL_NESTING && sep.1 < trimmed {
+                self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
+            }
+            return trimmed;
         }
 
         sc.canonical.clear();
@@ -1075,21 +1075,21 @@ impl Scanner {
         trimmed
     }
 
-    /// A URL of the caller's text (`text[start..trimmed]`, its authority ending at
-    /// `authority_end`) whose canonical form is its own text: a plain lower-case scheme, `://`, a
-    /// host written plainly in lower case (a name, or an IPv4 address without leading zeros) and
-    /// no defanged dot after the authority. Such a URL (most of them) is validated and reported
-    /// with its text as the canonical value, and its host with the host's text, without building
-    /// either. Returns `None` (nothing done) for any other URL, else whether its host is valid
-    /// (the URL and its host were then reported).
+    /// A URL (`hay[start..trimmed]`, its authority ending at `authority_end`) whose canonical
+    /// form is its own bytes: a plain lower-case scheme, `://`, a host written plainly in lower
+    /// case (a name, or an IPv4 address without leading zeros), no defanged dot after the
+    /// authority, and valid UTF-8. Such a URL (most of them) is validated and reported with its
+    /// bytes as the canonical value, and its host with the host's bytes, without building either.
+    /// Returns `None` (nothing done) for any other URL, else whether its host is valid (the URL
+    /// and its host were then reported).
     fn verbatim_url<S: IocSink + ?Sized>(
         &self,
         em: &mut Emitter<'_, '_, S>,
+        hay: &[u8],
+        mapping: Mapping<'_>,
         parts: &fast::UrlParts,
         (start, authority_end, trimmed): (usize, usize, usize),
     ) -> Option<bool> {
-        let text = em.text;
-        let hay = text.as_bytes();
         let (a, b) = parts.host?;
         if !is_plain_scheme(&hay[parts.scheme.0..parts.scheme.1])
             || &hay[parts.sep.0..parts.sep.1] != b"://"
@@ -1100,9 +1100,13 @@ impl Scanner {
         if facts.upper || has_bracketed_dot(&hay[authority_end..trimmed]) {
             return None;
         }
-        let url = text.get(start..trimmed)?;
+        let url = match mapping {
+            // The caller's text: only the ends need to be character boundaries.
+            Mapping::Identity => em.text.get(start..trimmed)?,
+            Mapping::Table { .. } => std::str::from_utf8(&hay[start..trimmed]).ok()?,
+        };
         // A plain name is ASCII, so its ends are character boundaries.
-        let host = &text[a..b];
+        let host = &url[a - start..b - start];
         let host_type = if facts.numeric {
             // Written into only for an address with a leading zero (another canonical form,
             // left to the general way).
@@ -1119,9 +1123,9 @@ impl Scanner {
         } else {
             return Some(false);
         };
-        em.emit(IocType::Url, start, trimmed, url);
+        em.emit(IocType::Url, mapping.at(start), mapping.at(trimmed), url);
         if host_type == IocType::Ipv4 || facts.is_dotted() {
-            em.emit(host_type, a, b, host);
+            em.emit(host_type, mapping.at(a), mapping.at(b), host);
         }
         Some(true)
     }
@@ -1140,39 +1144,60 @@ impl Scanner {
         depth: usize,
     ) {
         let part = &hay[from..to];
-        if memchr::memchr(b'%', part).is_some() {
-            let (mut decoded, mut map) = (
-                std::mem::take(&mut sc.decoded),
-                std::mem::take(&mut sc.decoded_map),
-            );
-            decoded.clear();
-            map.clear();
-            decoded.reserve(part.len());
-            map.reserve(part.len());
-            let mut i = 0;
-            while i < part.len() {
-                let hex = |c: u8| char::from(c).to_digit(16);
-                if part[i] == b'%' && i + 2 < part.len() {
-                    if let (Some(h), Some(l)) = (hex(part[i + 1]), hex(part[i + 2])) {
-                        decoded.push((h * 16 + l) as u8);
-                        map.push(mapping.at(from + i));
-                        i += 3;
-                        continue;
-                    }
-                }
-                decoded.push(part[i]);
-                map.push(mapping.at(from + i));
-                i += 1;
-            }
-            let inner = Mapping::Table {
-                map: &map,
-                end: mapping.at(to),
-            };
-            self.search_urls(em, sc, &decoded, inner, 0, decoded.len(), depth);
-            (sc.decoded, sc.decoded_map) = (decoded, map);
-        } else {
+        let Some(first_percent) = memchr::memchr(b'%', part) else {
             self.search_urls(em, sc, hay, mapping, from, to, depth);
+            return;
+        };
+        // Every scheme separator holds a `:`, and a decoded `:` was written `:` or `%3A`: without
+        // either there is nothing to decode for.
+        if memchr::memchr(b':', part).is_none() && !has_escaped_colon(&part[first_percent..]) {
+            return;
         }
+        let (mut decoded, mut map) = (
+            std::mem::take(&mut sc.decoded),
+            std::mem::take(&mut sc.decoded_map),
+        );
+        decoded.clear();
+        map.clear();
+        decoded.reserve(part.len());
+        map.reserve(part.len());
+        // The bytes between escapes are copied in runs, their offsets mapped in runs.
+        let copy_run = |decoded: &mut Vec<u8>, map: &mut Vec<usize>, a: usize, b: usize| {
+            decoded.extend_from_slice(&part[a..b]);
+            match mapping {
+                Mapping::Identity => map.extend(from + a..from + b),
+                Mapping::Table { .. } => map.extend((from + a..from + b).map(|k| mapping.at(k))),
+            }
+        };
+        let mut i = 0;
+        let mut next_percent = Some(first_percent);
+        while let Some(p) = next_percent {
+            copy_run(&mut decoded, &mut map, i, p);
+            let hex = |c: u8| char::from(c).to_digit(16);
+            let escaped = match (part.get(p + 1), part.get(p + 2)) {
+                (Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
+                _ => None,
+            };
+            match escaped {
+                Some(byte) => {
+                    decoded.push(byte);
+                    map.push(mapping.at(from + p));
+                    i = p + 3;
+                }
+                None => {
+                    copy_run(&mut decoded, &mut map, p, p + 1);
+                    i = p + 1;
+                }
+            }
+            next_percent = memchr::memchr(b'%', &part[i..]).map(|k| i + k);
+        }
+        copy_run(&mut decoded, &mut map, i, part.len());
+        let inner = Mapping::Table {
+            map: &map,
+            end: mapping.at(to),
+        };
+        self.search_urls(em, sc, &decoded, inner, 0, decoded.len(), depth);
+        (sc.decoded, sc.decoded_map) = (decoded, map);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1262,6 +1287,12 @@ fn rejected_url_resume(budget: Option<&mut usize>, authority_end: usize, end: us
 
 /// Whether a written scheme is one of the URL pattern's schemes in its canonical form (lower
 /// case, not defanged).
+/// Whether `bytes` hold a percent-escaped colon (`%3A` or `%3a`).
+fn has_escaped_colon(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', bytes)
+        .any(|p| bytes.get(p + 1) == Some(&b'3') && matches!(bytes.get(p + 2), Some(b'a' | b'A')))
+}
+
 fn is_plain_scheme(scheme: &[u8]) -> bool {
     matches!(
         scheme,
@@ -1642,6 +1673,23 @@ mod tests {
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    #[test]
+    fn escaped_colons() {
+        for (text, expected) in [
+            ("%3A", true),
+            ("%3a", true),
+            ("x%2F%3Ay", true),
+            ("%3", false),
+            ("%", false),
+            ("%2F%3B", false),
+            ("%%3a", true),
+            ("3A", false),
+            ("", false),
+        ] {
+            assert_eq!(has_escaped_colon(text.as_bytes()), expected, "{text:?}");
         }
     }
 
