@@ -16,6 +16,10 @@ pub(crate) const PAT_CVE: usize = 5;
 pub(crate) const PAT_IPV6: usize = 6;
 pub(crate) const PAT_HASH: usize = 7;
 pub(crate) const PAT_DOTTED: usize = 8;
+/// Not a pattern: what the finder reports for a candidate of [`PAT_IPV6`] that cannot be an
+/// address (neither a `::` nor every group: clock times, MAC addresses). It is consumed like
+/// any candidate of that pattern (same span, same priority) and reported as nothing.
+pub(crate) const PAT_IPV6_REFUSED: usize = 9;
 
 /// Written-out forms of the dot that defanged observables use, longest first. Refanging decides
 /// them from their first byte (`refang::defanged_dot_len`); its unit test checks that against

@@ -415,6 +415,8 @@ impl Scanner {
             patterns::PAT_LINUX_PATH => on_linux_path(em, scratch, hay, start, end),
             patterns::PAT_CVE => on_cve(em, scratch, hay, start, end),
             patterns::PAT_IPV6 => on_ipv6(em, scratch, hay, start, end),
+            // Consumed like any candidate of the pattern, and reported as nothing.
+            patterns::PAT_IPV6_REFUSED => end,
             patterns::PAT_HASH => on_hash(em, scratch, hay, start, end),
             _ => self.on_dotted(em, scratch, hay, start, end),
         }
@@ -690,8 +692,13 @@ impl Scanner {
         // the whole run, followed by a `:`; a hash (32+ hex digits) needs a run of 32 or more.
         let run_len = run_end - s;
         if run_len <= 4 && after_run == b':' && hay[s..run_end].iter().all(|&b| fast::is_hex(b)) {
-            if let Some(end) = fast::ipv6_at(hay, s) {
-                return Some((patterns::PAT_IPV6, end));
+            if let Some((end, may_be_address)) = fast::ipv6_candidate(hay, s) {
+                let pattern = if may_be_address {
+                    patterns::PAT_IPV6
+                } else {
+                    patterns::PAT_IPV6_REFUSED
+                };
+                return Some((pattern, end));
             }
         }
         if run_len >= 32 {
@@ -1673,6 +1680,58 @@ mod tests {
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    /// A candidate the finder refuses as an IPv6 address is refused by the validator too.
+    #[test]
+    fn refused_ipv6_candidates_are_not_addresses() {
+        const ALPHABET: &[u8] = b"0123456789abcdef::::...fx 1";
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut refused, mut kept) = (0, 0);
+        let mut out = String::new();
+        for _ in 0..20_000 {
+            let len = 1 + (rng.next() % 48) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(rng.next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let text = String::from_utf8(text).expect("ASCII");
+            for s in 0..text.len() {
+                let Some((end, may_be_address)) = fast::ipv6_candidate(text.as_bytes(), s) else {
+                    continue;
+                };
+                if may_be_address {
+                    kept += 1;
+                } else {
+                    refused += 1;
+                    assert!(
+                        !ipv6_canonical(&text[s..end], &mut out),
+                        "{:?}",
+                        &text[s..end]
+                    );
+                }
+            }
+        }
+        assert!(
+            refused > 1000 && kept > 1000,
+            "{refused} refused, {kept} kept"
+        );
+        for clock in ["17:54:59", "00:00:00.123", "aa:bb:cc:dd:ee:ff"] {
+            assert_eq!(
+                fast::ipv6_candidate(clock.as_bytes(), 0).map(|c| c.1),
+                Some(false)
+            );
+        }
+        for address in [
+            "1:2:3:4:5:6:7:8",
+            "fe80::1",
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
+            assert_eq!(
+                fast::ipv6_candidate(address.as_bytes(), 0).map(|c| c.1),
+                Some(true)
+            );
         }
     }
 
