@@ -3,7 +3,7 @@
 use std::net::Ipv6Addr;
 use std::str::FromStr;
 
-use psl::Type;
+use psl::{Info, List, Psl, Type};
 
 /// Longest domain name in presentation form (RFC 1035 limits 255 octets on the wire).
 pub(crate) const MAX_DOMAIN_LEN: usize = 253;
@@ -376,16 +376,23 @@ pub(crate) fn is_domain(
         }
         label_start = j + 1;
     }
-    domain_after_labels(name, labels, label_start, context, defanged, ignore_tlds)
+    domain_after_labels(
+        name,
+        (labels, label_start, None),
+        context,
+        defanged,
+        ignore_tlds,
+    )
 }
 
 /// The rules of [`is_domain`] after its label syntax: for a name whose `labels` labels are
 /// known to be 1-63 bytes of `a-z 0-9 - _` without a leading or trailing hyphen (the last one
-/// starting at `last_start`), and whose length is at most 253.
+/// starting at `last_start`), and whose length is at most 253. `dots`, when known, is the
+/// name's dot positions as bits (bit `k` for byte `k`; names of at most 64 bytes): the public
+/// suffix list then reads the labels from it instead of searching the bytes for dots.
 pub(crate) fn domain_after_labels(
     name: &str,
-    labels: usize,
-    last_start: usize,
+    (labels, last_start, dots): (usize, usize, Option<u64>),
     context: DomainContext,
     defanged: bool,
     ignore_tlds: bool,
@@ -405,16 +412,55 @@ pub(crate) fn domain_after_labels(
         return false;
     }
     if !ignore_tlds {
-        let Some(suffix) = psl::suffix(name.as_bytes()) else {
-            return false;
+        // What `psl::suffix` reports (a name here never ends with a dot): the suffix's
+        // length and type, none when the list does not know it.
+        let bytes = name.as_bytes();
+        let Info { len, typ } = match dots {
+            Some(dots) => List.find(LabelsFromRight {
+                name: bytes,
+                end: bytes.len(),
+                dots,
+                done: false,
+            }),
+            None => List.find(bytes.rsplit(|&b| b == b'.')),
         };
-        match suffix.typ() {
+        match typ {
+            _ if len == 0 => return false,
             None => return false,
-            Some(Type::Icann) if suffix.as_bytes().len() == name.len() => return false,
+            Some(Type::Icann) if len == name.len() => return false,
             Some(_) => {}
         }
     }
     true
+}
+
+/// The labels of a name from the last to the first, cut at the dots of a bit mask.
+struct LabelsFromRight<'a> {
+    name: &'a [u8],
+    /// Where the next label (going left) ends.
+    end: usize,
+    /// The dots left of `end`.
+    dots: u64,
+    done: bool,
+}
+
+impl<'a> Iterator for LabelsFromRight<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.done {
+            return None;
+        }
+        if self.dots == 0 {
+            self.done = true;
+            return self.name.get(..self.end);
+        }
+        let dot = 63 - self.dots.leading_zeros() as usize;
+        self.dots &= !(1u64 << dot);
+        let label = self.name.get(dot + 1..self.end);
+        self.end = dot;
+        label
+    }
 }
 
 /// What one pass over a name written only with `[A-Za-z0-9_.-]` tells the validators: a URL
@@ -433,6 +479,8 @@ pub(crate) struct PlainName {
     last_start: usize,
     /// Whether every label has 1-63 bytes and no hyphen at either end.
     labels_ok: bool,
+    /// The dot positions as bits, for names of at most 64 bytes.
+    dots: Option<u64>,
 }
 
 /// Bits of [`NAME_CLASS`]: a byte allowed in a plain name (`N_NAME`), an upper-case letter, a
@@ -505,6 +553,7 @@ pub(crate) fn plain_name(hay: &[u8], start: usize, end: usize) -> Option<PlainNa
             64 - dots.leading_zeros() as usize
         },
         labels_ok,
+        dots: Some(dots),
     })
 }
 
@@ -512,6 +561,7 @@ pub(crate) fn plain_name(hay: &[u8], start: usize, end: usize) -> Option<PlainNa
 fn plain_name_bytewise(bytes: &[u8]) -> Option<PlainName> {
     let mut seen = 0u8;
     let (mut labels, mut last_start, mut labels_ok) = (1usize, 0usize, true);
+    let mut dots = 0u64;
     for (k, &b) in bytes.iter().enumerate() {
         let class = NAME_CLASS[usize::from(b)];
         if class == 0 {
@@ -519,6 +569,9 @@ fn plain_name_bytewise(bytes: &[u8]) -> Option<PlainName> {
         }
         seen |= class;
         if class & N_DOT != 0 {
+            if k < 64 {
+                dots |= 1 << k;
+            }
             labels_ok &= label_ok(bytes, last_start, k);
             labels += 1;
             last_start = k + 1;
@@ -531,6 +584,7 @@ fn plain_name_bytewise(bytes: &[u8]) -> Option<PlainName> {
         labels,
         last_start,
         labels_ok,
+        dots: (bytes.len() <= 64).then_some(dots),
     })
 }
 
@@ -553,8 +607,7 @@ impl PlainName {
             && lower.len() <= MAX_DOMAIN_LEN
             && domain_after_labels(
                 lower,
-                self.labels,
-                self.last_start,
+                (self.labels, self.last_start, self.dots),
                 context,
                 defanged,
                 ignore_tlds,
@@ -576,6 +629,29 @@ pub(crate) fn hash_type_for_len(len: usize) -> Option<crate::IocType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The labels read from the dot mask are the labels `rsplit` gives, in the same order.
+    #[test]
+    fn labels_from_dot_mask() {
+        for name in [
+            "a",
+            "a.b",
+            "www.example.co.uk",
+            "x-1.y_2.z",
+            "a.b.c.d.e.f.g.h.i.j.k.l.m",
+        ] {
+            let facts = plain_name(name.as_bytes(), 0, name.len()).expect("plain");
+            let from_mask: Vec<&[u8]> = LabelsFromRight {
+                name: name.as_bytes(),
+                end: name.len(),
+                dots: facts.dots.expect("short name"),
+                done: false,
+            }
+            .collect();
+            let split: Vec<&[u8]> = name.as_bytes().rsplit(|&b| b == b'.').collect();
+            assert_eq!(from_mask, split, "{name}");
+        }
+    }
 
     /// The block parser against the byte-by-byte one on strings of digits and dots (and a few
     /// other bytes) of every length up to 17.
