@@ -29,9 +29,11 @@
 // Usage: node bench/ioc/browser_bench.mjs [--passes 40] [--rounds 3] [--warm-seconds 12]
 //        [--native-op PATH] [--kernel PATH (default static/hg_kernel.wasm)] [--out FILE]
 //        [--built-from COMMIT (both binaries were built from a clean export of COMMIT)]
+//        [--text FILE (a text corpus of one record per line instead of the generated one, e.g. the
+//        reference's sample data written by real_bench.py --keep-text)]
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +57,10 @@ const OUT = path.resolve(option("--out", path.join(HERE, "results/browser.md")))
 // The commit the kernel and the native example were built from, when built from a clean export of
 // it (git archive) rather than from this shared working tree.
 const BUILT_FROM = option("--built-from", "");
+const TEXT = option("--text", "");
+const CORPUS_NAME = TEXT
+  ? `\`${path.basename(TEXT)}\` (given with --text)`
+  : "`gen_corpus.py --seed 11 --bytes 1000000` (the corpus of `speed.md`)";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const CONFIGS = [
   { label: "all 13 types", options: { columns: ["Text"], include_paths: true }, nativeFlags: [] },
@@ -176,7 +182,8 @@ try {
   const corpus = path.join(tmp, "corpus.jsonl");
   const text = path.join(tmp, "corpus.txt");
   const ipcFile = path.join(tmp, "corpus.arrow");
-  run(PYTHON, [path.join(HERE, "gen_corpus.py"), "--seed", "11", "--bytes", "1000000", "--out", corpus, "--text-out", text]);
+  if (TEXT) copyFileSync(TEXT, text);
+  else run(PYTHON, [path.join(HERE, "gen_corpus.py"), "--seed", "11", "--bytes", "1000000", "--out", corpus, "--text-out", text]);
   run(PYTHON, [
     "-c",
     `
@@ -260,7 +267,7 @@ with pa.ipc.new_stream(sys.argv[2], table.schema) as writer:
   const lines = [
     "# IoC extraction speed in the browser vs native, like for like (`ioc.extract`, Arrow IPC in and out)",
     "",
-    `Corpus: \`gen_corpus.py --seed 11 --bytes 1000000\` (${textBytes.toLocaleString("en-US")} bytes of text, the corpus of \`speed.md\`), ` +
+    `Corpus: ${CORPUS_NAME}, ${textBytes.toLocaleString("en-US")} bytes of text, ` +
       `one row per record as an Arrow IPC stream written by pyarrow (${ipc.length.toLocaleString("en-US")} bytes); MB/s counts the text bytes. ` +
       `Browser: \`hg_kernel.wasm\` (${statSync(KERNEL).size.toLocaleString("en-US")} bytes, built ${kernelBuilt} UTC) through \`js/src/runtime/kernel.ts\` ` +
       `in Debian's Chromium ${chromiumVersion} (headless): \`runOp\` copies the input into the module and the output out, as IocView calls it; ` +
