@@ -20,7 +20,7 @@
 //! `--whole` reads at most [`MAX_WHOLE_BYTES`].
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -319,28 +319,12 @@ impl Unpacker<'_> {
 
     fn csv<W: Write>(
         &self,
-        mut file: File,
+        file: File,
         out: &mut Output<W>,
         progress: &mut Progress,
     ) -> Result<()> {
-        let format = arrow_csv::reader::Format::default().with_header(true);
-        let (inferred, _) = format
-            .infer_schema(&mut file, Some(1))
-            .context("reading the CSV header")?;
-        file.rewind().context("rewinding the CSV file")?;
-        let schema: SchemaRef = Arc::new(Schema::new(
-            inferred
-                .fields()
-                .iter()
-                .map(|f| Field::new(f.name(), DataType::Utf8, true))
-                .collect::<Vec<_>>(),
-        ));
+        let (schema, reader) = input::text_csv(file, CSV_BATCH_ROWS)?;
         let column = self.column_of(&schema)?;
-        let reader = arrow_csv::ReaderBuilder::new(schema.clone())
-            .with_format(format)
-            .with_batch_size(CSV_BATCH_ROWS)
-            .build(file)
-            .context("reading the CSV file")?;
         let mut first_row = 0i64;
         for batch in reader {
             let batch = batch.context("reading the CSV file")?;

@@ -1,14 +1,15 @@
-//! What the batch subcommands (`ioc`, `decode`, `sessions`) share about their input and output:
-//! the input kind named by the file extension, text columns, a column of lines as Arrow IPC, and a
-//! closed pipe (`huntglass ... | head`) treated as a normal end.
+//! What the batch subcommands (`ioc`, `decode`, `proctree`, `sessions`) share about their input and
+//! output: the input kind named by the file extension, CSV read as text, text columns, a column of
+//! lines as Arrow IPC, and a closed pipe (`huntglass ... | head`) treated as a normal end.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Seek};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// How an input file is read, from its extension.
 pub enum InputKind {
@@ -66,4 +67,30 @@ pub fn text_ipc(column: &str, lines: &[String]) -> Result<Vec<u8>> {
     let array: ArrayRef = Arc::new(StringArray::from_iter_values(lines));
     let batch = RecordBatch::try_new(schema.clone(), vec![array])?;
     Ok(hg_arrow::write_ipc_stream(&schema, &[batch])?)
+}
+
+/// A CSV file with a header, every column read as text (IoCs, command lines and ids live in text,
+/// and a number read as text loses nothing), `batch_rows` rows a batch: the schema and the reader.
+pub fn text_csv(
+    mut file: File,
+    batch_rows: usize,
+) -> Result<(SchemaRef, arrow_csv::reader::Reader<File>)> {
+    let format = arrow_csv::reader::Format::default().with_header(true);
+    let (inferred, _) = format
+        .infer_schema(&mut file, Some(1))
+        .context("reading the CSV header")?;
+    file.rewind().context("rewinding the CSV file")?;
+    let schema: SchemaRef = Arc::new(Schema::new(
+        inferred
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
+        .with_format(format)
+        .with_batch_size(batch_rows)
+        .build(file)
+        .context("reading the CSV file")?;
+    Ok((schema, reader))
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::SchemaRef;
 use hg_ops::Registry;
 use serde_json::{Map, Value};
 
@@ -135,24 +135,9 @@ fn arrow_stream(bytes: Vec<u8>, source: &str) -> Result<Vec<u8>> {
 
 /// A CSV file with every column as text.
 fn read_csv(path: &Path) -> Result<Vec<u8>> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let format = arrow_csv::reader::Format::default().with_header(true);
-    let (inferred, _) = format
-        .infer_schema(&mut file, Some(1))
-        .with_context(|| format!("reading the CSV header of {}", path.display()))?;
-    file.rewind().context("rewinding the CSV file")?;
-    let schema: SchemaRef = Arc::new(Schema::new(
-        inferred
-            .fields()
-            .iter()
-            .map(|f| Field::new(f.name(), DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
-        .with_format(format)
-        .with_batch_size(65_536)
-        .build(BufReader::new(file))
-        .context("reading the CSV file")?;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let (schema, reader) =
+        input::text_csv(file, 65_536).with_context(|| format!("reading {}", path.display()))?;
     let batches = reader
         .collect::<Result<Vec<RecordBatch>, _>>()
         .with_context(|| format!("reading {}", path.display()))?;
