@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: installs what is missing, builds everything, then runs every benchmark under bench/:
-# each `bench/*_bench.py` and each `bench/<area>/bench.py`, with the project venv, or with the
-# reference venv (.venv-ref) when the script's usage line says `.venv-ref/bin/python`. Each writes
-# its results table under bench/results/ or bench/<area>/results/ (commit those after a run).
+# each `bench/*_bench.py`, `bench/<area>/bench.py` and `bench/<area>/*_bench.py`, with the project
+# venv, or with the reference venv (.venv-ref) when the script's usage line says
+# `.venv-ref/bin/python`, and the IoC browser comparison (`bench/ioc/browser_bench.mjs`; the other
+# browser benches are run by their area's bench.py). Each writes its results table under
+# bench/results/ or bench/<area>/results/ (commit those after a run).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +15,7 @@ bash scripts/setup.sh
 bash scripts/build.sh
 
 shopt -s nullglob
-benches=(bench/*_bench.py bench/*/bench.py)
+benches=(bench/*_bench.py bench/*/bench.py bench/*/*_bench.py)
 if ((${#benches[@]} == 0)); then
   echo "bench: no bench/*_bench.py or bench/*/bench.py found" >&2
   exit 1
@@ -29,6 +31,10 @@ for bench in "${benches[@]}"; do
     failed+=("$bench")
   fi
 done
+printf '\n==> bench/ioc/browser_bench.mjs (node)\n'
+if ! { cargo build --release -q -p hg_ops --example ioc_throughput && node bench/ioc/browser_bench.mjs; }; then
+  failed+=(bench/ioc/browser_bench.mjs)
+fi
 if ((${#failed[@]} > 0)); then
   printf '\nbench: FAILED: %s\n' "${failed[*]}" >&2
   exit 1
