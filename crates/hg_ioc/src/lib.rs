@@ -34,6 +34,11 @@
 //! unit-tested against the byte loops): the cost there was less the bytes than the mispredicted
 //! exit of each short loop. Hosts, e-mail domains and bare dotted names written plainly are
 //! classified the same way and their label syntax is checked on bit masks (`validate::plain_name`).
+//! What is already canonical is not copied: a URL written in its canonical form (most) is
+//! reported with its own text (or its own decoded bytes when nested) as the canonical value, and
+//! a plain lower-case name or an IPv4 address without leading zeros likewise. IPv6 candidates
+//! that cannot be addresses (clock times, MAC addresses) are refused by the finder itself, still
+//! consuming their span so that the leftmost-first cut is the same.
 //! Because every type takes part in the one walk, the text is cut the same way whichever types
 //! are enabled: a file name inside a Windows path is never mistaken for a domain, a URL's tail
 //! is never a Linux path. Disabled types are simply not reported.
