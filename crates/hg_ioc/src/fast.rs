@@ -575,6 +575,7 @@ pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts
 
 /// The URL pattern anchored at `s`: [`url_parts`] then the optional rest
 /// `[/?#][^\s\x00-\x1f\x7f"'<>]*` (every part is optional and taken greedily when it can match).
+#[cfg(test)]
 pub(crate) fn url_end(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
     url_match(hay, s, defanged).map(|(_, end)| end)
 }

@@ -1262,17 +1262,18 @@ impl Scanner {
                 // before that and from `s` on would need a separator before `sep`.
                 found = (s.max(sep.saturating_sub(6))..=sep - 3).find_map(|t| {
                     if matches!(cut[t] | 0x20, b'h' | b'f' | b's' | b't' | b'l') {
-                        fast::url_end(cut, t, defanged).map(|end| (t, end))
+                        fast::url_match(cut, t, defanged).map(|(parts, end)| (t, end, parts))
                     } else {
                         None
                     }
                 });
                 s = sep - 2;
             }
-            let Some((start, end)) = found else {
+            let Some((start, end, parts)) = found else {
                 break;
             };
-            let resume = self.on_url(em, sc, hay, mapping, (start, end, None), depth, None);
+            // The parts the matcher found are those of the URL cut at its end (see `url_match`).
+            let resume = self.on_url(em, sc, hay, mapping, (start, end, Some(parts)), depth, None);
             pos = resume.max(start + 1);
         }
     }
