@@ -415,15 +415,12 @@ pub(crate) fn domain_after_labels(
         // What `psl::suffix` reports (a name here never ends with a dot): the suffix's
         // length and type, none when the list does not know it.
         let bytes = name.as_bytes();
-        let Info { len, typ } = match dots {
-            Some(dots) => List.find(LabelsFromRight {
-                name: bytes,
-                end: bytes.len(),
-                dots,
-                done: false,
-            }),
-            None => List.find(bytes.rsplit(|&b| b == b'.')),
-        };
+        let Info { len, typ } = List.find(LabelsFromRight {
+            name: bytes,
+            end: bytes.len(),
+            dots,
+            done: false,
+        });
         match typ {
             _ if len == 0 => return false,
             None => return false,
@@ -434,13 +431,15 @@ pub(crate) fn domain_after_labels(
     true
 }
 
-/// The labels of a name from the last to the first, cut at the dots of a bit mask.
+/// The labels of a name from the last to the first, cut at the dots of a bit mask when one is
+/// known, else at the dots found by searching the bytes. One iterator type for both: psl's
+/// `find` is generic over it and its generated matcher is large (about 0.9 MB of wasm a copy).
 struct LabelsFromRight<'a> {
     name: &'a [u8],
     /// Where the next label (going left) ends.
     end: usize,
-    /// The dots left of `end`.
-    dots: u64,
+    /// The dots left of `end` as bits, when known (names of at most 64 bytes).
+    dots: Option<u64>,
     done: bool,
 }
 
@@ -451,12 +450,19 @@ impl<'a> Iterator for LabelsFromRight<'a> {
         if self.done {
             return None;
         }
-        if self.dots == 0 {
+        let dot = match &mut self.dots {
+            Some(0) => None,
+            Some(dots) => {
+                let dot = 63 - dots.leading_zeros() as usize;
+                *dots &= !(1u64 << dot);
+                Some(dot)
+            }
+            None => self.name.get(..self.end)?.iter().rposition(|&b| b == b'.'),
+        };
+        let Some(dot) = dot else {
             self.done = true;
             return self.name.get(..self.end);
-        }
-        let dot = 63 - self.dots.leading_zeros() as usize;
-        self.dots &= !(1u64 << dot);
+        };
         let label = self.name.get(dot + 1..self.end);
         self.end = dot;
         label
@@ -641,15 +647,22 @@ mod tests {
             "a.b.c.d.e.f.g.h.i.j.k.l.m",
         ] {
             let facts = plain_name(name.as_bytes(), 0, name.len()).expect("plain");
-            let from_mask: Vec<&[u8]> = LabelsFromRight {
-                name: name.as_bytes(),
-                end: name.len(),
-                dots: facts.dots.expect("short name"),
-                done: false,
-            }
-            .collect();
+            let labels = |dots| -> Vec<&[u8]> {
+                LabelsFromRight {
+                    name: name.as_bytes(),
+                    end: name.len(),
+                    dots,
+                    done: false,
+                }
+                .collect()
+            };
             let split: Vec<&[u8]> = name.as_bytes().rsplit(|&b| b == b'.').collect();
-            assert_eq!(from_mask, split, "{name}");
+            assert_eq!(
+                labels(Some(facts.dots.expect("short name"))),
+                split,
+                "{name}"
+            );
+            assert_eq!(labels(None), split, "{name}");
         }
     }
 
