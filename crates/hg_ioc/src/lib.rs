@@ -485,6 +485,18 @@ impl IocExtractor {
     }
 }
 
+/// A seeded xorshift64 generator for the unit tests that compare a fast path with its plain
+/// version on generated inputs (deterministic, no dependency).
+#[cfg(test)]
+pub(crate) fn seeded(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::IocType;
