@@ -2,8 +2,7 @@
 //! output: the input kind named by the file extension, CSV read as text, text columns, a column of
 //! lines as Arrow IPC, and a closed pipe (`huntglass ... | head`) treated as a normal end.
 
-use std::fs::File;
-use std::io::{self, Seek};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,17 +68,17 @@ pub fn text_ipc(column: &str, lines: &[String]) -> Result<Vec<u8>> {
     Ok(hg_arrow::write_ipc_stream(&schema, &[batch])?)
 }
 
-/// A CSV file with a header, every column read as text (IoCs, command lines and ids live in text,
+/// A CSV input with a header, every column read as text (IoCs, command lines and ids live in text,
 /// and a number read as text loses nothing), `batch_rows` rows a batch: the schema and the reader.
-pub fn text_csv(
-    mut file: File,
+pub fn text_csv<R: Read + Seek>(
+    mut input: R,
     batch_rows: usize,
-) -> Result<(SchemaRef, arrow_csv::reader::Reader<File>)> {
+) -> Result<(SchemaRef, arrow_csv::reader::Reader<R>)> {
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (inferred, _) = format
-        .infer_schema(&mut file, Some(1))
+        .infer_schema(&mut input, Some(1))
         .context("reading the CSV header")?;
-    file.rewind().context("rewinding the CSV file")?;
+    input.rewind().context("rewinding the CSV input")?;
     let schema: SchemaRef = Arc::new(Schema::new(
         inferred
             .fields()
@@ -90,7 +89,7 @@ pub fn text_csv(
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_format(format)
         .with_batch_size(batch_rows)
-        .build(file)
+        .build(input)
         .context("reading the CSV file")?;
     Ok((schema, reader))
 }

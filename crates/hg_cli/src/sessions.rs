@@ -182,21 +182,7 @@ fn read_records(path: &Path, kind: &InputKind) -> Result<Vec<Map<String, Value>>
     let bytes = read_bytes(path)?;
     match kind {
         InputKind::Csv => {
-            let format = arrow_csv::reader::Format::default().with_header(true);
-            let (inferred, _) = format
-                .infer_schema(io::Cursor::new(&bytes), Some(1))
-                .context("reading the CSV header")?;
-            let schema: SchemaRef = Arc::new(Schema::new(
-                inferred
-                    .fields()
-                    .iter()
-                    .map(|f| Field::new(f.name(), DataType::Utf8, true))
-                    .collect::<Vec<_>>(),
-            ));
-            let reader = arrow_csv::ReaderBuilder::new(schema.clone())
-                .with_format(format)
-                .build(io::Cursor::new(&bytes))
-                .context("reading the CSV file")?;
+            let (schema, reader) = input::text_csv(io::Cursor::new(&bytes), 1024)?;
             let mut records = Vec::new();
             for batch in reader {
                 let batch = batch.context("reading the CSV file")?;
