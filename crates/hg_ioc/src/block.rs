@@ -66,16 +66,8 @@ pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
     let mut i = s;
     let mut flags = 0u8;
     loop {
-        let block: [u8; 16] = match hay.get(i..i + 16) {
-            Some(bytes) => bytes.try_into().unwrap_or([0; 16]),
-            None => {
-                // Zero bytes after the end are not word bytes: the run stops at the end.
-                let mut padded = [0u8; 16];
-                let rest = hay.get(i..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                padded
-            }
-        };
+        // Zero bytes after the end are not word bytes: the run stops at the end.
+        let block = block_at(hay, i);
         let (word, flagged) = simd::classify(block);
         // Bit 16 is never a word byte: `len` is at most 16.
         let len = (!word).trailing_zeros() as usize;
@@ -190,16 +182,8 @@ fn word_stops(v: wide::u8x16) -> wide::u8x16 {
 #[inline(always)]
 fn first_stop(hay: &[u8], mut i: usize, stops: impl Fn(wide::u8x16) -> wide::u8x16) -> usize {
     loop {
-        let block: [u8; 16] = match hay.get(i..i + 16) {
-            Some(bytes) => bytes.try_into().unwrap_or([0; 16]),
-            None => {
-                // The zero bytes after the end are stop bytes: the scan ends at the end.
-                let mut padded = [0u8; 16];
-                let rest = hay.get(i..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                padded
-            }
-        };
+        // The zero bytes after the end are stop bytes: the scan ends at the end.
+        let block = block_at(hay, i);
         let mask = stops(wide::u8x16::new(block)).move_mask() as u32 | 1 << 16;
         let len = mask.trailing_zeros() as usize;
         i += len;
