@@ -174,23 +174,43 @@ pub(crate) fn label_run_end(hay: &[u8], i: usize) -> usize {
 /// The dot separator of `patterns.rs` followed by a label, tried at `i` in the pattern's order:
 /// `\x20?(?:[.]|(.)|{.}|[dot]|(dot)|{dot})\x20?`, `[.`, `.]`, `.` (defanged) or `.` (plain).
 /// Returns the end of the label when one of them matches.
-#[inline]
+///
+/// Inlined into the dotted-name loop: the plain dot (the common case) and the bytes that begin
+/// no separator (the end of nearly every name) are decided here, the defanged forms out of line.
+#[inline(always)]
 fn sep_then_label(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
-    let label_at = |j: usize| is_label_byte(at(hay, j)).then(|| label_run_end(hay, j));
-    if !defanged {
-        return if at(hay, i) == b'.' {
-            label_at(i + 1)
-        } else {
-            None
-        };
+    let b = at(hay, i);
+    // Alternatives 1 and 2 need a space or a bracket at `i`, so at a plain dot only `.]` (then
+    // its label, defanged) or the plain `.` (then its label) can match.
+    if b == b'.' && (!defanged || at(hay, i + 1) != b']') {
+        return label_at(hay, i + 1);
     }
-    // A plain dot (the common case): alternatives 1 and 2 need a space or a bracket at `i`, so
-    // only `.]` (then its label) or the plain `.` (then its label) can match.
+    // Every other form begins with a bracket, or a space followed by a bracket.
+    if !defanged
+        || !(matches!(b, b'.' | b'[' | b'(' | b'{')
+            || (b == b' ' && matches!(at(hay, i + 1), b'[' | b'(' | b'{')))
+    {
+        return None;
+    }
+    defanged_sep_then_label(hay, i)
+}
+
+/// The end of the label run at `j`, when a label byte is there.
+#[inline(always)]
+fn label_at(hay: &[u8], j: usize) -> Option<usize> {
+    is_label_byte(at(hay, j)).then(|| label_run_end(hay, j))
+}
+
+/// [`sep_then_label`] when defanged separators are on and `hay[i]` begins one of the bracketed
+/// forms (or `.]`).
+#[cold]
+#[inline(never)]
+fn defanged_sep_then_label(hay: &[u8], i: usize) -> Option<usize> {
     if at(hay, i) == b'.' {
         return if at(hay, i + 1) == b']' {
-            label_at(i + 2)
+            label_at(hay, i + 2)
         } else {
-            label_at(i + 1)
+            label_at(hay, i + 1)
         };
     }
     // Alternative 1: optional space, bracketed dot, optional space (greedy spaces).
@@ -199,30 +219,27 @@ fn sep_then_label(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
     if let Some(len) = bracketed_dot_len(hay, j) {
         let k = j + len;
         if at(hay, k) == b' ' {
-            if let Some(e) = label_at(k + 1) {
+            if let Some(e) = label_at(hay, k + 1) {
                 return Some(e);
             }
         }
-        if let Some(e) = label_at(k) {
+        if let Some(e) = label_at(hay, k) {
             return Some(e);
         }
     }
     // Without the leading space the bracket would have to be at `i`, which then is a space.
     match (at(hay, i), at(hay, i + 1)) {
         (b'[', b'.') => {
-            if let Some(e) = label_at(i + 2) {
+            if let Some(e) = label_at(hay, i + 2) {
                 return Some(e);
             }
         }
         (b'.', b']') => {
-            if let Some(e) = label_at(i + 2) {
+            if let Some(e) = label_at(hay, i + 2) {
                 return Some(e);
             }
         }
         _ => {}
-    }
-    if at(hay, i) == b'.' {
-        return label_at(i + 1);
     }
     None
 }
@@ -255,7 +272,7 @@ pub(crate) fn dotted_at(hay: &[u8], s: usize, defanged: bool) -> Option<usize> {
 
 /// The `(?:SEP[a-z0-9_-]+)+` part of the dotted-name pattern, after a first label ending at
 /// `label_end`.
-#[inline]
+#[inline(always)]
 pub(crate) fn dotted_from(hay: &[u8], label_end: usize, defanged: bool) -> Option<usize> {
     if !may_begin_sep(at(hay, label_end), defanged) {
         return None;
@@ -291,7 +308,7 @@ pub(crate) fn ipv6_at(hay: &[u8], s: usize) -> Option<usize> {
 /// every group (seven colons, or six and a dotted tail). The same necessary condition as
 /// `validate::ipv6_canonical`'s first test, read from the counts of this pass: clock times
 /// (`17:54:59`) and MAC addresses are refused without another look at their bytes.
-#[inline]
+#[inline(always)]
 pub(crate) fn ipv6_candidate(hay: &[u8], s: usize) -> Option<(usize, bool)> {
     let mut i = s;
     let mut n = 0;
@@ -362,11 +379,14 @@ pub(crate) fn cve_at(hay: &[u8], s: usize) -> Option<usize> {
 
 /// Whether a URL scheme and scheme separator start at `s` (exact: the rest of the URL pattern is
 /// optional, so the URL pattern matches at `s` exactly when this holds).
+#[inline]
 pub(crate) fn url_at(hay: &[u8], s: usize, defanged: bool) -> bool {
-    scheme_ends(hay, s, defanged)
-        .into_iter()
-        .flatten()
-        .any(|e| scheme_sep_len(hay, e, defanged).is_some())
+    // Every scheme begins with one of these letters; most positions asked about do not.
+    matches!(lower(at(hay, s)), b'h' | b's' | b'f' | b't' | b'l')
+        && scheme_ends(hay, s, defanged)
+            .into_iter()
+            .flatten()
+            .any(|e| scheme_sep_len(hay, e, defanged).is_some())
 }
 
 /// Where a scheme starting at `s` can end, in the pattern's preference order (the optional

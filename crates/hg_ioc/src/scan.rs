@@ -556,6 +556,7 @@ impl Scanner {
 
     /// [`Scanner::match_at`] for a candidate inside the run, with the end of its label run
     /// found by a cursor that only moves forward (candidates come in increasing order).
+    #[inline(always)]
     fn run_candidate(
         &self,
         hay: &[u8],
@@ -636,6 +637,7 @@ impl Scanner {
     /// from `s` (both `s` itself when `hay[s]` is not a `W` byte); with them each
     /// pattern is gated in O(1): a scheme or hive is a whole run followed by its separator, a
     /// local part needs a `.` or an `@` marker after the run, a label ends where the run does.
+    #[inline(always)]
     fn match_at(
         &self,
         hay: &[u8],
