@@ -72,8 +72,10 @@ pub(crate) fn word_run(hay: &[u8], s: usize) -> (usize, u8) {
         // Bit 16 is never a word byte: `len` is at most 16.
         let len = (!word).trailing_zeros() as usize;
         if flagged & ((1u32 << len) - 1) != 0 {
-            // A `%`, `+` or `-` in this part of the run (the rarer case): its flags by table.
-            flags |= block[..len]
+            // A `%`, `+` or `-` in this part of the run (the rarer case): its flags by table,
+            // read from `hay` (the run's bytes are all there) so that the block stays in a
+            // register.
+            flags |= hay[i..i + len]
                 .iter()
                 .fold(0, |acc, &b| acc | CLASS[usize::from(b)])
                 & RUN_FLAGS;
@@ -315,7 +317,7 @@ fn name_block(block: [u8; 16]) -> NameBits {
 
 /// [`NameBits`] of the name `hay[start..end]` (at most 64 bytes are looked at; bytes past its
 /// end are in no mask), 16 bytes at a time, read from `hay` itself.
-#[inline]
+#[inline(always)]
 pub(crate) fn name_bits(hay: &[u8], start: usize, end: usize) -> NameBits {
     let n = end.saturating_sub(start).min(64);
     let mut bits = NameBits::default();

@@ -454,7 +454,7 @@ impl Scanner {
             let class = CLASS[usize::from(hay[i])];
             if class & W == 0 {
                 if class & START_OTHER != 0 && fast::other_may_start(hay, i) {
-                    if let Some((pattern, end)) = self.match_at(hay, i, i, i, &mut finder.email) {
+                    if let Some((pattern, end)) = self.match_at_other(hay, i, &mut finder.email) {
                         return Some((i, pattern, end));
                     }
                 }
@@ -627,6 +627,18 @@ impl Scanner {
                 k = h + 1;
             }
         }
+    }
+
+    /// [`Scanner::match_at`] at a byte outside the word runs (`.`, `/`, `\`, `:`, `~`), kept
+    /// out of line: the walk's loop stays small, and these starts are rarer than runs.
+    #[inline(never)]
+    fn match_at_other(
+        &self,
+        hay: &[u8],
+        s: usize,
+        email: &mut MatchMemo,
+    ) -> Option<(usize, usize)> {
+        self.match_at(hay, s, s, s, email)
     }
 
     /// The preferred match of the union anchored at `s` (pattern id and end), if any: the

@@ -97,6 +97,7 @@ fn ipv4_parse(canonical_dotted: &str, out: &mut String, copy_plain: bool) -> boo
 
 /// [`ipv4_from_dotted`] by one 16-byte block (x86_64).
 #[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
+#[inline(always)]
 fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String, copy_plain: bool) -> bool {
     out.clear();
     let bytes = canonical_dotted.as_bytes();
@@ -118,7 +119,7 @@ fn ipv4_from_dotted_block(canonical_dotted: &str, out: &mut String, copy_plain: 
 /// The four values of the IPv4 address in the first `n` bytes of `block` (7 to 15; the bytes
 /// after them are ignored) and whether a part has a leading zero.
 #[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
-#[inline]
+#[inline(always)]
 fn ipv4_block_values(block: [u8; 16], n: usize) -> Option<([u16; 4], bool)> {
     let own = (1u32 << n) - 1;
     let (digits, dots) = crate::block::digit_dot_masks(block);
@@ -533,7 +534,7 @@ fn label_ok(bytes: &[u8], start: usize, end: usize) -> bool {
 ///
 /// The name is `hay[start..end]`: the blocks are read from `hay` itself (the bytes after the
 /// name are left out of the masks), so no copy is made except at the end of `hay`.
-#[inline]
+#[inline(always)]
 pub(crate) fn plain_name(hay: &[u8], start: usize, end: usize) -> Option<PlainName> {
     let bytes = hay.get(start..end)?;
     let n = bytes.len();
