@@ -794,9 +794,12 @@ impl Scanner {
         // when the name holds other bytes), its `-`-separated parts IPv4 addresses.
         let token = &hay[start..end];
         let marker = facts.is_none();
-        let hash_label = token
-            .split(|&b| b == b'.')
-            .any(|label| hash_type_for_len(label.len()).is_some());
+        // The shortest hash has 32 digits: most tokens (file names, versions) are shorter and
+        // need no look at their labels.
+        let hash_label = token.len() >= 32
+            && token
+                .split(|&b| b == b'.')
+                .any(|label| hash_type_for_len(label.len()).is_some());
         let dash = token.contains(&b'-');
         let mut offset = 0;
         for label in

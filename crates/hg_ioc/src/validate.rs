@@ -400,9 +400,10 @@ pub(crate) fn domain_after_labels(
 ) -> bool {
     // Labels are ASCII, so this is the name's last label as text.
     let last = &name[last_start..];
+    // (Neither form holds a `_`: letters only, or an IDN label checked for it.)
     let tld_ok = last.bytes().all(|b| b.is_ascii_lowercase())
         || (last.starts_with("xn--") && last.len() > 4 && !last.contains('_'));
-    if !tld_ok || last.contains('_') {
+    if !tld_ok {
         return false;
     }
     if labels < 2 && !(ignore_tlds && context == DomainContext::Host) {
