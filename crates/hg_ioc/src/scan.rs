@@ -443,55 +443,61 @@ impl Scanner {
         let mut i = pos;
         // A search resuming inside the run the previous search analysed (a match ended in the
         // middle of it) reuses that analysis, so a run is walked once however many matches it
-        // holds.
-        if finder.run.start < pos && pos < finder.run.end {
-            if let Some(found) = self.run_match(hay, pos, &mut finder.run, &mut finder.email) {
-                return Some(found);
-            }
-            i = finder.run.end;
-        }
-        while i < n {
-            let class = CLASS[usize::from(hay[i])];
-            if class & W == 0 {
-                if class & START_OTHER != 0 && fast::other_may_start(hay, i) {
-                    if let Some((pattern, end)) = self.match_at_other(hay, i, &mut finder.email) {
-                        return Some((i, pattern, end));
-                    }
+        // holds. Both that run and each new one go through the one call of `run_match` below.
+        let mut from = (finder.run.start < pos && pos < finder.run.end).then_some(pos);
+        loop {
+            if let Some(from) = from {
+                if let Some(found) = self.run_match(hay, from, &mut finder.run, &mut finder.email) {
+                    return Some(found);
                 }
-                i += 1;
-                continue;
+                i = finder.run.end;
             }
-            let s = i;
-            let (run_end, flags) = block::word_run(hay, s);
-            i = run_end;
-            if run_is_inert(hay, s, i, flags) {
-                continue;
-            }
-            let run = &mut finder.run;
-            run.start = s;
-            run.end = i;
-            run.has_pct_plus = flags & PCT_PLUS != 0;
-            run.last_pct_plus = if run.has_pct_plus {
-                hay[s..i]
-                    .iter()
-                    .rposition(|&b| b == b'%' || b == b'+')
-                    .map(|p| s + p)
-            } else {
-                None
-            };
-            run.pct_plus_cursor = s;
-            run.cursor = 0;
-            run.candidates.clear();
-            self.run_candidates(hay, s, i, flags, &mut run.candidates);
-            if run.candidates.len() > 1 {
-                run.candidates.sort_unstable();
-                run.candidates.dedup();
-            }
-            if let Some(found) = self.run_match(hay, s, run, &mut finder.email) {
-                return Some(found);
+            // The walk to the next run in which a match may start.
+            loop {
+                if i >= n {
+                    return None;
+                }
+                let class = CLASS[usize::from(hay[i])];
+                if class & W == 0 {
+                    if class & START_OTHER != 0 && fast::other_may_start(hay, i) {
+                        if let Some((pattern, end)) = self.match_at_other(hay, i, &mut finder.email)
+                        {
+                            return Some((i, pattern, end));
+                        }
+                    }
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                let (run_end, flags) = block::word_run(hay, s);
+                i = run_end;
+                if run_is_inert(hay, s, i, flags) {
+                    continue;
+                }
+                let run = &mut finder.run;
+                run.start = s;
+                run.end = i;
+                run.has_pct_plus = flags & PCT_PLUS != 0;
+                run.last_pct_plus = if run.has_pct_plus {
+                    hay[s..i]
+                        .iter()
+                        .rposition(|&b| b == b'%' || b == b'+')
+                        .map(|p| s + p)
+                } else {
+                    None
+                };
+                run.pct_plus_cursor = s;
+                run.cursor = 0;
+                run.candidates.clear();
+                self.run_candidates(hay, s, i, flags, &mut run.candidates);
+                if run.candidates.len() > 1 {
+                    run.candidates.sort_unstable();
+                    run.candidates.dedup();
+                }
+                from = Some(s);
+                break;
             }
         }
-        None
     }
 
     /// The first match starting in `hay[pos..run.end]` of the analysed run: `pos` itself, then
