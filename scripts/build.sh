@@ -18,7 +18,8 @@ cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 # The native profile: release for the demo and benchmarks; scripts/test.sh picks `ci` (release
-# with LLVM at opt-level 1, see Cargo.toml) because a cold build is most of a CI run.
+# semantics, our crates at opt-level 1 and most dependencies at 0, see Cargo.toml) because a cold
+# build is most of a CI run.
 PROFILE="${HG_CARGO_PROFILE:-release}"
 
 STATIC_DIR="widgets/src/huntglass/static"

@@ -9,8 +9,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-# Native profile of the build and the Rust tests: `ci` (release semantics, LLVM at opt-level 1;
-# Cargo.toml) unless HG_CARGO_PROFILE says otherwise. Tests time nothing; benchmarks use release.
+# Native profile of the build and the Rust tests: `ci` (release semantics, our crates at LLVM
+# opt-level 1, most dependencies at 0; Cargo.toml) unless HG_CARGO_PROFILE says otherwise. Tests
+# time nothing; benchmarks use release.
 export HG_CARGO_PROFILE="${HG_CARGO_PROFILE:-ci}"
 export HUNTGLASS_BIN="$CARGO_TARGET_DIR/$HG_CARGO_PROFILE/huntglass"
 # Half the debug info of test builds: faster and smaller on a 2-core machine.
