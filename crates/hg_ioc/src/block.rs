@@ -178,6 +178,13 @@ fn word_stops(v: wide::u8x16) -> wide::u8x16 {
     !(letter_or_digit | eq(b'_') | eq(b'-') | eq(b'%') | eq(b'+'))
 }
 
+/// Bytes outside the word class and not a dot, for [`chain_end`].
+#[cfg(hg_simd_blocks)]
+#[inline(always)]
+fn chain_stops(v: wide::u8x16) -> wide::u8x16 {
+    word_stops(v) & !v.cmp_eq(wide::u8x16::splat(b'.'))
+}
+
 /// The first position at or after `i` holding a byte of `stops` (a SIMD byte-set test that
 /// holds for the zero byte), or `hay.len()`.
 #[cfg(hg_simd_blocks)]
@@ -230,6 +237,12 @@ span_end! {
     /// End of the run of word bytes (`[a-z0-9_%+-]`, any case) from `i` ([`word_run`] without
     /// the flags).
     word_end, word_stops, |b| CLASS[usize::from(b)] & W != 0
+}
+
+span_end! {
+    /// End of the run of word bytes and dots (`[a-z0-9_%+.-]`, any case) from `i`: no e-mail
+    /// local part starting in it ends after it.
+    chain_end, chain_stops, |b| CLASS[usize::from(b)] & W != 0 || b == b'.'
 }
 
 /// Bit masks of the ASCII digits and of the dots in a 16-byte block (bit k for byte k), for
@@ -409,10 +422,13 @@ mod tests {
         // Each block scan with the byte set it must stop at.
         type SpanEnd = fn(&[u8], usize) -> usize;
         type ByteSet = fn(u8) -> bool;
-        let spans: [(&str, SpanEnd, ByteSet); 6] = [
+        let spans: [(&str, SpanEnd, ByteSet); 7] = [
             ("URL rest", url_rest_end, crate::fast::is_url_rest_byte),
             ("label", label_end, crate::fast::is_label_byte),
             ("word run", word_end, |b| CLASS[usize::from(b)] & W != 0),
+            ("chain", chain_end, |b| {
+                CLASS[usize::from(b)] & W != 0 || b == b'.'
+            }),
             ("userinfo", userinfo_end, crate::fast::is_userinfo_byte),
             ("hex run", hex_end, crate::fast::is_hex_byte),
             ("Windows segment", win_seg_end, crate::fast::is_win_seg_byte),

@@ -641,6 +641,23 @@ fn bracketed_at_len(hay: &[u8], i: usize) -> Option<usize> {
     None
 }
 
+/// Whether an `@` marker of the e-mail pattern may begin at `i`: an `@`, or with defanged forms
+/// an opening bracket or a space and then one (what [`email_end`] looks for at a local part's
+/// end).
+///
+/// A necessary condition that also holds for chains: if it fails at the first byte `x` after
+/// `s` that is neither a word byte nor a dot, no e-mail starts anywhere in `s..x`. The local
+/// part from such a start ends at `x` or at a dot before it, and a dot begins no marker.
+#[inline]
+pub(crate) fn may_begin_at_marker(hay: &[u8], i: usize, defanged: bool) -> bool {
+    match at(hay, i) {
+        b'@' => true,
+        b'[' | b'(' | b'{' => defanged,
+        b' ' => defanged && matches!(at(hay, i + 1), b'[' | b'(' | b'{'),
+        _ => false,
+    }
+}
+
 /// The e-mail pattern anchored at `s`, given the end of its local part (`local_part_end(s)`):
 /// the `@` marker alternatives in order, then a dotted name.
 pub(crate) fn email_end(hay: &[u8], local_end: usize, defanged: bool) -> Option<usize> {

@@ -259,17 +259,29 @@ struct MatchMemo {
 impl MatchMemo {
     /// End of the e-mail match at `s` (a `W` byte); `search(local_end)` runs the pattern when
     /// the chain through `s` was not seen yet.
+    ///
+    /// Most chains (dotted names, file names) are followed by no `@` marker: one block scan to
+    /// the first byte that is neither a word byte nor a dot settles them, for every start up
+    /// to that byte, without following the chain label by label (see
+    /// [`fast::may_begin_at_marker`]).
     fn email_end(
         &mut self,
         hay: &[u8],
         s: usize,
+        defanged: bool,
         search: impl FnOnce(usize) -> Option<usize>,
     ) -> Option<usize> {
         if !(self.from <= s && s < self.local_end) {
-            let local_end = fast::local_part_end(hay, s);
             self.from = s;
-            self.local_end = local_end;
-            self.result = search(local_end);
+            let stop = block::chain_end(hay, s);
+            if fast::may_begin_at_marker(hay, stop, defanged) {
+                let local_end = fast::local_part_end(hay, s);
+                self.local_end = local_end;
+                self.result = search(local_end);
+            } else {
+                self.local_end = stop;
+                self.result = None;
+            }
         }
         self.result
     }
@@ -681,7 +693,7 @@ impl Scanner {
         if CLASS[usize::from(first)] & W != 0
             && fast::may_continue_local_part(hay, run_end, defanged)
         {
-            if let Some(end) = email.email_end(hay, s, |local_end| {
+            if let Some(end) = email.email_end(hay, s, defanged, |local_end| {
                 fast::email_end(hay, local_end, defanged)
             }) {
                 return Some((patterns::PAT_EMAIL, end));
