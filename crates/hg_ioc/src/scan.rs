@@ -988,14 +988,22 @@ impl Scanner {
             .max()
             .unwrap_or(sep.1);
         let trimmed = trim_trailing(hay, start, end, authority_end);
+        // Most URLs hold no bracket, `%` or `:` after their scheme separator: then their rest
+        // needs no refang and holds no nested URL, and neither is searched for.
+        let marks = block::url_tail_marks(hay, sep.1, trimmed);
         // A URL written in its canonical form (most URLs) is reported as written.
-        if let Some(host_ok) =
-            self.verbatim_url(em, hay, mapping, &parts, (start, authority_end, trimmed))
-        {
+        if let Some(host_ok) = self.verbatim_url(
+            em,
+            hay,
+            mapping,
+            &parts,
+            (start, authority_end, trimmed),
+            marks,
+        ) {
             if !host_ok {
                 return rejected_url_resume(budget, authority_end, end);
             }
-            if depth < MAX_URL_NESTING && sep.1 < trimmed {
+            if depth < MAX_URL_NESTING && sep.1 < trimmed && marks {
                 self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
             }
             return trimmed;
@@ -1111,7 +1119,7 @@ impl Scanner {
         if let Some((ioc_type, a, b)) = host_match {
             em.emit(ioc_type, mapping.at(a), mapping.at(b), &sc.host);
         }
-        if depth < MAX_URL_NESTING && sep.1 < trimmed {
+        if depth < MAX_URL_NESTING && sep.1 < trimmed && marks {
             self.nested_urls(em, sc, hay, mapping, sep.1, trimmed, depth + 1);
         }
         trimmed
@@ -1122,6 +1130,7 @@ impl Scanner {
     /// case (a name, or an IPv4 address without leading zeros), no defanged dot after the
     /// authority, and valid UTF-8. Such a URL (most of them) is validated and reported with its
     /// bytes as the canonical value, and its host with the host's bytes, without building either.
+    /// `marks` is [`block::url_tail_marks`] of the part after the scheme separator.
     /// Returns `None` (nothing done) for any other URL, else whether its host is valid (the URL
     /// and its host were then reported).
     fn verbatim_url<S: IocSink + ?Sized>(
@@ -1131,6 +1140,7 @@ impl Scanner {
         mapping: Mapping<'_>,
         parts: &fast::UrlParts,
         (start, authority_end, trimmed): (usize, usize, usize),
+        marks: bool,
     ) -> Option<bool> {
         let (a, b) = parts.host?;
         if !is_plain_scheme(&hay[parts.scheme.0..parts.scheme.1])
@@ -1139,7 +1149,8 @@ impl Scanner {
             return None;
         }
         let facts = plain_name(hay, a, b)?;
-        if facts.upper || has_bracketed_dot(&hay[authority_end..trimmed]) {
+        // (`marks` covers the rest: no bracket in it, no bracketed dot.)
+        if facts.upper || (marks && has_bracketed_dot(&hay[authority_end..trimmed])) {
             return None;
         }
         let url = match mapping {
