@@ -18,7 +18,7 @@ use crate::refang::{
 };
 use crate::validate::{
     hash_type_for_len, ipv4_canonical, ipv4_from_dotted, ipv6_canonical, is_domain, plain_name,
-    DomainContext,
+    DomainContext, PlainName,
 };
 use crate::{IocError, IocExtractor, IocMatch, IocSink, IocType};
 
@@ -762,7 +762,8 @@ impl Scanner {
         };
         // An IPv4 address (digits and dots only, so plain and numeric) is parsed at once; any
         // other name starting with a digit goes the general way below.
-        if span.as_bytes()[0].is_ascii_digit() {
+        let digit_first = span.as_bytes()[0].is_ascii_digit();
+        if digit_first {
             if let Some(address) = ipv4_canonical(span, &mut sc.other) {
                 em.emit(IocType::Ipv4, start, end, address);
                 return end;
@@ -772,6 +773,11 @@ impl Scanner {
         // one pass, in place when it is in lower case (it is then its own canonical form), else
         // on a lower-cased copy; other names are refanged first.
         let facts = plain_name(hay, start, end);
+        if digit_first && facts.is_some_and(|facts| facts.numeric) {
+            // Digits and dots written plainly (a version number, an OID): its canonical form is
+            // the span itself, just refused as an address above.
+            return end;
+        }
         let (canonical, defanged): (&str, bool) = match facts {
             Some(facts) if !facts.upper => (span, false),
             Some(_) => {
@@ -991,12 +997,17 @@ impl Scanner {
         // Most URLs hold no bracket, `%` or `:` after their scheme separator: then their rest
         // needs no refang and holds no nested URL, and neither is searched for.
         let marks = block::url_tail_marks(hay, sep.1, trimmed);
+        // The facts of a host written plainly, read once for both ways below.
+        let host_facts = match host {
+            Some((a, b)) if hay.get(a) != Some(&b'[') => plain_name(hay, a, b),
+            _ => None,
+        };
         // A URL written in its canonical form (most URLs) is reported as written.
         if let Some(host_ok) = self.verbatim_url(
             em,
             hay,
             mapping,
-            &parts,
+            (&parts, host_facts),
             (start, authority_end, trimmed),
             marks,
         ) {
@@ -1047,7 +1058,7 @@ impl Scanner {
                 sc.host.clear();
                 // A host written plainly (most): copied (lower-cased if needed) and validated
                 // from the facts of one pass; else refanged and validated the general way.
-                let facts = plain_name(hay, a, b);
+                let facts = host_facts;
                 if let Some(facts) = facts {
                     match mapping.text(em.text, a, b) {
                         Some(written) => sc.host.push_str(written),
@@ -1103,6 +1114,8 @@ impl Scanner {
                 .extend(hay[a..b].iter().map(|&digit| char::from(digit)));
         }
         match mapping.text(em.text, authority_end, trimmed) {
+            // No bracket in the rest (`marks`): no defanged dot to refang.
+            Some(rest) if !marks => sc.canonical.push_str(rest),
             Some(rest) => refang_dots(rest, &mut sc.canonical),
             None => refang_dots(
                 &String::from_utf8_lossy(&hay[authority_end..trimmed]),
@@ -1130,7 +1143,8 @@ impl Scanner {
     /// case (a name, or an IPv4 address without leading zeros), no defanged dot after the
     /// authority, and valid UTF-8. Such a URL (most of them) is validated and reported with its
     /// bytes as the canonical value, and its host with the host's bytes, without building either.
-    /// `marks` is [`block::url_tail_marks`] of the part after the scheme separator.
+    /// `host_facts` are the [`PlainName`] facts of its host, `marks` is
+    /// [`block::url_tail_marks`] of the part after the scheme separator.
     /// Returns `None` (nothing done) for any other URL, else whether its host is valid (the URL
     /// and its host were then reported).
     fn verbatim_url<S: IocSink + ?Sized>(
@@ -1138,7 +1152,7 @@ impl Scanner {
         em: &mut Emitter<'_, '_, S>,
         hay: &[u8],
         mapping: Mapping<'_>,
-        parts: &fast::UrlParts,
+        (parts, host_facts): (&fast::UrlParts, Option<PlainName>),
         (start, authority_end, trimmed): (usize, usize, usize),
         marks: bool,
     ) -> Option<bool> {
@@ -1148,7 +1162,7 @@ impl Scanner {
         {
             return None;
         }
-        let facts = plain_name(hay, a, b)?;
+        let facts = host_facts?;
         // (`marks` covers the rest: no bracket in it, no bracketed dot.)
         if facts.upper || (marks && has_bracketed_dot(&hay[authority_end..trimmed])) {
             return None;
