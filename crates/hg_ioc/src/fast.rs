@@ -525,13 +525,33 @@ fn scheme_sep_len(hay: &[u8], i: usize, defanged: bool) -> Option<usize> {
     .then_some(5)
 }
 
+/// The length of the scheme at `s` when the URL there begins with `https://`, `http://` or
+/// `ftp://` written in lower case (most URLs): what [`scheme_ends`] and the separator give for
+/// them (the longest scheme first, then `://`), read as one comparison each.
+#[inline]
+fn plain_scheme_len(hay: &[u8], s: usize) -> Option<usize> {
+    let rest = hay.get(s..)?;
+    if rest.starts_with(b"https://") {
+        Some(5)
+    } else if rest.starts_with(b"http://") {
+        Some(4)
+    } else if rest.starts_with(b"ftp://") {
+        Some(3)
+    } else {
+        None
+    }
+}
+
 /// Splits the URL starting at `s` in `hay` (cut at the URL candidate's end) into its parts,
 /// following the `url_parts` pattern's leftmost-first, greedy choices exactly.
 pub(crate) fn url_parts(hay: &[u8], s: usize, defanged: bool) -> Option<UrlParts> {
-    let (scheme_end, sep_end) = scheme_ends(hay, s, defanged)
-        .into_iter()
-        .flatten()
-        .find_map(|e| scheme_sep_len(hay, e, defanged).map(|len| (e, e + len)))?;
+    let (scheme_end, sep_end) = match plain_scheme_len(hay, s) {
+        Some(len) => (s + len, s + len + 3),
+        None => scheme_ends(hay, s, defanged)
+            .into_iter()
+            .flatten()
+            .find_map(|e| scheme_sep_len(hay, e, defanged).map(|len| (e, e + len)))?,
+    };
     let mut i = sep_end;
     let mut userinfo = None;
     let u = crate::block::userinfo_end(hay, i);
