@@ -39,6 +39,11 @@
 //! a plain lower-case name or an IPv4 address without leading zeros likewise. IPv6 candidates
 //! that cannot be addresses (clock times, MAC addresses) are refused by the finder itself, still
 //! consuming their span so that the leftmost-first cut is the same.
+//! Work that cannot find anything is skipped on an exact necessary condition read by one block
+//! scan: a local-part chain (`a.b.c`) followed by no `@` marker is no e-mail from any start in it,
+//! and a URL whose part after `://` holds no bracket, `%` or `:` has no defanged dot to refang
+//! there and no nested URL. IPv6 addresses written as hex groups and colons are read by the
+//! crate's own reader; dotted tails and anything it refuses go to `std`'s parser, which decides.
 //! Because every type takes part in the one walk, the text is cut the same way whichever types
 //! are enabled: a file name inside a Windows path is never mistaken for a domain, a URL's tail
 //! is never a Linux path. Disabled types are simply not reported.
