@@ -32,7 +32,7 @@ for bench in "${benches[@]}"; do
   fi
 done
 printf '\n==> bench/ioc/browser_bench.mjs (node)\n'
-if ! { cargo build --release -q -p hg_ops --example ioc_throughput && node bench/ioc/browser_bench.mjs; }; then
+if ! { bash scripts/pgo.sh cargo build --release -q -p hg_ops --example ioc_throughput && node bench/ioc/browser_bench.mjs; }; then
   failed+=(bench/ioc/browser_bench.mjs)
 fi
 if ((${#failed[@]} > 0)); then

@@ -73,7 +73,12 @@ build_kernel_wasm() {
     cargo rustc --profile kernel-release --target wasm32-unknown-unknown -p hg_kernel -- -C strip=symbols
 }
 
-start native cargo build --profile "$PROFILE" -p hg_cli
+# In release, the IoC engine inside is optimised from a training run's profile (scripts/pgo.sh).
+if [[ "$PROFILE" == release ]]; then
+  start native bash scripts/pgo.sh cargo build --release -p hg_cli
+else
+  start native cargo build --profile "$PROFILE" -p hg_cli
+fi
 start kernel-wasm build_kernel_wasm
 start browser-wasm cargo build --profile wasm-release --target wasm32-unknown-unknown -p hg_wasm
 start wasm-bindgen-cli bash scripts/setup.sh wasm-bindgen

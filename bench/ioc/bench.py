@@ -111,7 +111,18 @@ def main() -> int:
     target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
     if not args.no_build:
         subprocess.run(
-            ["cargo", "build", "--release", "-q", "-p", "hg_ioc", "--example", "extract_jsonl"],
+            [
+                "bash",
+                "scripts/pgo.sh",
+                "cargo",
+                "build",
+                "--release",
+                "-q",
+                "-p",
+                "hg_ioc",
+                "--example",
+                "extract_jsonl",
+            ],
             cwd=ROOT,
             check=True,
         )

@@ -74,7 +74,18 @@ def corpus(target: Path) -> Path:
 def build_native(target: Path) -> Path:
     """Build the native example once (so that every round runs the same binary)."""
     subprocess.run(
-        ["cargo", "build", "--release", "-q", "-p", "hg_ops", "--example", "ioc_throughput"],
+        [
+            "bash",
+            "scripts/pgo.sh",
+            "cargo",
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            "hg_ops",
+            "--example",
+            "ioc_throughput",
+        ],
         check=True,
         cwd=ROOT,
     )

@@ -67,7 +67,18 @@ def records(testdata: Path) -> list[str]:
 
 def cargo_example(target: Path, package: str, example: str) -> Path:
     subprocess.run(
-        ["cargo", "build", "--release", "-q", "-p", package, "--example", example],
+        [
+            "bash",
+            "scripts/pgo.sh",
+            "cargo",
+            "build",
+            "--release",
+            "-q",
+            "-p",
+            package,
+            "--example",
+            example,
+        ],
         check=True,
         cwd=ROOT,
         env={**os.environ, "CARGO_TARGET_DIR": str(target)},
