@@ -32,6 +32,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from native_build import build_example
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
@@ -109,24 +111,9 @@ def main() -> int:
     ap.add_argument("--callgrind", action="store_true", help="count instructions per byte")
     args = ap.parse_args()
     target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
-    if not args.no_build:
-        subprocess.run(
-            [
-                "bash",
-                "scripts/pgo.sh",
-                "cargo",
-                "build",
-                "--release",
-                "-q",
-                "-p",
-                "hg_ioc",
-                "--example",
-                "extract_jsonl",
-            ],
-            cwd=ROOT,
-            check=True,
-        )
     exe = target / "release" / "examples" / "extract_jsonl"
+    if not args.no_build:
+        exe = build_example("hg_ioc", "extract_jsonl", target)
     with tempfile.TemporaryDirectory() as tmp:
         corpus, text = Path(tmp) / "corpus.jsonl", Path(tmp) / "corpus.txt"
         subprocess.run(

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "widgets" / "src"))
 
 import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
+from native_build import build_example  # noqa: E402
 
 import huntglass as hg  # noqa: E402
 from huntglass import _kernel  # noqa: E402
@@ -73,23 +74,7 @@ def corpus(target: Path) -> Path:
 
 def build_native(target: Path) -> Path:
     """Build the native example once (so that every round runs the same binary)."""
-    subprocess.run(
-        [
-            "bash",
-            "scripts/pgo.sh",
-            "cargo",
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            "hg_ops",
-            "--example",
-            "ioc_throughput",
-        ],
-        check=True,
-        cwd=ROOT,
-    )
-    return target / "release" / "examples" / "ioc_throughput"
+    return build_example("hg_ops", "ioc_throughput", target)
 
 
 def native(binary: Path, text: Path, runs: int) -> dict:

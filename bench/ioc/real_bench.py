@@ -39,6 +39,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / "widgets" / "src"))
 
 import pyarrow as pa  # noqa: E402
+from native_build import build_example  # noqa: E402
 
 from huntglass import _kernel  # noqa: E402
 
@@ -66,24 +67,7 @@ def records(testdata: Path) -> list[str]:
 
 
 def cargo_example(target: Path, package: str, example: str) -> Path:
-    subprocess.run(
-        [
-            "bash",
-            "scripts/pgo.sh",
-            "cargo",
-            "build",
-            "--release",
-            "-q",
-            "-p",
-            package,
-            "--example",
-            example,
-        ],
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "CARGO_TARGET_DIR": str(target)},
-    )
-    return target / "release" / "examples" / example
+    return build_example(package, example, target)
 
 
 def fastest_pass(binary: Path, text: Path, extra: list[str], repeat: int, runs: int) -> dict:

@@ -38,6 +38,9 @@ def run(fake_rustc: Path, args: list[str], **env: str) -> list[str]:
     return json.loads(out.stdout)
 
 
+FIXED = {"HG_PGO_FIXED_CRATE": "hg_ioc", "HG_PGO_FIXED_METADATA": "huntglass-pgo"}
+USE = {"HG_PGO_CRATES": "hg_ioc", "HG_PGO_FLAGS": "-Cprofile-use=/p.profdata", **FIXED}
+
 COMPILE_HG_IOC = [
     "--crate-name",
     "hg_ioc",
@@ -54,14 +57,7 @@ COMPILE_HG_IOC = [
 
 def test_other_crates_compile_unchanged(fake_rustc: Path) -> None:
     args = ["--crate-name", "datafusion", "src/lib.rs", "-C", "metadata=77"]
-    got = run(
-        fake_rustc,
-        args,
-        HG_PGO_CRATES="hg_ioc",
-        HG_PGO_FLAGS="-Cprofile-use=/p.profdata",
-        HG_PGO_FIXED_CRATE="hg_ioc",
-        HG_PGO_FIXED_METADATA="huntglass-pgo",
-    )
+    got = run(fake_rustc, args, **USE)
     assert got == args
 
 
@@ -70,14 +66,7 @@ def test_no_crates_named_means_no_change(fake_rustc: Path) -> None:
 
 
 def test_profile_flags_and_fixed_metadata_for_hg_ioc(fake_rustc: Path) -> None:
-    got = run(
-        fake_rustc,
-        COMPILE_HG_IOC,
-        HG_PGO_CRATES="hg_ioc",
-        HG_PGO_FLAGS="-Cprofile-use=/p.profdata",
-        HG_PGO_FIXED_CRATE="hg_ioc",
-        HG_PGO_FIXED_METADATA="huntglass-pgo",
-    )
+    got = run(fake_rustc, COMPILE_HG_IOC, **USE)
     # cargo's metadata replaced (not added to: rustc hashes every value it is given), the
     # file name suffix kept so artifacts stay apart, the profile flag last.
     assert "metadata=3f2a9c" not in got
@@ -93,20 +82,12 @@ def test_training_binary_gets_flags_but_keeps_its_metadata(fake_rustc: Path) -> 
         args,
         HG_PGO_CRATES="hg_ioc pgo_train",
         HG_PGO_FLAGS="-Cprofile-generate=/raw",
-        HG_PGO_FIXED_CRATE="hg_ioc",
-        HG_PGO_FIXED_METADATA="huntglass-pgo",
+        **FIXED,
     )
     assert got == [*args, "-Cprofile-generate=/raw"]
 
 
 def test_crate_name_is_matched_whole(fake_rustc: Path) -> None:
     args = ["--crate-name", "hg_ioc_extra", "src/lib.rs", "-C", "metadata=9"]
-    got = run(
-        fake_rustc,
-        args,
-        HG_PGO_CRATES="hg_ioc",
-        HG_PGO_FLAGS="-Cprofile-use=/p.profdata",
-        HG_PGO_FIXED_CRATE="hg_ioc",
-        HG_PGO_FIXED_METADATA="huntglass-pgo",
-    )
+    got = run(fake_rustc, args, **USE)
     assert got == args
