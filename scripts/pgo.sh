@@ -92,7 +92,11 @@ stamp >"$PGO_DIR/applied"
 # release hg_ioc's symbols are the training build's, instead of shipping an unoptimised engine quietly.
 hg_ioc_symbols() { nm --defined-only "$1" 2>/dev/null | grep -o '_ZN6hg_ioc[0-9A-Za-z_$.]*' | sort -u || true; }
 if command -v nm >/dev/null; then
-  release_rlib="$(ls -t "$CARGO_TARGET_DIR"/release/deps/libhg_ioc-*.rlib 2>/dev/null | head -n 1 || true)"
+  release_rlib=""
+  for rlib in "$CARGO_TARGET_DIR"/release/deps/libhg_ioc-*.rlib; do
+    [[ -e "$rlib" ]] || continue
+    if [[ -z "$release_rlib" || "$rlib" -nt "$release_rlib" ]]; then release_rlib="$rlib"; fi
+  done
   if [[ -z "$(comm -12 <(hg_ioc_symbols "$TRAIN_TARGET/release/examples/pgo_train") <(hg_ioc_symbols "$release_rlib"))" ]]; then
     say "WARNING: the profile did not apply: $release_rlib shares no hg_ioc symbol with the training build"
   fi
