@@ -4,10 +4,12 @@
 # optimisation reaches the IoC engine without touching how DataFusion, arrow and the rest build.
 #
 # LLVM finds a function's profile by its symbol name, whose hash comes from the crate's
-# `-C metadata`, which cargo derives from the whole dependency graph's features: the small
-# training build and the `huntglass` build give hg_ioc different values. So the lib crate named
-# in HG_PGO_FIXED_CRATE gets the fixed `-C metadata=$HG_PGO_FIXED_METADATA` instead of cargo's, in
-# the training build and in the optimised one alike (one hg_ioc per binary: no two can collide).
+# `-C metadata`. Cargo derives that value from the build's dependency graph, and the small
+# training build and the `huntglass` build resolve it differently (regex-automata gets other
+# features; hg_ioc's file hash differs), so nothing guarantees they agree. The lib crate named in
+# HG_PGO_FIXED_CRATE therefore gets the fixed `-C metadata=$HG_PGO_FIXED_METADATA` instead of
+# cargo's, in the training build and in the optimised one alike (one hg_ioc per binary: no two
+# can collide).
 set -euo pipefail
 rustc="$1"
 shift
