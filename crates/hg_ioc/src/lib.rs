@@ -502,6 +502,16 @@ pub(crate) fn seeded(mut seed: u64) -> impl FnMut() -> u64 {
     }
 }
 
+/// A text of fewer than `max_len` bytes drawn from `alphabet` (ASCII) by the generator `next`
+/// ([`seeded`]): its length first, then each byte, so a test's inputs depend on its seed only.
+#[cfg(test)]
+pub(crate) fn seeded_text(next: &mut impl FnMut() -> u64, alphabet: &[u8], max_len: u64) -> String {
+    let len = next() % max_len;
+    (0..len)
+        .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::IocType;

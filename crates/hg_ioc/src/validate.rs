@@ -763,12 +763,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         for _ in 0..20000 {
-            let len = (next() % 18) as usize;
-            fixed.push(
-                (0..len)
-                    .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
-                    .collect(),
-            );
+            fixed.push(crate::seeded_text(&mut next, ALPHABET, 18));
         }
         for text in fixed {
             let (mut a, mut b) = (String::new(), String::new());
@@ -884,12 +879,7 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         for _ in 0..60000 {
-            let len = (next() % 42) as usize;
-            texts.push(
-                (0..len)
-                    .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
-                    .collect(),
-            );
+            texts.push(crate::seeded_text(&mut next, ALPHABET, 42));
             // Well-formed shapes too: 1-8 groups of 1-5 digits, a `::` somewhere or not.
             let groups = 1 + (next() % 8) as usize;
             let gap = (next() % 12) as usize;
@@ -990,12 +980,8 @@ mod tests {
         names.push(format!("{}-", "a".repeat(63)));
         names.push(format!("{}.", "a".repeat(63)));
         for round in 0..30000 {
-            let len = (next() % if round % 4 == 0 { 70 } else { 24 }) as usize;
-            names.push(
-                (0..len)
-                    .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
-                    .collect(),
-            );
+            let max_len = if round % 4 == 0 { 70 } else { 24 };
+            names.push(crate::seeded_text(&mut next, ALPHABET, max_len));
         }
         for name in names {
             let facts = plain_name(name.as_bytes(), 0, name.len());
