@@ -72,11 +72,6 @@ def corpus(target: Path) -> Path:
     return text
 
 
-def build_native(target: Path) -> Path:
-    """Build the native example once (so that every round runs the same binary)."""
-    return build_example("hg_ops", "ioc_throughput", target)
-
-
 def native(binary: Path, text: Path, runs: int) -> dict:
     out = subprocess.run(
         [str(binary), str(text), str(runs)], check=True, capture_output=True, text=True
@@ -108,7 +103,8 @@ def main() -> None:
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     target.mkdir(parents=True, exist_ok=True)
     text = corpus(target)
-    binary = args.native_binary or build_native(target)
+    # Built once, so that every round runs the same binary.
+    binary = args.native_binary or build_example("hg_ops", "ioc_throughput", target)
     lines = text.read_text(encoding="utf-8").splitlines()
     size = sum(len(line.encode("utf-8")) + 1 for line in lines)
     table = pa.table({"Text": pa.array(lines, pa.string())})

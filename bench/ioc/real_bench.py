@@ -66,10 +66,6 @@ def records(testdata: Path) -> list[str]:
     return found
 
 
-def cargo_example(target: Path, package: str, example: str) -> Path:
-    return build_example(package, example, target)
-
-
 def fastest_pass(binary: Path, text: Path, extra: list[str], repeat: int, runs: int) -> dict:
     best: dict = {}
     for _ in range(runs):
@@ -121,8 +117,8 @@ def main() -> None:
     args = parser.parse_args()
 
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    extract = cargo_example(target, "hg_ioc", "extract_jsonl")
-    throughput = cargo_example(target, "hg_ops", "ioc_throughput")
+    extract = build_example("hg_ioc", "extract_jsonl", target)
+    throughput = build_example("hg_ops", "ioc_throughput", target)
     lines = records(args.testdata)
     with tempfile.TemporaryDirectory(prefix="hg-ioc-real-") as tmp:
         text = Path(tmp) / "real.txt"
